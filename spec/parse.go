@@ -323,6 +323,12 @@ func (s *Spec) Pos(path ...any) Pos {
 // Filename is the name the spec was parsed from.
 func (s *Spec) Filename() string { return s.filename }
 
+// ErrorAt returns an error positioned at the value at path (see Pos), for
+// problems found after parsing, such as an image that cannot be resolved.
+func (s *Spec) ErrorAt(path []any, format string, args ...any) *Error {
+	return s.errorAt(s.Pos(path...), format, args...)
+}
+
 func (s *Spec) errorAt(pos Pos, format string, args ...any) *Error {
 	return &Error{Filename: s.filename, Pos: pos, Msg: fmt.Sprintf(format, args...)}
 }
