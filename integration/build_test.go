@@ -1,0 +1,240 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+)
+
+// TestBuildTwoBinariesMultiPlatform is the product's main promise: two main
+// packages with a third-party dependency, cross-compiled for two platforms
+// into static, minimal, nonroot images.
+func TestBuildTwoBinariesMultiPlatform(t *testing.T) {
+	ctx := context.Background()
+	res, err := build(ctx, "testdata/twobins", buildOpts{attrs: map[string]string{
+		"platform":          "linux/amd64,linux/arm64",
+		"build-arg:VERSION": "v1.2.3",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := res.layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 2 || images["linux/amd64"] == nil || images["linux/arm64"] == nil {
+		t.Fatalf("want linux/amd64 and linux/arm64 manifests, got %v", slices.Sorted(mapsKeys(images)))
+	}
+
+	for platform, img := range images {
+		t.Run(strings.ReplaceAll(platform, "/", "_"), func(t *testing.T) {
+			arch := img.config.Architecture
+			wantMachine := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
+			for _, name := range []string{"server", "worker"} {
+				f := img.files["/usr/local/bin/"+name]
+				if f == nil {
+					t.Fatalf("/usr/local/bin/%s missing", name)
+				}
+				assertStaticELF(t, f.data, wantMachine)
+			}
+
+			cfg := img.config.Config
+			if cfg.User != "65532" {
+				t.Errorf("user = %q, want 65532", cfg.User)
+			}
+			if !slices.Equal(cfg.Entrypoint, []string{"/usr/local/bin/server"}) {
+				t.Errorf("entrypoint = %q, want the first binary", cfg.Entrypoint)
+			}
+			if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok {
+				t.Errorf("exposed ports = %v, want 8080/tcp", cfg.ExposedPorts)
+			}
+			if cfg.Labels["org.opencontainers.image.title"] != "twobins" {
+				t.Errorf("labels = %v", cfg.Labels)
+			}
+			if img.config.OS != "linux" || len(img.config.History) != len(img.manifest.Layers) {
+				t.Errorf("config os=%q history=%d layers=%d", img.config.OS, len(img.config.History), len(img.manifest.Layers))
+			}
+
+			ca := img.files["/etc/ssl/certs/ca-certificates.crt"]
+			if ca == nil || !bytes.Contains(ca.data, []byte("BEGIN CERTIFICATE")) {
+				t.Error("CA bundle missing or empty")
+			}
+			if zi := img.files["/usr/share/zoneinfo.zip"]; zi == nil || len(zi.data) < 100_000 {
+				t.Error("zoneinfo.zip missing or truncated")
+			}
+			if p := img.files["/etc/passwd"]; p == nil || !bytes.Contains(p.data, []byte("nonroot:x:65532:65532:")) {
+				t.Error("/etc/passwd has no nonroot user")
+			}
+			if tmp := img.files["/tmp"]; tmp == nil || tmp.hdr.Mode&0o7777 != 0o1777 {
+				t.Errorf("/tmp missing or not 1777: %+v", tmp)
+			}
+			for name := range img.files {
+				switch path.Base(name) {
+				case "sh", "bash", "ash", "busybox":
+					t.Errorf("image has a shell: %s", name)
+				}
+			}
+		})
+	}
+
+	// The native binary runs, reports the injected version and finds time
+	// zones through the image's ZONEINFO.
+	amd64 := images["linux/amd64"]
+	server := writeExecutable(t, amd64.files["/usr/local/bin/server"])
+	if out := runBinary(t, nil, server, "version"); !strings.HasPrefix(out, "server v1.2.3 ") {
+		t.Errorf("amd64 server version = %q, want v1.2.3", out)
+	}
+	zoneinfo := writeExecutable(t, amd64.files["/usr/share/zoneinfo.zip"])
+	if out := runBinary(t, []string{"ZONEINFO=" + zoneinfo}, server, "tz"); out != "tz America/New_York" {
+		t.Errorf("tz lookup = %q", out)
+	}
+	worker := writeExecutable(t, amd64.files["/usr/local/bin/worker"])
+	if out := runBinary(t, nil, worker); out != "worker v1.2.3-amd64" {
+		t.Errorf("worker = %q, want the {{.Target.Arch}} template expanded", out)
+	}
+
+	// The arm64 binary runs under emulation.
+	qemu, err := exec.LookPath("qemu-aarch64-static")
+	if err != nil {
+		t.Fatalf("qemu-aarch64-static is needed to run the arm64 binary (apt-get install -y qemu-user-static): %v", err)
+	}
+	arm := writeExecutable(t, images["linux/arm64"].files["/usr/local/bin/server"])
+	if out := runBinary(t, nil, qemu, arm, "version"); !strings.HasPrefix(out, "server v1.2.3 ") {
+		t.Errorf("arm64 server version = %q, want v1.2.3", out)
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func runBinary(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// assertStaticELF checks the architecture and that nothing is loaded at
+// run time: no interpreter, no dynamic section.
+func assertStaticELF(t *testing.T, data []byte, machine elf.Machine) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not an ELF file: %v", err)
+	}
+	if f.Machine != machine {
+		t.Errorf("machine = %v, want %v", f.Machine, machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("binary is dynamically linked (%v)", p.Type)
+		}
+	}
+	if f.Section(".symtab") != nil {
+		t.Error("binary is not stripped")
+	}
+}
+
+// TestSourceChangeKeepsDownloadCached: editing Go code re-runs go build but
+// never go mod download, whose inputs are go.mod and go.sum alone.
+func TestSourceChangeKeepsDownloadCached(t *testing.T) {
+	ctx := context.Background()
+	dir := copyDir(t, "testdata/twobins")
+	opts := buildOpts{attrs: map[string]string{"platform": "linux/amd64"}}
+	if _, err := build(ctx, dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	src := dir + "/cmd/worker/main.go"
+	code, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code = bytes.Replace(code, []byte(`"worker"`), []byte(`"worker (changed)"`), 1)
+	if err := os.WriteFile(src, code, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.vertex(t, "go mod download"); !v.Cached {
+		t.Error("go mod download ran again after a source change")
+	}
+	if v := res.vertex(t, "go build ./cmd/worker (linux/amd64)"); v.Cached {
+		t.Error("go build was cached although its source changed")
+	}
+	images, err := res.layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/worker"])
+	if out := runBinary(t, nil, worker); !strings.HasPrefix(out, "worker (changed)") {
+		t.Errorf("rebuilt worker prints %q", out)
+	}
+}
+
+// TestReproducible: the same inputs and SOURCE_DATE_EPOCH give the same
+// image digest, even when nothing is cached between the two builds.
+func TestReproducible(t *testing.T) {
+	ctx := context.Background()
+	opts := buildOpts{attrs: map[string]string{
+		"platform":                    "linux/amd64,linux/arm64",
+		"build-arg:SOURCE_DATE_EPOCH": "1700000000",
+	}}
+	first, err := build(ctx, "testdata/twobins", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruneAll(t)
+	second, err := build(ctx, "testdata/twobins", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := second.vertex(t, "go build ./cmd/server (linux/arm64)"); v.Cached {
+		t.Fatal("the second build was served from cache; the test proves nothing")
+	}
+	a, b := first.layout.top(), second.layout.top()
+	if a.Digest != b.Digest {
+		t.Errorf("image digests differ: %s vs %s", a.Digest, b.Digest)
+	}
+	images, err := second.layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, img := range images {
+		if img.config.Created == nil || img.config.Created.Unix() != 1700000000 {
+			t.Errorf("%s: created = %v, want SOURCE_DATE_EPOCH", p, img.config.Created)
+		}
+	}
+}
+
+func pruneAll(t *testing.T) {
+	t.Helper()
+	c, err := bed.Client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Prune(context.Background(), nil, client.PruneAll); err != nil {
+		t.Fatal(err)
+	}
+}

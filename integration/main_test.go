@@ -1,0 +1,42 @@
+// Package integration tests gobuild end to end against a real buildkitd and
+// a real registry, started by the test bed for this test binary.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"testing"
+
+	"github.com/gobuildkit/gobuild/integration/testbed"
+)
+
+var bed *testbed.Bed
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "gobuild-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	b, err := testbed.Start(ctx, testbed.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "integration: starting the test bed: %v\n", err)
+		return 1
+	}
+	bed = b
+	code := m.Run()
+	b.Close()
+	if code == 0 {
+		os.RemoveAll(dir)
+	} else {
+		fmt.Fprintf(os.Stderr, "integration: daemon logs kept in %s\n", dir)
+	}
+	return code
+}

@@ -1,0 +1,297 @@
+// Package testbed starts a real BuildKit daemon and a local registry for the
+// integration tests (and for trying gobuild on a machine without Docker):
+// it builds the pinned buildkitd and registry from the tools module, starts
+// them on a private socket and a loopback port, and pushes a Go toolchain
+// image made from the host's own Go installation.
+package testbed
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// Bed is a running buildkitd and registry.
+type Bed struct {
+	// Dir holds the daemons' state, sockets and logs.
+	Dir string
+	// Addr is the buildkitd address, for client.New and BUILDKIT_HOST.
+	Addr string
+	// Registry is the registry's host:port, as images name it.
+	Registry string
+	// Bin is where the tools were built.
+	Bin string
+	// GoVersion is the host toolchain's version without "go" ("1.26.8"),
+	// and GoImage the toolchain image made from it, tagged with its
+	// major.minor version ("localhost:PORT/golang:1.26").
+	GoVersion string
+	GoImage   string
+
+	procs []*exec.Cmd
+}
+
+// Options configure Start.
+type Options struct {
+	// ToolsDir is the tools module (integration/tools).
+	ToolsDir string
+	// Dir is the state directory; a temporary one when empty.
+	Dir string
+	// Log receives progress lines; nil discards them.
+	Log func(format string, args ...any)
+}
+
+// Start builds the tools if needed, starts the registry and buildkitd and
+// pushes the toolchain image. Close stops everything.
+func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
+	logf := opt.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return nil, errors.New("runc is not installed; buildkitd needs it as its OCI runtime (apt-get install -y runc)")
+	}
+	dir := opt.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "gobuild-testbed-")
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	b := &Bed{Dir: dir}
+	defer func() {
+		if retErr != nil {
+			b.Close()
+		}
+	}()
+
+	bin, err := buildTools(ctx, opt.ToolsDir, logf)
+	if err != nil {
+		return nil, err
+	}
+	b.Bin = bin
+
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	b.Registry = fmt.Sprintf("localhost:%d", port)
+	if err := b.startRegistry(ctx, port); err != nil {
+		return nil, err
+	}
+	logf("registry listening on %s", b.Registry)
+	if err := b.startBuildkitd(ctx); err != nil {
+		return nil, err
+	}
+	logf("buildkitd listening on %s", b.Addr)
+
+	if err := b.pushToolchainImage(ctx, logf); err != nil {
+		return nil, fmt.Errorf("making the Go toolchain image: %w", err)
+	}
+	return b, nil
+}
+
+// Close stops the daemons. The state directory is left for inspection
+// unless it was temporary.
+func (b *Bed) Close() {
+	for i := len(b.procs) - 1; i >= 0; i-- {
+		p := b.procs[i]
+		if p.Process == nil {
+			continue
+		}
+		_ = p.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = p.Process.Kill()
+			<-done
+		}
+	}
+	b.procs = nil
+}
+
+// Client connects to the bed's buildkitd.
+func (b *Bed) Client(ctx context.Context) (*client.Client, error) {
+	return client.New(ctx, b.Addr)
+}
+
+// buildTools builds the pinned daemons and clients once per version of the
+// tools module, into the user's cache directory.
+func buildTools(ctx context.Context, toolsDir string, logf func(string, ...any)) (string, error) {
+	sum, err := os.ReadFile(filepath.Join(toolsDir, "go.sum"))
+	if err != nil {
+		return "", fmt.Errorf("reading the tools module: %w", err)
+	}
+	mod, err := os.ReadFile(filepath.Join(toolsDir, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(append(mod, sum...))
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	bin := filepath.Join(cache, "gobuild-testbed", hex.EncodeToString(h[:8]))
+	stamp := filepath.Join(bin, ".complete")
+	if _, err := os.Stat(stamp); err == nil {
+		return bin, nil
+	}
+	logf("building buildkitd, buildctl, registry and buildx into %s (a few minutes the first time)", bin)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator),
+		"github.com/moby/buildkit/cmd/buildkitd",
+		"github.com/moby/buildkit/cmd/buildctl",
+		"github.com/distribution/distribution/v3/cmd/registry",
+		"github.com/docker/buildx/cmd/buildx",
+	)
+	cmd.Dir = toolsDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the tools: %w\n%s", err, out)
+	}
+	return bin, os.WriteFile(stamp, nil, 0o644)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (b *Bed) start(ctx context.Context, name string, args ...string) error {
+	logFile, err := os.Create(filepath.Join(b.Dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(b.Bin, name), args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting %s: %w", name, err)
+	}
+	b.procs = append(b.procs, cmd)
+	return nil
+}
+
+func (b *Bed) startRegistry(ctx context.Context, port int) error {
+	cfg := fmt.Sprintf(`version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:%d
+`, filepath.Join(b.Dir, "registry"), port)
+	cfgPath := filepath.Join(b.Dir, "registry.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	if err := b.start(ctx, "registry", "serve", cfgPath); err != nil {
+		return err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/v2/", port)
+	return b.waitFor(ctx, "registry", func() error {
+		resp, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
+}
+
+func (b *Bed) startBuildkitd(ctx context.Context) error {
+	cfg := fmt.Sprintf(`[worker.oci]
+  enabled = true
+  gc = false
+[worker.containerd]
+  enabled = false
+[registry.%q]
+  http = true
+  insecure = true
+`, b.Registry)
+	cfgPath := filepath.Join(b.Dir, "buildkitd.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	sock := filepath.Join(b.Dir, "buildkitd.sock")
+	b.Addr = "unix://" + sock
+	if err := b.start(ctx, "buildkitd", "--root", filepath.Join(b.Dir, "buildkitd"), "--addr", b.Addr, "--config", cfgPath); err != nil {
+		return err
+	}
+	return b.waitFor(ctx, "buildkitd", func() error {
+		c, err := client.New(ctx, b.Addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err = c.ListWorkers(wctx)
+		return err
+	})
+}
+
+func (b *Bed) waitFor(ctx context.Context, name string, ready func() error) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := ready()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			logTail, _ := os.ReadFile(filepath.Join(b.Dir, name+".log"))
+			if len(logTail) > 4000 {
+				logTail = logTail[len(logTail)-4000:]
+			}
+			return fmt.Errorf("%s did not become ready: %w\n%s", name, err, logTail)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// hostGo returns the host toolchain's GOROOT and version.
+func hostGo() (goroot, version string, err error) {
+	out, err := exec.Command("go", "env", "GOROOT", "GOVERSION").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("go env: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(bytes.TrimSpace(out))), "\n")
+	if len(lines) != 2 {
+		return "", "", fmt.Errorf("unexpected go env output %q", out)
+	}
+	return lines[0], strings.TrimPrefix(lines[1], "go"), nil
+}
+
+// minorVersion turns "1.26.8" into "1.26", the tag go.mod's "go 1.26" asks
+// for.
+func minorVersion(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
+}

@@ -1,0 +1,107 @@
+package testbed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/tonistiigi/fsutil"
+)
+
+// pushToolchainImage makes a minimal golang:X image from the host's Go
+// (static binaries), a static busybox and the host's CA bundle, and pushes
+// it to the bed's registry: no public registry is needed to build Go.
+func (b *Bed) pushToolchainImage(ctx context.Context, logf func(string, ...any)) error {
+	goroot, version, err := hostGo()
+	if err != nil {
+		return err
+	}
+	b.GoVersion = version
+	b.GoImage = b.Registry + "/golang:" + minorVersion(version)
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		return fmt.Errorf("busybox is not installed; the toolchain image needs a static one (apt-get install -y busybox-static)")
+	}
+	busybox, err = filepath.EvalSymlinks(busybox)
+	if err != nil {
+		return err
+	}
+	proxy, _ := exec.Command("go", "env", "GOPROXY").Output()
+
+	mounts := map[string]string{
+		"goroot":  goroot,
+		"busybox": filepath.Dir(busybox),
+		"certs":   "/etc/ssl/certs",
+	}
+	localMounts := map[string]fsutil.FS{}
+	for name, dir := range mounts {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return err
+		}
+		localMounts[name] = fs
+	}
+	gorootSrc := llb.Local("goroot", llb.ExcludePatterns([]string{"test", "api", "doc", "misc"}))
+	busyboxSrc := llb.Local("busybox", llb.FollowPaths([]string{filepath.Base(busybox)}))
+	certsSrc := llb.Local("certs", llb.FollowPaths([]string{"ca-certificates.crt"}))
+
+	st := llb.Scratch().
+		File(llb.Copy(gorootSrc, "/", "/usr/local/go", &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}), llb.WithCustomName("copy the host's Go")).
+		File(llb.Mkdir("/bin", 0o755).
+			Copy(busyboxSrc, filepath.Base(busybox), "/bin/busybox").
+			Mkdir("/etc/ssl/certs", 0o755, llb.WithParents(true)).
+			Copy(certsSrc, "ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt").
+			Mkdir("/tmp", 0o777).
+			Mkdir("/root", 0o700).
+			Mkdir("/go", 0o777))
+	st = st.Run(llb.Args([]string{"/bin/busybox", "--install", "-s", "/bin"}), llb.WithCustomName("busybox --install")).Root()
+	def, err := st.Marshal(ctx, llb.LinuxAmd64)
+	if err != nil {
+		return err
+	}
+
+	env := []string{
+		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"GOPATH=/go",
+		"HOME=/root",
+		"GOTOOLCHAIN=local",
+	}
+	if p := strings.TrimSpace(string(proxy)); p != "" {
+		env = append(env, "GOPROXY="+p)
+	}
+	config, err := json.Marshal(map[string]any{
+		"os":           "linux",
+		"architecture": runtime.GOARCH,
+		"config":       map[string]any{"Env": env, "WorkingDir": "/go"},
+		"rootfs":       map[string]any{"type": "layers"},
+	})
+	if err != nil {
+		return err
+	}
+
+	c, err := b.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	logf("pushing %s (Go %s from %s)", b.GoImage, version, goroot)
+	_, err = c.Solve(ctx, def, client.SolveOpt{
+		LocalMounts: localMounts,
+		Exports: []client.ExportEntry{{
+			Type: client.ExporterImage,
+			Attrs: map[string]string{
+				"name":                  b.GoImage,
+				"push":                  "true",
+				"registry.insecure":     "true",
+				"containerimage.config": string(config),
+			},
+		}},
+	}, nil)
+	return err
+}
