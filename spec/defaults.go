@@ -31,7 +31,7 @@ func (s *Spec) ApplyDefaults(goMod []byte) error {
 
 // GoVersion reads the Go version a module asks for.
 func GoVersion(filename string, goMod []byte) (string, error) {
-	f, err := modfile.ParseLax(filename, goMod, nil)
+	f, err := modfile.Parse(filename, goMod, nil)
 	if err != nil {
 		return "", fmt.Errorf("%w; fix go.mod (go mod tidy) or set \"go\" in the spec", err)
 	}

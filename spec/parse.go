@@ -129,7 +129,12 @@ func decodeError(filename string, err error) error {
 type parser struct {
 	filename string
 	errs     []error
+	// visits bounds the walk: aliases can make a small document expand
+	// exponentially ("billion laughs").
+	visits int
 }
+
+const maxVisits = 100_000
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 	p.errs = append(p.errs, &Error{Filename: p.filename, Pos: nodePos(n), Msg: fmt.Sprintf(format, args...)})
@@ -138,6 +143,13 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 func nodePos(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }
 
 func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
+	p.visits++
+	if p.visits == maxVisits {
+		p.errorf(n, "the spec is too large or expands too many aliases")
+	}
+	if p.visits >= maxVisits {
+		return
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -289,9 +301,21 @@ func editDistance(a, b string) int {
 // enclosing value that exists, so an error about a missing field points at
 // its parent.
 func (s *Spec) Pos(path ...any) Pos {
+	pos, _ := s.find(path)
+	return pos
+}
+
+// KeyPos is like Pos but, when the path ends in a field name, returns the
+// position of the key rather than its value: for errors about the name.
+func (s *Spec) KeyPos(path ...any) Pos {
+	_, key := s.find(path)
+	return key
+}
+
+func (s *Spec) find(path []any) (value, key Pos) {
 	n := s.doc
 	if n == nil {
-		return Pos{}
+		return Pos{}, Pos{}
 	}
 	best := nodePos(n)
 	for _, el := range path {
@@ -313,11 +337,11 @@ func (s *Spec) Pos(path ...any) Pos {
 			}
 		}
 		if next == nil {
-			return best
+			return best, best
 		}
 		n = next
 	}
-	return nodePos(n)
+	return nodePos(n), best
 }
 
 // Filename is the name the spec was parsed from.

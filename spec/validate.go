@@ -92,7 +92,7 @@ func (s *Spec) validate() error {
 	}
 	for k := range s.Env {
 		if !validEnvName(k) {
-			add(s.errorAt(s.Pos("env", k), "env %q is not a valid variable name", k))
+			add(s.errorAt(s.KeyPos("env", k), "env %q is not a valid variable name", k))
 		}
 	}
 	errs = append(errs, s.validateImage()...)
@@ -119,7 +119,7 @@ func (s *Spec) validateImage() []error {
 	}
 	for k := range img.Env {
 		if !validEnvName(k) {
-			errs = append(errs, s.errorAt(s.Pos("image", "env", k), "image.env %q is not a valid variable name", k))
+			errs = append(errs, s.errorAt(s.KeyPos("image", "env", k), "image.env %q is not a valid variable name", k))
 		}
 	}
 	if img.Workdir != "" && !path.IsAbs(img.Workdir) {

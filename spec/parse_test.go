@@ -1,0 +1,212 @@
+package spec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseValid(t *testing.T) {
+	s, err := Parse("gobuild.yaml", []byte(`# syntax=example.com/gobuild
+version: 1
+binaries:
+  - package: ./cmd/server
+    ldflags: ["-X main.version={{.Version}}"]
+  - package: ./cmd/tool
+    name: gotool
+    tags: [netgo]
+platforms: [linux/amd64, linux/arm/v7]
+image:
+  ports: [8080, "9090/udp"]
+  env: {MODE: prod}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Binaries[0].Name != "server" || s.Binaries[1].Name != "gotool" {
+		t.Errorf("names = %q, %q", s.Binaries[0].Name, s.Binaries[1].Name)
+	}
+	if s.Image.Base != BaseStatic || s.Image.User != DefaultUser || s.Module != "." {
+		t.Errorf("defaults not applied: base=%q user=%q module=%q", s.Image.Base, s.Image.User, s.Module)
+	}
+	if got := strings.Join(s.Image.Entrypoint, " "); got != "/usr/local/bin/server" {
+		t.Errorf("entrypoint = %q", got)
+	}
+	if err := s.ApplyDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+		t.Fatal(err)
+	}
+	if s.Go != "1.26" || s.Builder != "golang:1.26" {
+		t.Errorf("go=%q builder=%q", s.Go, s.Builder)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const head = "version: 1\nbinaries:\n  - package: ./cmd/server\n"
+	cases := []struct {
+		name string
+		spec string
+		// want lists "line:col: message fragment" for each expected error;
+		// col 0 means the column is not checked.
+		want []string
+	}{
+		{"empty", "", []string{"0:0: the spec is empty"}},
+		{"not yaml", "version: [1\n", []string{"1:0: invalid YAML"}},
+		{"root is a list", "- a\n", []string{"1:1: the spec must be a mapping"}},
+		{"unknown top-level field", head + "imgae: {}\n", []string{`4:1: unknown field "imgae" in the spec; did you mean "image"?`}},
+		{"unknown binary field", head + "    ldflag: [x]\n", []string{`4:5: unknown field "ldflag" in binaries[0]; did you mean "ldflags"?`}},
+		{"unknown field, no close match", head + "zzzzzz: 1\n", []string{"4:1: unknown field \"zzzzzz\" in the spec; valid fields: binaries, builder"}},
+		{"two unknown fields at once", head + "foo: 1\nimage:\n  bar: 2\n", []string{`4:1: unknown field "foo"`, `6:3: unknown field "bar" in image`}},
+		{"duplicate key", head + "go: '1.26'\ngo: '1.25'\n", []string{"5:1: go is set twice"}},
+		{"version is a word", "version: one\nbinaries: [{package: ./x}]\n", []string{"1:10: version must be a whole number"}},
+		{"version missing", "binaries: [{package: ./x}]\n", []string{"1:1: version is missing"}},
+		{"version 2", "version: 2\nbinaries: [{package: ./x}]\n", []string{"1:10: version 2 is not supported"}},
+		{"binaries missing", "version: 1\n", []string{"1:1: binaries is missing"}},
+		{"binaries empty", "version: 1\nbinaries: []\n", []string{"2:11: binaries is missing or empty"}},
+		{"binaries is a mapping", "version: 1\nbinaries: {package: ./x}\n", []string{"2:11: binaries must be a list, not a mapping"}},
+		{"binary is a string", "version: 1\nbinaries: [./cmd/x]\n", []string{`2:12: binaries[0] must be a mapping of fields, not "./cmd/x"`}},
+		{"package missing", "version: 1\nbinaries:\n  - name: x\n", []string{"3:5: binaries[0].package is missing"}},
+		{"package absolute", "version: 1\nbinaries:\n  - package: /cmd/x\n", []string{`3:14: binaries[0].package "/cmd/x" must be a path inside the module`}},
+		{"package outside module", "version: 1\nbinaries:\n  - package: ./../x\n", []string{"3:14: binaries[0].package"}},
+		{"package pattern", "version: 1\nbinaries:\n  - package: ./cmd/...\n", []string{"3:14: binaries[0].package"}},
+		{"root package needs name", "version: 1\nbinaries:\n  - package: .\n", []string{"3:5: binaries[0].name is missing"}},
+		{"bad name", "version: 1\nbinaries:\n  - package: ./x\n    name: a/b\n", []string{`4:11: binaries[0].name "a/b" is not a file name`}},
+		{"duplicate names", head + "  - package: ./other/server\n", []string{`4:5: binaries[0] and binaries[1] are both named "server"`}},
+		{"tags not a list", head + "    tags: netgo\n", []string{"4:11: binaries[0].tags must be a list"}},
+		{"bad tag", head + "    tags: [\"a b\"]\n", []string{`4:12: binaries[0].tags[0] "a b" is not a build tag`}},
+		{"unknown template field", head + "    ldflags: [\"-X main.v={{.Versoin}}\"]\n", []string{"4:15: binaries[0].ldflags[0]: invalid template", "Versoin"}},
+		{"broken template", head + "    ldflags: [\"{{.Version\"]\n", []string{"4:15: binaries[0].ldflags[0]: invalid template"}},
+		{"bad platform", head + "platforms: [linux/amd64, \"linux//x\"]\n", []string{`4:26: platforms[1]: "linux//x" is not a platform`}},
+		{"windows platform", head + "platforms: [windows/amd64]\n", []string{`4:13: platforms[0]: "windows/amd64": only linux images are supported`}},
+		{"unsupported arch", head + "platforms: [linux/sparc]\n", []string{`4:13: platforms[0]: "linux/sparc": architecture "sparc" is not supported by Go`}},
+		{"bad arm variant", head + "platforms: [linux/arm/v9]\n", []string{`arm variant "v9" is not supported`}},
+		{"platforms not a list", head + "platforms: linux/amd64\n", []string{"4:12: platforms must be a list"}},
+		{"bad go version", head + "go: banana\n", []string{`4:5: go "banana" is not a Go version`}},
+		{"module outside context", head + "module: ../x\n", []string{`4:9: module "../x" must be a directory inside the build context`}},
+		{"bad builder", head + "builder: \"UPPER:case\"\n", []string{`4:10: builder "UPPER:case" is not an image reference`}},
+		{"env not a mapping", head + "env: [A=b]\n", []string{"4:6: env must be a mapping, not a list"}},
+		{"bad base", head + "image:\n  base: \"Not An Image\"\n", []string{`5:9: image.base "Not An Image" is neither`}},
+		{"image not a mapping", head + "image: static\n", []string{`4:8: image must be a mapping of fields, not "static"`}},
+		{"port zero", head + "image:\n  ports: [0]\n", []string{`5:11: image.ports[0]: "0" is not a port`}},
+		{"port too big", head + "image:\n  ports: [70000]\n", []string{`5:11: image.ports[0]: "70000" is not a port`}},
+		{"port protocol", head + "image:\n  ports: [\"80/http\"]\n", []string{`5:11: image.ports[0]: "80/http": protocol must be tcp, udp or sctp`}},
+		{"relative workdir", head + "image:\n  workdir: app\n", []string{`5:12: image.workdir "app" must be an absolute path`}},
+		{"entrypoint not a list", head + "image:\n  entrypoint: /app\n", []string{"5:15: image.entrypoint must be a list"}},
+		{"labels not a mapping", head + "image:\n  labels: [a]\n", []string{"5:11: image.labels must be a mapping"}},
+		{"bad env name", head + "image:\n  env: {\"A=B\": x}\n", []string{`5:9: image.env "A=B" is not a valid variable name`}},
+		{"user is a list", head + "image:\n  user: [1]\n", []string{"5:9: image.user must be a string, not a list"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("gobuild.yaml", []byte(tc.spec))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			errs := Errors(err)
+			if len(errs) == 0 {
+				t.Fatalf("error %q has no position", err)
+			}
+			for _, want := range tc.want {
+				if !matchesOne(errs, want) {
+					t.Errorf("no error matches %q; got:\n%v", want, err)
+				}
+			}
+			for _, e := range errs {
+				if e.Filename != "gobuild.yaml" {
+					t.Errorf("error names %q", e.Filename)
+				}
+			}
+		})
+	}
+}
+
+// matchesOne reports whether an error has the "line:col: fragment" of want.
+func matchesOne(errs []*Error, want string) bool {
+	for _, e := range errs {
+		got := e.Error()
+		loc := strings.TrimPrefix(got, "gobuild.yaml")
+		if !strings.HasPrefix(want, "0:0:") && !strings.Contains(want, ":") {
+			if strings.Contains(got, want) {
+				return true
+			}
+			continue
+		}
+		var line, col int
+		var frag string
+		if n, _ := sscanLoc(want, &line, &col, &frag); n != 3 {
+			if strings.Contains(got, want) {
+				return true
+			}
+			continue
+		}
+		if e.Pos.Line != line || (col != 0 && e.Pos.Column != col) {
+			continue
+		}
+		if strings.Contains(loc, frag) {
+			return true
+		}
+	}
+	return false
+}
+
+func sscanLoc(s string, line, col *int, frag *string) (int, error) {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) != 3 {
+		return 0, errors.New("no location")
+	}
+	var err error
+	if *line, err = atoi(parts[0]); err != nil {
+		return 0, err
+	}
+	if *col, err = atoi(parts[1]); err != nil {
+		return 1, err
+	}
+	*frag = strings.TrimSpace(parts[2])
+	return 3, nil
+}
+
+func atoi(s string) (int, error) {
+	n := 0
+	if s == "" {
+		return 0, errors.New("empty")
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, errors.New("not a number")
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, nil
+}
+
+func TestGoVersion(t *testing.T) {
+	cases := []struct{ mod, want, wantErr string }{
+		{"module x\n\ngo 1.26\n", "1.26", ""},
+		{"module x\n\ngo 1.25.3\n\ntoolchain go1.26.8\n", "1.26.8", ""},
+		{"module x\n", "", "has no go directive"},
+		{"module x\n\ngo banana\n", "", "go.mod:3"},
+	}
+	for _, tc := range cases {
+		got, err := GoVersion("go.mod", []byte(tc.mod))
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: error %v, want %q", tc.mod, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: got %q, %v; want %q", tc.mod, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("version: 1\nbinaries:\n  - package: ./cmd/x\n"))
+	f.Add([]byte("version: 1\nbinaries: [{package: ./a, ldflags: ['{{.Version}}']}]\nimage: {ports: [1]}\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("gobuild.yaml", data)
+		if err == nil && len(s.Binaries) == 0 {
+			t.Fatal("a spec without binaries was accepted")
+		}
+	})
+}
