@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
@@ -216,9 +217,29 @@ func TestReproducible(t *testing.T) {
 	if a.Digest != b.Digest {
 		t.Errorf("image digests differ: %s vs %s", a.Digest, b.Digest)
 	}
+	before, err := first.layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
 	images, err := second.layout.images()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Name what differs, so a regression says where it is.
+	for p, img := range images {
+		old := before[p]
+		if old == nil {
+			t.Errorf("%s missing from the first build", p)
+			continue
+		}
+		if old.manifest.Config.Digest != img.manifest.Config.Digest {
+			t.Errorf("%s: configs differ:\n%s\n%s", p, old.layout.blobs[old.manifest.Config.Digest], img.layout.blobs[img.manifest.Config.Digest])
+		}
+		for i := range min(len(old.manifest.Layers), len(img.manifest.Layers)) {
+			if old.manifest.Layers[i].Digest != img.manifest.Layers[i].Digest {
+				t.Errorf("%s: layer %d differs: %s", p, i, diffFiles(old.files, img.files))
+			}
+		}
 	}
 	for p, img := range images {
 		if img.config.Created == nil || img.config.Created.Unix() != 1700000000 {
@@ -237,4 +258,22 @@ func pruneAll(t *testing.T) {
 	if err := c.Prune(context.Background(), nil, client.PruneAll); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// diffFiles names the files whose content, mode or time differs.
+func diffFiles(a, b map[string]*file) string {
+	var out []string
+	for name, fa := range a {
+		fb := b[name]
+		switch {
+		case fb == nil:
+			out = append(out, name+" only in the first")
+		case !bytes.Equal(fa.data, fb.data):
+			out = append(out, name+" content")
+		case fa.hdr.Mode != fb.hdr.Mode || !fa.hdr.ModTime.Equal(fb.hdr.ModTime) || fa.hdr.Uid != fb.hdr.Uid:
+			out = append(out, fmt.Sprintf("%s header %v/%v %v/%v", name, fa.hdr.Mode, fb.hdr.Mode, fa.hdr.ModTime, fb.hdr.ModTime))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
 }

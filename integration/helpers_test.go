@@ -136,6 +136,7 @@ type ociLayout struct {
 
 // image is one platform's image of a layout, with its files unpacked.
 type image struct {
+	layout   *ociLayout
 	desc     ocispecs.Descriptor
 	manifest ocispecs.Manifest
 	config   dockerspec.DockerOCIImage
@@ -211,7 +212,7 @@ func (l *ociLayout) images() (map[string]*image, error) {
 	}
 	out := map[string]*image{}
 	for _, d := range descs {
-		img := &image{desc: d, files: map[string]*file{}}
+		img := &image{layout: l, desc: d, files: map[string]*file{}}
 		if err := l.blob(d.Digest, &img.manifest); err != nil {
 			return nil, err
 		}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -206,43 +205,42 @@ func build(s *spec.Spec, i int, b spec.Binary, root bkllb.State, goEnv map[strin
 // binariesLayer holds every binary of the image in one layer, with fixed
 // timestamps so that the layer digest depends on the binaries alone.
 func binariesLayer(bins []built, epoch time.Time, target ocispecs.Platform) bkllb.State {
-	created := bkllb.WithCreatedTime(epoch)
-	fa := bkllb.Mkdir("/usr", 0o755, created).
-		Mkdir("/usr/local", 0o755, created).
-		Mkdir(spec.BinDir, 0o755, created)
+	fa := bkllb.Mkdir(spec.BinDir, 0o755, bkllb.WithParents(true))
 	for _, b := range bins {
-		fa = fa.Copy(b.out, "/"+b.name, path.Join(spec.BinDir, b.name), &bkllb.CopyInfo{CreatedTime: &epoch})
+		fa = fa.Copy(b.out, "/"+b.name, path.Join(spec.BinDir, b.name))
 	}
-	return bkllb.Scratch().File(fa, bkllb.WithCustomName("copy binaries ("+platforms.Format(target)+")"))
+	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] collect binaries ("+platforms.Format(target)+")"))
+	return stamped(tree, epoch, "copy binaries ("+platforms.Format(target)+")")
+}
+
+// stamped copies a tree into a new layer with every timestamp set to the
+// epoch. Stamping each action is not enough: creating a file updates its
+// directory's mtime to the wall clock, and the copy fixes directories
+// only after their contents.
+func stamped(tree bkllb.State, epoch time.Time, name string) bkllb.State {
+	return bkllb.Scratch().File(
+		bkllb.Copy(tree, "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: &epoch}),
+		bkllb.WithCustomName(name),
+	)
 }
 
 // StaticBase is the default base layer: what a static Go program expects of
 // a system (users, CA certificates, time zones, /tmp) and nothing else. It
 // needs no image pull and is the same for every platform.
 func StaticBase(builder bkllb.State, epoch time.Time) bkllb.State {
-	created := bkllb.WithCreatedTime(epoch)
-	info := func(mode os.FileMode) *bkllb.CopyInfo {
-		ci := &bkllb.CopyInfo{CreatedTime: &epoch}
-		if mode != 0 {
-			ci.Mode = &bkllb.ChmodOpt{Mode: mode}
-		}
-		return ci
-	}
 	// Mkdir drops the sticky bit, so /tmp is copied with an explicit mode.
 	tmp := bkllb.Scratch().File(bkllb.Mkdir("/tmp", 0o755), bkllb.WithCustomName("[internal] make /tmp"))
-	fa := bkllb.Mkdir("/etc", 0o755, created).
-		Mkfile("/etc/passwd", 0o644, []byte(passwd), created).
-		Mkfile("/etc/group", 0o644, []byte(group), created).
-		Mkdir("/etc/ssl", 0o755, created).
-		Mkdir("/etc/ssl/certs", 0o755, created).
-		Copy(builder, caBundle, caBundle, info(0o644)).
-		Mkdir("/usr", 0o755, created).
-		Mkdir("/usr/share", 0o755, created).
-		Copy(builder, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, info(0o644)).
-		Mkdir("/home", 0o755, created).
-		Mkdir("/home/nonroot", 0o700, created, bkllb.WithUIDGID(65532, 65532)).
-		Copy(tmp, "/tmp", "/tmp", info(0o1777))
-	return bkllb.Scratch().File(fa, bkllb.WithCustomName("static base (passwd, CA certificates, time zones)"))
+	parents := bkllb.WithParents(true)
+	fa := bkllb.Mkdir("/etc/ssl/certs", 0o755, parents).
+		Mkfile("/etc/passwd", 0o644, []byte(passwd)).
+		Mkfile("/etc/group", 0o644, []byte(group)).
+		Copy(builder, caBundle, caBundle, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}}).
+		Mkdir("/usr/share", 0o755, parents).
+		Copy(builder, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}}).
+		Mkdir("/home/nonroot", 0o700, parents, bkllb.WithUIDGID(65532, 65532)).
+		Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}})
+	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] assemble the static base"))
+	return stamped(tree, epoch, "static base (passwd, CA certificates, time zones)")
 }
 
 const passwd = `root:x:0:0:root:/root:/sbin/nologin
