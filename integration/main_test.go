@@ -9,7 +9,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gobuildkit/gobuild/integration/testbed"
+	"github.com/gobuildkit/gobuild/internal/testbed"
 )
 
 var bed *testbed.Bed
