@@ -1,0 +1,253 @@
+package llb
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+)
+
+const testSpec = `version: 1
+env: {GOFLAGS: -mod=readonly}
+binaries:
+  - package: ./cmd/server
+    tags: [netgo, osusergo]
+    ldflags: ["-X main.version={{.Version}}", "-X main.arch={{.Target.Arch}}{{.Target.Variant}}"]
+  - package: ./cmd/worker
+image:
+  ports: [8080]
+  env: {MODE: prod}
+`
+
+// step is one decoded op of a definition, with its progress name.
+type step struct {
+	op   *pb.Op
+	raw  []byte
+	name string
+}
+
+func convert(t *testing.T, specText, target string, mod func(*Options)) ([]step, *Result) {
+	t.Helper()
+	s, err := spec.Parse("gobuild.yaml", []byte(specText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+		t.Fatal(err)
+	}
+	build := platforms.MustParse("linux/amd64")
+	opt := Options{
+		BuildPlatform:  build,
+		TargetPlatform: platforms.MustParse(target),
+		// A session id, as the frontend always has, keeps the local source
+		// free of a random per-marshal id.
+		Context: bkllb.Local("context", bkllb.SessionID("test"), bkllb.SharedKeyHint("context")),
+		Builder: bkllb.Image("golang:1.26", bkllb.Platform(build)),
+		Version: "v1.2.3",
+	}
+	if mod != nil {
+		mod(&opt)
+	}
+	res, err := Convert(context.Background(), s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.State.Marshal(context.Background(), bkllb.Platform(opt.TargetPlatform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []step
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, step{op: &op, raw: dt, name: def.Metadata[digest.FromBytes(dt)].Description["llb.customname"]})
+	}
+	return steps, res
+}
+
+func findStep(t *testing.T, steps []step, name string) *pb.Op {
+	t.Helper()
+	for _, s := range steps {
+		if s.name == name {
+			return s.op
+		}
+	}
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.name)
+	}
+	t.Fatalf("no step %q in %q", name, names)
+	return nil
+}
+
+func env(e *pb.ExecOp) map[string]string {
+	m := map[string]string{}
+	for _, kv := range e.Meta.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+func cacheMounts(e *pb.ExecOp) map[string]string {
+	m := map[string]string{}
+	for _, mnt := range e.Mounts {
+		if mnt.MountType == pb.MountType_CACHE {
+			if mnt.CacheOpt.Sharing != pb.CacheSharingOpt_SHARED {
+				m[mnt.Dest] = "not shared"
+				continue
+			}
+			m[mnt.Dest] = mnt.CacheOpt.ID
+		}
+	}
+	return m
+}
+
+func TestCrossCompileEnv(t *testing.T) {
+	cases := []struct {
+		target string
+		want   map[string]string
+		absent []string
+	}{
+		{"linux/amd64", map[string]string{"GOOS": "linux", "GOARCH": "amd64"}, []string{"GOAMD64", "GOARM"}},
+		{"linux/amd64/v3", map[string]string{"GOARCH": "amd64", "GOAMD64": "v3"}, nil},
+		{"linux/arm64", map[string]string{"GOARCH": "arm64"}, []string{"GOARM", "GOARM64"}},
+		{"linux/arm/v7", map[string]string{"GOARCH": "arm", "GOARM": "7"}, nil},
+		{"linux/arm/v6", map[string]string{"GOARCH": "arm", "GOARM": "6"}, nil},
+		{"linux/ppc64le", map[string]string{"GOARCH": "ppc64le"}, nil},
+		{"linux/riscv64", map[string]string{"GOARCH": "riscv64"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.target, func(t *testing.T) {
+			steps, _ := convert(t, testSpec, tc.target, nil)
+			name := "go build ./cmd/server (" + platforms.Format(platforms.Normalize(platforms.MustParse(tc.target))) + ")"
+			op := findStep(t, steps, name)
+			// The toolchain runs on the build platform whatever the target.
+			if op.Platform.Architecture != "amd64" {
+				t.Errorf("go build runs on %s, want the build platform", op.Platform.Architecture)
+			}
+			e := env(op.GetExec())
+			want := map[string]string{"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+			for k, v := range tc.want {
+				want[k] = v
+			}
+			for k, v := range want {
+				if e[k] != v {
+					t.Errorf("%s=%q, want %q", k, e[k], v)
+				}
+			}
+			for _, k := range tc.absent {
+				if _, ok := e[k]; ok {
+					t.Errorf("%s is set", k)
+				}
+			}
+		})
+	}
+}
+
+func TestGoBuildArgs(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/arm/v7", nil)
+	exec := findStep(t, steps, "go build ./cmd/server (linux/arm/v7)").GetExec()
+	want := []string{"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo,osusergo",
+		"-ldflags", "-s -w -X main.version=v1.2.3 -X main.arch=armv7", "-o", "/out/server", "./cmd/server"}
+	if !slices.Equal(exec.Meta.Args, want) {
+		t.Errorf("args:\n got %q\nwant %q", exec.Meta.Args, want)
+	}
+	if exec.Meta.Cwd != "/src" {
+		t.Errorf("cwd = %q", exec.Meta.Cwd)
+	}
+	if got := cacheMounts(exec); got[modCacheDir] != "gobuild-gomodcache" || got[buildCache] != "gobuild-gocache" {
+		t.Errorf("cache mounts = %v", got)
+	}
+	for _, m := range exec.Mounts {
+		if m.Dest == "/src" && !m.Readonly {
+			t.Error("the source is mounted writable")
+		}
+	}
+}
+
+// TestDownloadSeesOnlyModuleFiles guards the cache promise: the download
+// step's only view of the context is go.mod, go.sum and workspace files.
+func TestDownloadSeesOnlyModuleFiles(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/amd64", func(o *Options) { o.CacheNamespace = "ns-" })
+	exec := findStep(t, steps, "go mod download").GetExec()
+	if !slices.Equal(exec.Meta.Args, []string{"go", "mod", "download"}) {
+		t.Errorf("args = %q", exec.Meta.Args)
+	}
+	if got := cacheMounts(exec); got[modCacheDir] != "ns-gobuild-gomodcache" {
+		t.Errorf("cache mounts = %v, want the namespaced module cache", got)
+	}
+	copyOp := findStep(t, steps, "[internal] copy go.mod and go.sum").GetFile()
+	cp := copyOp.Actions[0].GetCopy()
+	if cp == nil || !slices.Contains(cp.IncludePatterns, "go.mod") || !slices.Contains(cp.IncludePatterns, "go.sum") {
+		t.Fatalf("copy = %v", cp)
+	}
+	for _, p := range cp.IncludePatterns {
+		if !strings.Contains(p, "go.") {
+			t.Errorf("include pattern %q lets more than module files in", p)
+		}
+	}
+}
+
+func TestImageConfig(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	_, res := convert(t, testSpec, "linux/arm64", func(o *Options) { o.Epoch = &epoch })
+	img := res.Image
+	if img.Architecture != "arm64" || img.OS != "linux" {
+		t.Errorf("platform = %s/%s", img.OS, img.Architecture)
+	}
+	if img.Config.User != "65532" || !slices.Equal(img.Config.Entrypoint, []string{"/usr/local/bin/server"}) {
+		t.Errorf("user=%q entrypoint=%q", img.Config.User, img.Config.Entrypoint)
+	}
+	wantEnv := []string{"MODE=prod", "PATH=" + defaultPath, "ZONEINFO=" + ZoneinfoPath}
+	if !slices.Equal(img.Config.Env, wantEnv) {
+		t.Errorf("env = %q, want %q", img.Config.Env, wantEnv)
+	}
+	if _, ok := img.Config.ExposedPorts["8080/tcp"]; !ok {
+		t.Errorf("ports = %v", img.Config.ExposedPorts)
+	}
+	if !img.Created.Equal(epoch) || len(img.History) != 2 || !img.History[1].Created.Equal(epoch) {
+		t.Errorf("created = %v, history = %+v", img.Created, img.History)
+	}
+}
+
+func TestScratchHasNoBaseLayer(t *testing.T) {
+	steps, res := convert(t, testSpec+"  base: scratch\n", "linux/amd64", nil)
+	for _, s := range steps {
+		if strings.HasPrefix(s.name, "static base") {
+			t.Errorf("scratch image has step %q", s.name)
+		}
+	}
+	if len(res.Image.History) != 1 || slices.Contains(res.Image.Config.Env, "ZONEINFO="+ZoneinfoPath) {
+		t.Errorf("history = %d entries, env = %q", len(res.Image.History), res.Image.Config.Env)
+	}
+}
+
+// TestDeterministic marshals the same conversion many times: map order or
+// anything else random must not reach the definition.
+func TestDeterministic(t *testing.T) {
+	var first []byte
+	for i := range 20 {
+		steps, _ := convert(t, testSpec, "linux/arm64", nil)
+		var b bytes.Buffer
+		for _, s := range steps {
+			b.Write(s.raw)
+			b.WriteString(s.name)
+		}
+		if i == 0 {
+			first = b.Bytes()
+		} else if !bytes.Equal(first, b.Bytes()) {
+			t.Fatalf("marshal %d differs from the first", i)
+		}
+	}
+}
