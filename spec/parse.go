@@ -157,6 +157,8 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
 		return // an empty value leaves the default
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		p.check(n, t.Elem(), path)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			p.errorf(n, "%s must be a mapping of fields, not %s", describePath(path), describeNode(n))

@@ -1,6 +1,9 @@
 // Package spec defines gobuild.yaml: its types, how it is decoded, its
 // defaults and its validation. It has no BuildKit dependency so that the
 // schema, the docs and the editor tooling can use it on their own.
+//
+// The doc comment of every field is its user documentation: the JSON Schema
+// and docs/reference.md are generated from them (go generate ./spec).
 package spec
 
 import "gopkg.in/yaml.v3"
@@ -11,27 +14,50 @@ const DefaultFilename = "gobuild.yaml"
 // Spec is the root of gobuild.yaml.
 type Spec struct {
 	// Version of the spec format. Only 1 exists.
+	// Example: 1
 	Version int `yaml:"version"`
-	// Go is the toolchain version, such as "1.26" or "1.26.8". Defaults to the
-	// go.mod toolchain directive, else its go directive.
+	// Go is the toolchain version, such as "1.26" or "1.26.8".
+	// Default: go.mod's toolchain directive, else its go directive.
 	Go string `yaml:"go"`
-	// Module is the directory, relative to the build context, that holds
-	// go.mod. Defaults to ".".
+	// Module is the directory of the build context that holds go.mod.
+	// Default: "."
 	Module string `yaml:"module"`
-	// Builder is the toolchain image the binaries are compiled in, always on
-	// the build platform. Defaults to "golang:<go>". Like every image the
-	// frontend uses, it can be redirected with a named build context.
+	// Builder is the toolchain image, always run on the build platform. Like
+	// every image the frontend uses, a named build context of the same name
+	// overrides it.
+	// Default: "golang:<go>"
 	Builder string `yaml:"builder"`
 	// Env is added to the environment of every go command (not the image).
+	// Values are templates.
+	// Example: {GOFIPS140: latest}
 	Env map[string]string `yaml:"env"`
+	// Goproxy sets GOPROXY for module downloads.
+	// Example: "https://proxy.example.com,direct"
+	Goproxy string `yaml:"goproxy"`
+	// Goprivate sets GOPRIVATE: module path patterns fetched directly, not
+	// through the proxy or the checksum database.
+	// Example: "github.com/acme/*"
+	Goprivate string `yaml:"goprivate"`
+	// Gonosumdb sets GONOSUMDB: module path patterns not checked against the
+	// checksum database.
+	Gonosumdb string `yaml:"gonosumdb"`
+	// Goflags sets GOFLAGS for every go command.
+	// Example: "-mod=mod"
+	Goflags string `yaml:"goflags"`
+	// Goexperiment sets GOEXPERIMENT for every go command.
+	// Example: "greenteagc"
+	Goexperiment string `yaml:"goexperiment"`
 	// Binaries are the main packages to build; the first one is the image's
 	// entrypoint unless image.entrypoint says otherwise.
 	Binaries []Binary `yaml:"binaries"`
-	// Platforms to build when the client asks for none, such as
-	// ["linux/amd64", "linux/arm64"]. Defaults to the build platform.
+	// Platforms to build when the client asks for none.
+	// Default: the build platform.
+	// Example: [linux/amd64, linux/arm64]
 	Platforms []string `yaml:"platforms"`
 	// Image describes the final image.
 	Image Image `yaml:"image"`
+	// Test configures the "test" target.
+	Test Test `yaml:"test"`
 
 	// doc keeps the decoded YAML so that errors found after decoding can
 	// still point at a line.
@@ -42,43 +68,165 @@ type Spec struct {
 
 // Binary is one main package compiled into the image.
 type Binary struct {
-	// Package is the main package to build, relative to the module, such as
-	// "./cmd/server".
+	// Package is the main package to build, relative to the module.
+	// Example: ./cmd/server
 	Package string `yaml:"package"`
-	// Name of the binary in the image. Defaults to the package's last path
-	// element.
+	// Name of the binary, installed as /usr/local/bin/<name>.
+	// Default: the package's last path element.
 	Name string `yaml:"name"`
-	// Tags are build tags passed to go build with -tags.
+	// Tags are build tags, passed with -tags.
+	// Example: [netgo, osusergo]
 	Tags []string `yaml:"tags"`
-	// Ldflags are passed to the linker after "-s -w". Each is a Go template
-	// that can use {{.Version}}, {{.Commit}}, {{.Target.OS}},
-	// {{.Target.Arch}} and {{.Target.Variant}}.
+	// Ldflags are passed to the linker, after "-s -w" unless strip is false.
+	// Each is a template.
+	// Example: ["-X main.version={{.Version}}"]
 	Ldflags []string `yaml:"ldflags"`
+	// Gcflags are passed to the compiler with -gcflags.
+	// Example: ["-m"]
+	Gcflags []string `yaml:"gcflags"`
+	// Asmflags are passed to the assembler with -asmflags.
+	Asmflags []string `yaml:"asmflags"`
+	// Flags are further go build flags. Allowed: -a, -v, -x, -mod=, -pgo=,
+	// -buildmode=exe|pie, -cover, -covermode=, -coverpkg=, -p=; gobuild owns
+	// -o, -trimpath, -tags and the rest.
+	// Example: ["-pgo=auto"]
+	Flags []string `yaml:"flags"`
+	// Env is added to this binary's go build environment, after the spec's
+	// env. Values are templates.
+	Env map[string]string `yaml:"env"`
+	// Cgo enables cgo. The C toolchain of the builder image then compiles for
+	// the build platform only: building for another platform is an error.
+	// With base static or scratch, link statically
+	// (ldflags: ["-linkmode=external", "-extldflags=-static"]).
+	// Default: false
+	Cgo bool `yaml:"cgo"`
+	// Trimpath removes file system paths from the binary (-trimpath).
+	// Default: true
+	Trimpath *bool `yaml:"trimpath"`
+	// Strip removes the symbol table and DWARF data (-ldflags "-s -w").
+	// Default: true
+	Strip *bool `yaml:"strip"`
+	// Buildvcs stamps version control information into the binary; the
+	// context must then hold the .git directory and the builder git.
+	// Default: false
+	Buildvcs bool `yaml:"buildvcs"`
+	// Platforms limits this binary to some of the target platforms.
+	// Default: every target platform.
+	// Example: [linux/amd64]
+	Platforms []string `yaml:"platforms"`
 }
 
 // Image describes the final image.
 type Image struct {
-	// Base is "static" (default: CA certificates, time zone data, passwd
-	// with a nonroot user, nothing else), "scratch" (empty), or an image
-	// reference such as "gcr.io/distroless/static-debian12".
+	// Base is "static" (CA certificates, time zone data, passwd with a
+	// nonroot user, nothing else), "scratch" (empty) or an image reference.
+	// Default: static
+	// Example: gcr.io/distroless/static-debian12
 	Base string `yaml:"base"`
-	// User the container runs as. Defaults to 65532 (nonroot).
+	// Bases overrides base for some platforms.
+	// Example: {linux/s390x: scratch}
+	Bases map[string]string `yaml:"bases"`
+	// Cacerts puts the builder's CA bundle into the static base.
+	// Default: true
+	Cacerts *bool `yaml:"cacerts"`
+	// Tzdata puts Go's time zone database into the static base and sets
+	// ZONEINFO to it.
+	// Default: true
+	Tzdata *bool `yaml:"tzdata"`
+	// User the container runs as.
+	// Default: "65532" (nonroot)
 	User string `yaml:"user"`
-	// Entrypoint of the image. Defaults to the first binary.
+	// Entrypoint of the image.
+	// Default: the first binary.
 	Entrypoint []string `yaml:"entrypoint"`
 	// Cmd holds the default arguments to the entrypoint.
+	// Example: ["--addr=:8080"]
 	Cmd []string `yaml:"cmd"`
-	// Env is added to the image's environment.
+	// Env is added to the image's environment. Values are templates.
+	// Example: {GOMEMLIMIT: 512MiB}
 	Env map[string]string `yaml:"env"`
 	// Workdir is the working directory of the container.
+	// Example: /data
 	Workdir string `yaml:"workdir"`
-	// Ports the container listens on: 8080 or "8080/udp".
+	// Ports the container listens on.
+	// Example: [8080, "9090/udp"]
 	Ports []Port `yaml:"ports"`
-	// Labels are added to the image config.
+	// Volumes are paths the container expects to be mounted.
+	// Example: [/data]
+	Volumes []string `yaml:"volumes"`
+	// Labels are added to the image config. Values are templates. gobuild
+	// adds org.opencontainers.image.version, .revision, .source and .created
+	// when it knows them, unless set here.
+	// Example: {org.opencontainers.image.title: server}
 	Labels map[string]string `yaml:"labels"`
+	// Annotations are added to each platform's manifest. Values are
+	// templates.
+	Annotations map[string]string `yaml:"annotations"`
+	// Stopsignal is the signal that stops the container.
+	// Example: SIGTERM
+	Stopsignal string `yaml:"stopsignal"`
+	// Healthcheck is run by the container runtime. Exec form only: there is
+	// no shell in the image.
+	Healthcheck *Healthcheck `yaml:"healthcheck"`
+	// Files are copied from the build context into the image, in a layer of
+	// their own (the equivalent of ko's kodata).
+	Files []File `yaml:"files"`
 }
 
-// Port is a port number with an optional "/tcp" or "/udp" suffix.
+// Healthcheck tells the runtime how to check that the container works.
+type Healthcheck struct {
+	// Command to run, exec form: the program and its arguments.
+	// Example: [/usr/local/bin/server, healthcheck]
+	Command []string `yaml:"command"`
+	// Interval between checks, a Go duration.
+	// Example: 30s
+	Interval string `yaml:"interval"`
+	// Timeout of one check, a Go duration.
+	// Example: 5s
+	Timeout string `yaml:"timeout"`
+	// StartPeriod is the grace period after start, a Go duration.
+	StartPeriod string `yaml:"startPeriod"`
+	// Retries is the number of failures before the container is unhealthy.
+	Retries int `yaml:"retries"`
+}
+
+// File is a file or directory copied from the build context into the image.
+type File struct {
+	// Src is a path in the build context.
+	// Example: ./static
+	Src string `yaml:"src"`
+	// Dst is the absolute path in the image.
+	// Example: /srv/static
+	Dst string `yaml:"dst"`
+	// Owner is "uid" or "uid:gid".
+	// Default: "0:0"
+	Owner string `yaml:"owner"`
+	// Mode is an octal file mode applied to every file copied.
+	// Example: "0444"
+	Mode string `yaml:"mode"`
+}
+
+// Test configures the "test" target, which runs go test on the build
+// platform.
+type Test struct {
+	// Packages to test.
+	// Default: ["./..."]
+	Packages []string `yaml:"packages"`
+	// Flags are further go test flags. Allowed: -run=, -skip=, -short,
+	// -count=, -timeout=, -v, -cover, -covermode=, -coverpkg=, -failfast,
+	// -shuffle=, -bench=, -benchtime=, -cpu=, -parallel=.
+	// Example: ["-short", "-count=1"]
+	Flags []string `yaml:"flags"`
+	// Tags are build tags for the tests.
+	Tags []string `yaml:"tags"`
+	// Env is added to the go test environment. Values are templates.
+	Env map[string]string `yaml:"env"`
+	// Cgo enables cgo for the tests (needed by -race).
+	// Default: false
+	Cgo bool `yaml:"cgo"`
+}
+
+// Port is a port number with an optional "/tcp", "/udp" or "/sctp" suffix.
 type Port string
 
 // Base image kinds that are not image references.
@@ -92,3 +240,30 @@ const BinDir = "/usr/local/bin"
 
 // DefaultUser is the nonroot user of the static base (and of distroless).
 const DefaultUser = "65532"
+
+// Build targets, chosen with --target.
+const (
+	TargetImage    = "image"
+	TargetBinaries = "binaries"
+	TargetTest     = "test"
+	TargetVet      = "vet"
+	TargetSpec     = "spec"
+)
+
+// Targets lists the build targets with their descriptions, the default
+// first.
+var Targets = []struct{ Name, Description string }{
+	{TargetImage, "the container image (default)"},
+	{TargetBinaries, "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local"},
+	{TargetTest, "go test on the build platform, with the spec's tags and env"},
+	{TargetVet, "go vet on the build platform"},
+	{TargetSpec, "the spec with every default filled in, as gobuild.resolved.yaml"},
+}
+
+// BoolValue returns *b, or def when b is nil.
+func BoolValue(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}

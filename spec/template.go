@@ -1,17 +1,27 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
 
-// TemplateData is what ldflags templates can use.
+// TemplateData is what templates in ldflags, env, labels and annotations
+// can use.
 type TemplateData struct {
-	// Version is the VERSION build-arg, "dev" when unset.
+	// Version is the VERSION build-arg, else "dev".
 	Version string
-	// Commit is the VCS revision buildx reports for the context, if any.
+	// Commit is the VCS revision of the context as buildx reports it.
 	Commit string
-	// Target is the platform the binary is built for.
+	// ShortCommit is the first 12 characters of Commit.
+	ShortCommit string
+	// Date is SOURCE_DATE_EPOCH in RFC 3339, else the Unix epoch: never the
+	// wall clock, so builds stay reproducible.
+	Date string
+	// Args holds every build-arg: {{.Args.NAME}}.
+	Args map[string]string
+	// Target is the platform being built.
 	Target Target
 }
 
@@ -22,36 +32,110 @@ type Target struct {
 	Variant string
 }
 
-// Render expands one template string. Unknown fields are an error, not an
-// empty string: a typo in ldflags must not ship a binary without a version.
+// Render expands one template string. Unknown fields and missing build-args
+// are an error, not an empty string: a typo must not ship a binary without
+// its version.
 func Render(text string, data TemplateData) (string, error) {
 	if !strings.Contains(text, "{{") {
 		return text, nil
 	}
-	t, err := template.New("").Option("missingkey=error").Parse(text)
+	t, err := parseTemplate(text)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
-		return "", err
+		return "", cleanTemplateError(err)
 	}
 	return b.String(), nil
 }
 
-// checkTemplate renders text with sample data, so that mistakes are
-// reported at the spec's line before any build starts.
-func checkTemplate(text string) error {
-	_, err := Render(text, TemplateData{Version: "v0.0.0", Commit: "0", Target: Target{OS: "linux", Arch: "amd64"}})
+func parseTemplate(text string) (*template.Template, error) {
+	t, err := template.New("").Option("missingkey=error").Parse(text)
 	if err != nil {
-		// text/template prefixes its own name, which is empty here.
-		msg := strings.TrimPrefix(err.Error(), "template: ")
-		msg = strings.TrimPrefix(msg, ":")
-		return &templateError{msg: "invalid template: " + msg}
+		return nil, cleanTemplateError(err)
 	}
-	return nil
+	return t, nil
+}
+
+// TemplateArgs lists the build-args a template reads with {{.Args.NAME}}.
+func TemplateArgs(text string) []string {
+	t, err := parseTemplate(text)
+	if err != nil || t.Tree == nil {
+		return nil
+	}
+	var names []string
+	var walk func(parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.FieldNode:
+			if len(n.Ident) >= 2 && n.Ident[0] == "Args" && !slices.Contains(names, n.Ident[1]) {
+				names = append(names, n.Ident[1])
+			}
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	walk(t.Tree.Root)
+	return names
+}
+
+// checkTemplate renders text with sample data, so that mistakes are
+// reported at the spec's line before any build starts. The build-args it
+// reads are assumed present: they are only known at build time.
+func checkTemplate(text string) error {
+	args := map[string]string{}
+	for _, name := range TemplateArgs(text) {
+		args[name] = "x"
+	}
+	_, err := Render(text, TemplateData{Version: "v0.0.0", Commit: "0", Args: args, Target: Target{OS: "linux", Arch: "amd64"}})
+	return err
 }
 
 type templateError struct{ msg string }
 
 func (e *templateError) Error() string { return e.msg }
+
+// cleanTemplateError drops text/template's empty template name and says
+// what the user can write instead.
+func cleanTemplateError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "template: ")
+	msg = strings.TrimPrefix(msg, ":")
+	if strings.Contains(msg, "can't evaluate field") {
+		msg += "; known fields: .Version, .Commit, .ShortCommit, .Date, .Args.NAME, .Target.OS, .Target.Arch, .Target.Variant"
+	}
+	if strings.Contains(msg, "map has no entry for key") {
+		msg += "; pass it with --build-arg"
+	}
+	return &templateError{msg: "invalid template: " + msg}
+}

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"go/version"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -34,7 +37,7 @@ func (s *Spec) validate() error {
 	if s.Module == "" {
 		s.Module = "."
 	}
-	if clean := path.Clean(s.Module); path.IsAbs(s.Module) || clean == ".." || strings.HasPrefix(clean, "../") {
+	if clean, ok := contextPath(s.Module); !ok {
 		add(s.errorAt(s.Pos("module"), "module %q must be a directory inside the build context, such as \".\" or \"./service\"", s.Module))
 	} else {
 		s.Module = clean
@@ -44,45 +47,14 @@ func (s *Spec) validate() error {
 			add(s.errorAt(s.Pos("builder"), "builder %q is not an image reference: %v", s.Builder, err))
 		}
 	}
+	errs = append(errs, s.checkEnv([]any{"env"}, s.Env)...)
 
 	if len(s.Binaries) == 0 {
 		add(s.errorAt(s.Pos("binaries"), "binaries is missing or empty; list at least one main package, such as \"binaries: [{package: ./cmd/server}]\""))
 	}
 	names := map[string]int{}
 	for i := range s.Binaries {
-		b := &s.Binaries[i]
-		if b.Package == "" {
-			add(s.errorAt(s.Pos("binaries", i), "binaries[%d].package is missing; name a main package such as \"./cmd/server\"", i))
-			continue
-		}
-		if !isRelativePackage(b.Package) {
-			add(s.errorAt(s.Pos("binaries", i, "package"), "binaries[%d].package %q must be a path inside the module starting with \"./\", such as \"./cmd/server\"", i, b.Package))
-			continue
-		}
-		if b.Name == "" {
-			b.Name = path.Base(path.Clean(b.Package))
-			if b.Name == "." {
-				add(s.errorAt(s.Pos("binaries", i), "binaries[%d].name is missing; a package at the module root needs a name", i))
-				continue
-			}
-		}
-		if !binaryName.MatchString(b.Name) {
-			add(s.errorAt(s.Pos("binaries", i, "name"), "binaries[%d].name %q is not a file name; use letters, digits, '.', '_' and '-'", i, b.Name))
-		}
-		if first, dup := names[b.Name]; dup {
-			add(s.errorAt(s.Pos("binaries", i), "binaries[%d] and binaries[%d] are both named %q; set a distinct name", first, i, b.Name))
-		}
-		names[b.Name] = i
-		for j, tag := range b.Tags {
-			if tag == "" || strings.ContainsAny(tag, " ,\t") {
-				add(s.errorAt(s.Pos("binaries", i, "tags", j), "binaries[%d].tags[%d] %q is not a build tag", i, j, tag))
-			}
-		}
-		for j, flag := range b.Ldflags {
-			if err := checkTemplate(flag); err != nil {
-				add(s.errorAt(s.Pos("binaries", i, "ldflags", j), "binaries[%d].ldflags[%d]: %v", i, j, err))
-			}
-		}
+		errs = append(errs, s.validateBinary(i, names)...)
 	}
 
 	for i, p := range s.Platforms {
@@ -90,25 +62,83 @@ func (s *Spec) validate() error {
 			add(s.errorAt(s.Pos("platforms", i), "platforms[%d]: %v", i, err))
 		}
 	}
-	for k := range s.Env {
-		if !validEnvName(k) {
-			add(s.errorAt(s.KeyPos("env", k), "env %q is not a valid variable name", k))
+	errs = append(errs, s.validateImage()...)
+	errs = append(errs, s.validateTest()...)
+	return errors.Join(errs...)
+}
+
+func (s *Spec) validateBinary(i int, names map[string]int) []error {
+	var errs []error
+	add := func(e *Error) { errs = append(errs, e) }
+	b := &s.Binaries[i]
+	at := func(path ...any) Pos { return s.Pos(append([]any{"binaries", i}, path...)...) }
+	field := fmt.Sprintf("binaries[%d]", i)
+
+	switch {
+	case b.Package == "":
+		add(s.errorAt(at(), "%s.package is missing; name a main package such as \"./cmd/server\"", field))
+	case !isRelativePackage(b.Package):
+		add(s.errorAt(at("package"), "%s.package %q must be a path inside the module starting with \"./\", such as \"./cmd/server\"", field, b.Package))
+	case b.Name == "":
+		b.Name = path.Base(path.Clean(b.Package))
+		if b.Name == "." {
+			b.Name = ""
+			add(s.errorAt(at(), "%s.name is missing; a package at the module root needs a name", field))
 		}
 	}
-	errs = append(errs, s.validateImage()...)
-	return errors.Join(errs...)
+	if b.Name != "" {
+		if !binaryName.MatchString(b.Name) {
+			add(s.errorAt(at("name"), "%s.name %q is not a file name; use letters, digits, '.', '_' and '-'", field, b.Name))
+		}
+		if first, dup := names[b.Name]; dup {
+			add(s.errorAt(at(), "binaries[%d] and %s are both named %q; set a distinct name", first, field, b.Name))
+		} else {
+			names[b.Name] = i
+		}
+	}
+	for j, tag := range b.Tags {
+		if !validTag(tag) {
+			add(s.errorAt(at("tags", j), "%s.tags[%d] %q is not a build tag", field, j, tag))
+		}
+	}
+	for j, flag := range b.Ldflags {
+		if err := checkTemplate(flag); err != nil {
+			add(s.errorAt(at("ldflags", j), "%s.ldflags[%d]: %v", field, j, err))
+		}
+	}
+	for j, flag := range b.Flags {
+		if err := checkFlag(flag, buildFlags); err != nil {
+			add(s.errorAt(at("flags", j), "%s.flags[%d]: %v", field, j, err))
+		}
+	}
+	for j, p := range b.Platforms {
+		if err := checkPlatform(p); err != nil {
+			add(s.errorAt(at("platforms", j), "%s.platforms[%d]: %v", field, j, err))
+		}
+	}
+	errs = append(errs, s.checkEnv([]any{"binaries", i, "env"}, b.Env)...)
+	if b.Cgo && (s.Image.Base == "" || s.Image.Base == BaseStatic || s.Image.Base == BaseScratch) && !linksStatically(b.Ldflags) {
+		add(s.errorAt(at("cgo"), "%s.cgo needs a C library at run time, which base %q lacks; link statically (ldflags: [\"-linkmode=external\", \"-extldflags=-static\"]) or use a base with libc such as gcr.io/distroless/base-debian12", field, cmpOr(s.Image.Base, BaseStatic)))
+	}
+	return errs
 }
 
 func (s *Spec) validateImage() []error {
 	var errs []error
+	add := func(e *Error) { errs = append(errs, e) }
 	img := &s.Image
-	switch img.Base {
-	case "":
+	if img.Base == "" {
 		img.Base = BaseStatic
-	case BaseStatic, BaseScratch:
-	default:
-		if _, err := reference.ParseNormalizedNamed(img.Base); err != nil {
-			errs = append(errs, s.errorAt(s.Pos("image", "base"), "image.base %q is neither \"static\", \"scratch\" nor an image reference: %v", img.Base, err))
+	}
+	if err := checkBase(img.Base); err != nil {
+		add(s.errorAt(s.Pos("image", "base"), "image.base: %v", err))
+	}
+	for _, p := range sortedKeys(img.Bases) {
+		if err := checkPlatform(p); err != nil {
+			add(s.errorAt(s.KeyPos("image", "bases", p), "image.bases: %v", err))
+		}
+		if err := checkBase(img.Bases[p]); err != nil {
+			add(s.errorAt(s.Pos("image", "bases", p), "image.bases[%s]: %v", p, err))
 		}
 	}
 	if img.User == "" {
@@ -117,20 +147,239 @@ func (s *Spec) validateImage() []error {
 	if len(img.Entrypoint) == 0 && len(s.Binaries) > 0 && s.Binaries[0].Name != "" {
 		img.Entrypoint = []string{path.Join(BinDir, s.Binaries[0].Name)}
 	}
-	for k := range img.Env {
-		if !validEnvName(k) {
-			errs = append(errs, s.errorAt(s.KeyPos("image", "env", k), "image.env %q is not a valid variable name", k))
-		}
-	}
+	errs = append(errs, s.checkEnv([]any{"image", "env"}, img.Env)...)
+	errs = append(errs, s.checkTemplates([]any{"image", "labels"}, img.Labels)...)
+	errs = append(errs, s.checkTemplates([]any{"image", "annotations"}, img.Annotations)...)
 	if img.Workdir != "" && !path.IsAbs(img.Workdir) {
-		errs = append(errs, s.errorAt(s.Pos("image", "workdir"), "image.workdir %q must be an absolute path", img.Workdir))
+		add(s.errorAt(s.Pos("image", "workdir"), "image.workdir %q must be an absolute path", img.Workdir))
 	}
 	for i, p := range img.Ports {
 		if _, err := p.Normalize(); err != nil {
-			errs = append(errs, s.errorAt(s.Pos("image", "ports", i), "image.ports[%d]: %v", i, err))
+			add(s.errorAt(s.Pos("image", "ports", i), "image.ports[%d]: %v", i, err))
+		}
+	}
+	for i, v := range img.Volumes {
+		if !path.IsAbs(v) {
+			add(s.errorAt(s.Pos("image", "volumes", i), "image.volumes[%d] %q must be an absolute path", i, v))
+		}
+	}
+	if img.Stopsignal != "" && !validSignal(img.Stopsignal) {
+		add(s.errorAt(s.Pos("image", "stopsignal"), "image.stopsignal %q is not a signal; use a name such as SIGTERM or a number", img.Stopsignal))
+	}
+	if hc := img.Healthcheck; hc != nil {
+		if len(hc.Command) == 0 {
+			add(s.errorAt(s.Pos("image", "healthcheck"), "image.healthcheck.command is missing; give the program and its arguments, such as [/usr/local/bin/server, -healthcheck]"))
+		} else if hc.Command[0] == "CMD-SHELL" || hc.Command[0] == "/bin/sh" || hc.Command[0] == "sh" {
+			add(s.errorAt(s.Pos("image", "healthcheck", "command"), "image.healthcheck.command runs a shell, and the image has none; call a program directly"))
+		}
+		for _, d := range []struct{ name, v string }{{"interval", hc.Interval}, {"timeout", hc.Timeout}, {"startPeriod", hc.StartPeriod}} {
+			if d.v == "" {
+				continue
+			}
+			if v, err := time.ParseDuration(d.v); err != nil || v < 0 {
+				add(s.errorAt(s.Pos("image", "healthcheck", d.name), "image.healthcheck.%s %q is not a duration; write it like 30s or 1m", d.name, d.v))
+			}
+		}
+		if hc.Retries < 0 {
+			add(s.errorAt(s.Pos("image", "healthcheck", "retries"), "image.healthcheck.retries must not be negative"))
+		}
+	}
+	for i, f := range img.Files {
+		at := func(p ...any) Pos { return s.Pos(append([]any{"image", "files", i}, p...)...) }
+		if clean, ok := contextPath(f.Src); f.Src == "" || !ok {
+			add(s.errorAt(at("src"), "image.files[%d].src %q must be a path inside the build context", i, f.Src))
+		} else {
+			img.Files[i].Src = clean
+		}
+		if !path.IsAbs(f.Dst) {
+			add(s.errorAt(at("dst"), "image.files[%d].dst %q must be an absolute path in the image", i, f.Dst))
+		}
+		if _, _, err := ParseOwner(f.Owner); err != nil {
+			add(s.errorAt(at("owner"), "image.files[%d].owner: %v", i, err))
+		}
+		if _, err := ParseMode(f.Mode); err != nil {
+			add(s.errorAt(at("mode"), "image.files[%d].mode: %v", i, err))
 		}
 	}
 	return errs
+}
+
+func (s *Spec) validateTest() []error {
+	var errs []error
+	if len(s.Test.Packages) == 0 {
+		s.Test.Packages = []string{"./..."}
+	}
+	for i, p := range s.Test.Packages {
+		if p != "./..." && !isRelativePackage(strings.TrimSuffix(p, "/...")) {
+			errs = append(errs, s.errorAt(s.Pos("test", "packages", i), "test.packages[%d] %q must be a package path inside the module, such as ./... or ./internal/...", i, p))
+		}
+	}
+	for i, f := range s.Test.Flags {
+		if err := checkFlag(f, testFlags); err != nil {
+			errs = append(errs, s.errorAt(s.Pos("test", "flags", i), "test.flags[%d]: %v", i, err))
+		} else if f == "-race" && !s.Test.Cgo {
+			errs = append(errs, s.errorAt(s.Pos("test", "flags", i), "test.flags[%d]: -race needs cgo; set test.cgo: true", i))
+		}
+	}
+	for i, tag := range s.Test.Tags {
+		if !validTag(tag) {
+			errs = append(errs, s.errorAt(s.Pos("test", "tags", i), "test.tags[%d] %q is not a build tag", i, tag))
+		}
+	}
+	return append(errs, s.checkEnv([]any{"test", "env"}, s.Test.Env)...)
+}
+
+// checkEnv checks variable names and the templates in their values.
+func (s *Spec) checkEnv(at []any, env map[string]string) []error {
+	var errs []error
+	name := describeAt(at)
+	for _, k := range sortedKeys(env) {
+		if !validEnvName(k) {
+			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s %q is not a valid variable name", name, k))
+		}
+	}
+	return append(errs, s.checkTemplates(at, env)...)
+}
+
+func (s *Spec) checkTemplates(at []any, m map[string]string) []error {
+	var errs []error
+	for _, k := range sortedKeys(m) {
+		if err := checkTemplate(m[k]); err != nil {
+			errs = append(errs, s.errorAt(s.Pos(append(at, k)...), "%s[%s]: %v", describeAt(at), k, err))
+		}
+	}
+	return errs
+}
+
+func describeAt(at []any) string {
+	var b strings.Builder
+	for i, el := range at {
+		switch el := el.(type) {
+		case string:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(el)
+		case int:
+			fmt.Fprintf(&b, "[%d]", el)
+		}
+	}
+	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func checkBase(base string) error {
+	if base == BaseStatic || base == BaseScratch {
+		return nil
+	}
+	if _, err := reference.ParseNormalizedNamed(base); err != nil {
+		return fmt.Errorf("%q is neither \"static\", \"scratch\" nor an image reference: %v", base, err)
+	}
+	return nil
+}
+
+// contextPath cleans a relative path and reports whether it stays inside
+// the build context.
+func contextPath(p string) (string, bool) {
+	clean := path.Clean(p)
+	if path.IsAbs(p) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", false
+	}
+	return clean, true
+}
+
+func validTag(tag string) bool {
+	return tag != "" && !strings.ContainsAny(tag, " ,\t\"'")
+}
+
+// linksStatically reports whether ldflags ask the external linker for a
+// static binary.
+func linksStatically(ldflags []string) bool {
+	joined := strings.Join(ldflags, " ")
+	return strings.Contains(joined, "-static")
+}
+
+var signalName = regexp.MustCompile(`^(SIG)?[A-Z][A-Z0-9+-]*$`)
+
+func validSignal(s string) bool {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n > 0 && n < 65
+	}
+	return signalName.MatchString(s)
+}
+
+// ParseOwner reads "uid" or "uid:gid"; empty means root.
+func ParseOwner(owner string) (uid, gid int, err error) {
+	if owner == "" {
+		return 0, 0, nil
+	}
+	u, g, hasGroup := strings.Cut(owner, ":")
+	uid, err1 := strconv.Atoi(u)
+	gid = uid
+	var err2 error
+	if hasGroup {
+		gid, err2 = strconv.Atoi(g)
+	}
+	if err1 != nil || err2 != nil || uid < 0 || gid < 0 {
+		return 0, 0, fmt.Errorf("%q is not a numeric uid or uid:gid (the image has no user database to look names up in)", owner)
+	}
+	return uid, gid, nil
+}
+
+// ParseMode reads an octal mode such as "0644"; empty means "keep the
+// context's modes" and returns -1.
+func ParseMode(mode string) (int, error) {
+	if mode == "" {
+		return -1, nil
+	}
+	m, err := strconv.ParseUint(mode, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("%q is not an octal file mode such as \"0644\"", mode)
+	}
+	return int(m), nil
+}
+
+// Allowed extra flags: gobuild owns the output, paths and what it builds,
+// so flags that change those (-o, -toolexec, -exec, -overlay, -modfile)
+// are refused.
+var buildFlags = map[string]bool{
+	"-a": false, "-v": false, "-x": false, "-cover": false,
+	"-mod": true, "-pgo": true, "-buildmode": true, "-covermode": true, "-coverpkg": true, "-p": true,
+}
+
+var testFlags = map[string]bool{
+	"-short": false, "-v": false, "-cover": false, "-failfast": false, "-race": false,
+	"-run": true, "-skip": true, "-count": true, "-timeout": true, "-covermode": true, "-coverpkg": true,
+	"-shuffle": true, "-bench": true, "-benchtime": true, "-cpu": true, "-parallel": true,
+}
+
+// checkFlag accepts "-name" or "-name=value" when allowed has the name;
+// the bool says whether the flag takes a value.
+func checkFlag(flag string, allowed map[string]bool) error {
+	name, _, hasValue := strings.Cut(flag, "=")
+	name = "-" + strings.TrimLeft(name, "-")
+	takesValue, ok := allowed[name]
+	if !ok {
+		known := slices.Sorted(maps.Keys(allowed))
+		return fmt.Errorf("flag %q is not allowed; allowed: %s", flag, strings.Join(known, " "))
+	}
+	if takesValue && !hasValue {
+		return fmt.Errorf("flag %q needs a value: write it as %s=VALUE in one list item", flag, name)
+	}
+	if !takesValue && hasValue && name != "-v" && name != "-x" && name != "-a" {
+		return fmt.Errorf("flag %q takes no value", flag)
+	}
+	return nil
 }
 
 func isRelativePackage(p string) bool {
