@@ -7,7 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -16,6 +19,7 @@ import (
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -24,18 +28,19 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Build-args the frontend reads.
+// Build-args and options the frontend reads.
 const (
 	argVersion         = "VERSION"
 	argSourceDateEpoch = "SOURCE_DATE_EPOCH"
-	// keyVCSRevision is set by buildx when the context is a git checkout.
+	// keyVCSRevision and keyVCSSource are set by buildx for git contexts.
 	keyVCSRevision = "vcs:revision"
+	keyVCSSource   = "vcs:source"
 	keyFilename    = "filename"
 	defaultVersion = "dev"
 )
 
 // Build is the frontend's entry point, run by the gateway for each build.
-func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error) {
 	c = withDefaultFilename{c}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
@@ -45,94 +50,263 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every spec problem, whenever it is found, reaches the client with the
+	// lines it is about.
+	defer func() { retErr = withSpecSource(retErr, src.SourceMap) }()
+
 	s, err := spec.Parse(src.Filename, src.Data)
 	if err != nil {
-		return nil, withSpecSource(err, src.SourceMap)
+		return nil, err
 	}
-	if res, handled, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{}); err != nil || handled {
+	b := &builder{c: c, bc: bc, spec: s, src: src}
+	if res, handled, err := bc.HandleSubrequest(ctx, b.subrequests()); err != nil || handled {
 		return res, err
 	}
 
-	goMod, err := readContextFile(ctx, c, bc, s.ModFile())
-	if err != nil {
-		return nil, fmt.Errorf("reading %s from the build context: %w; the spec's module field must name the directory holding go.mod", s.ModFile(), err)
+	target := bc.Target
+	if target == "" {
+		target = spec.TargetImage
 	}
-	if err := s.ApplyDefaults(goMod); err != nil {
+	if !knownTarget(target) {
+		return nil, fmt.Errorf("unknown target %q; valid targets: %s", target, strings.Join(targetNames(), ", "))
+	}
+	if err := b.prepare(ctx); err != nil {
 		return nil, err
 	}
+	switch target {
+	case spec.TargetBinaries:
+		return b.buildBinaries(ctx)
+	case spec.TargetTest, spec.TargetVet:
+		return b.buildCheck(ctx, target)
+	case spec.TargetSpec:
+		return b.buildResolvedSpec(ctx)
+	}
+	return b.buildImage(ctx)
+}
 
+// builder holds what one build has learned so far.
+type builder struct {
+	c    client.Client
+	bc   *dockerui.Client
+	spec *spec.Spec
+	src  *dockerui.Source
+
+	buildPlatform ocispecs.Platform
+	builderImage  llb.State
+	mainContext   llb.State
+	epoch         *time.Time
+	version       string
+}
+
+// prepare reads go.mod, fills the defaults that depend on it and loads the
+// builder image and the main context.
+func (b *builder) prepare(ctx context.Context) error {
+	s, bc := b.spec, b.bc
+	goMod, err := readContextFile(ctx, b.c, bc, s.ModFile())
+	if err != nil {
+		return s.ErrorAt([]any{"module"}, "reading %s from the build context: %v; module must name the directory holding go.mod", s.ModFile(), err)
+	}
+	if err := s.ApplyDefaults(goMod); err != nil {
+		return err
+	}
 	if len(bc.TargetPlatforms) == 0 && len(s.Platforms) > 0 {
 		for _, p := range s.Platforms {
 			bc.TargetPlatforms = append(bc.TargetPlatforms, platforms.Normalize(platforms.MustParse(p)))
 		}
 		bc.MultiPlatformRequested = bc.MultiPlatformRequested || len(bc.TargetPlatforms) > 1
 	}
-	epoch, err := sourceDateEpoch(bc.BuildArgs)
+	if b.epoch, err = sourceDateEpoch(bc.BuildArgs); err != nil {
+		return err
+	}
+	b.version = bc.BuildArgs[argVersion]
+	if b.version == "" {
+		b.version = defaultVersion
+	}
+	b.buildPlatform = bc.BuildPlatforms[0]
+	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
+		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
+	}
+	mc, err := bc.MainContext(ctx)
+	if err != nil {
+		return err
+	}
+	b.mainContext = *mc
+	return nil
+}
+
+// options are the llb options for one target platform.
+func (b *builder) options(target ocispecs.Platform) gbllb.Options {
+	opts := b.bc.BuildOpts().Opts
+	return gbllb.Options{
+		BuildPlatform:  b.buildPlatform,
+		TargetPlatform: target,
+		Context:        b.mainContext,
+		Builder:        b.builderImage,
+		Version:        b.version,
+		Commit:         opts[keyVCSRevision],
+		Source:         opts[keyVCSSource],
+		Args:           maps.Clone(b.bc.BuildArgs),
+		Epoch:          b.epoch,
+		CacheNamespace: b.bc.CacheIDNamespace,
+		SourceMap:      b.src.SourceMap,
+	}
+}
+
+func (b *builder) targetPlatforms() []ocispecs.Platform {
+	if len(b.bc.TargetPlatforms) == 0 {
+		return []ocispecs.Platform{b.buildPlatform}
+	}
+	return b.bc.TargetPlatforms
+}
+
+func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform, evaluate bool) (client.Reference, error) {
+	def, err := st.Marshal(ctx, llb.Platform(platform))
+	if err != nil {
+		return nil, fmt.Errorf("marshaling the build for %s: %w", platforms.Format(platform), err)
+	}
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: evaluate})
 	if err != nil {
 		return nil, err
 	}
-	version := bc.BuildArgs[argVersion]
-	if version == "" {
-		version = defaultVersion
-	}
+	return r.SingleRef()
+}
 
-	buildPlatform := bc.BuildPlatforms[0]
-	builder, _, err := loadImage(ctx, c, bc, s.Builder, buildPlatform)
-	if err != nil {
-		return nil, fmt.Errorf("loading the builder image %s: %w", s.Builder, err)
-	}
-	mainContext, err := bc.MainContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-
+func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
+	s, bc := b.spec, b.bc
+	var mu sync.Mutex
+	annotations := map[string]string{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
-		target := buildPlatform
+		target := b.buildPlatform
 		if platform != nil {
 			target = *platform
 		}
-		opt := gbllb.Options{
-			BuildPlatform:  buildPlatform,
-			TargetPlatform: target,
-			Context:        *mainContext,
-			Builder:        builder,
-			Version:        version,
-			Commit:         bc.BuildOpts().Opts[keyVCSRevision],
-			Epoch:          epoch,
-			CacheNamespace: bc.CacheIDNamespace,
-			SourceMap:      src.SourceMap,
-		}
-		switch s.Image.Base {
+		opt := b.options(target)
+		switch base := s.BaseFor(target); base {
 		case spec.BaseStatic, spec.BaseScratch:
 		default:
-			base, img, err := loadImage(ctx, c, bc, s.Image.Base, target)
+			st, img, err := loadImage(ctx, b.c, bc, base, target)
 			if err != nil {
-				return nil, withSpecSource(s.ErrorAt([]any{"image", "base"}, "loading image.base %s for %s: %v", s.Image.Base, platforms.Format(target), err), src.SourceMap)
+				return nil, s.ErrorAt(basePath(s, target), "loading base image %s for %s: %v", base, platforms.Format(target), err)
 			}
-			opt.Base, opt.BaseImage = &base, img
+			opt.Base, opt.BaseImage = &st, img
 		}
 		res, err := gbllb.Convert(ctx, s, opt)
 		if err != nil {
 			return nil, err
 		}
-		def, err := res.State.Marshal(ctx, llb.Platform(target))
-		if err != nil {
-			return nil, fmt.Errorf("marshaling the build for %s: %w", platforms.Format(target), err)
-		}
-		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		ref, err := b.solve(ctx, res.State, target, false)
 		if err != nil {
 			return nil, err
 		}
-		ref, err := r.SingleRef()
-		if err != nil {
-			return nil, err
+		mu.Lock()
+		for k, v := range res.Annotations {
+			var p *ocispecs.Platform
+			if bc.MultiPlatformRequested {
+				p = &target
+			}
+			annotations[exptypes.AnnotationManifestKey(p, k)] = v
 		}
-		return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: opt.BaseImage, Epoch: epoch}, nil
+		mu.Unlock()
+		return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: opt.BaseImage, Epoch: b.epoch}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	for k, v := range annotations {
+		rb.AddMeta(k, []byte(v))
+	}
 	return rb.Finalize()
+}
+
+// basePath is where the base for a platform is set in the spec.
+func basePath(s *spec.Spec, target ocispecs.Platform) []any {
+	for k := range s.Image.Bases {
+		if p, err := platforms.Parse(k); err == nil && platforms.Format(platforms.Normalize(p)) == platforms.Format(platforms.Normalize(target)) {
+			return []any{"image", "bases", k}
+		}
+	}
+	return []any{"image", "base"}
+}
+
+// buildBinaries returns every platform's binaries in one tree, as
+// <os>_<arch>[_<variant>]/<name>, ready for --output type=local.
+func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
+	fa := llb.Mkdir("/", 0o755)
+	for _, target := range b.targetPlatforms() {
+		target = platforms.Normalize(target)
+		bins, err := gbllb.Binaries(b.spec, b.options(target))
+		if err != nil {
+			return nil, err
+		}
+		dir := "/" + strings.ReplaceAll(platforms.Format(target), "/", "_")
+		for _, bin := range bins {
+			fa = fa.Copy(bin.State, "/"+bin.Name, dir+"/"+bin.Name, &llb.CopyInfo{CreateDestPath: true})
+		}
+	}
+	st := llb.Scratch().File(fa, llb.WithCustomName("collect binaries"))
+	ref, err := b.solve(ctx, st, b.buildPlatform, false)
+	if err != nil {
+		return nil, err
+	}
+	res := client.NewResult()
+	res.SetRef(ref)
+	return res, nil
+}
+
+// buildCheck runs go test or go vet; a failure fails the build with the
+// command's output.
+func (b *builder) buildCheck(ctx context.Context, target string) (*client.Result, error) {
+	opt := b.options(b.buildPlatform)
+	var st llb.State
+	var err error
+	if target == spec.TargetTest {
+		st, err = gbllb.Test(b.spec, opt)
+	} else {
+		st, err = gbllb.Vet(b.spec, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ref, err := b.solve(ctx, st, b.buildPlatform, true)
+	if err != nil {
+		return nil, err
+	}
+	res := client.NewResult()
+	res.SetRef(ref)
+	return res, nil
+}
+
+// buildResolvedSpec outputs the spec with its defaults filled in.
+func (b *builder) buildResolvedSpec(ctx context.Context) (*client.Result, error) {
+	data, err := b.spec.Resolved()
+	if err != nil {
+		return nil, err
+	}
+	st := llb.Scratch().File(llb.Mkfile("/gobuild.resolved.yaml", 0o644, data), llb.WithCustomName("write gobuild.resolved.yaml"))
+	ref, err := b.solve(ctx, st, b.buildPlatform, false)
+	if err != nil {
+		return nil, err
+	}
+	res := client.NewResult()
+	res.SetRef(ref)
+	return res, nil
+}
+
+func knownTarget(name string) bool {
+	for _, t := range spec.Targets {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func targetNames() []string {
+	var names []string
+	for _, t := range spec.Targets {
+		names = append(names, t.Name)
+	}
+	return names
 }
 
 // withDefaultFilename makes gobuild.yaml the spec's default name, the way
@@ -142,9 +316,9 @@ type withDefaultFilename struct{ client.Client }
 func (c withDefaultFilename) BuildOpts() client.BuildOpts {
 	opts := c.Client.BuildOpts()
 	if opts.Opts[keyFilename] == "" {
-		m := make(map[string]string, len(opts.Opts)+1)
-		for k, v := range opts.Opts {
-			m[k] = v
+		m := maps.Clone(opts.Opts)
+		if m == nil {
+			m = map[string]string{}
 		}
 		m[keyFilename] = spec.DefaultFilename
 		opts.Opts = m
@@ -236,21 +410,30 @@ func loadImage(ctx context.Context, c client.Client, bc *dockerui.Client, ref st
 // withSpecSource attaches the spec's text and the lines of every problem to
 // err, so that buildx prints the offending lines of gobuild.yaml.
 func withSpecSource(err error, sm *llb.SourceMap) error {
-	if sm == nil {
+	if err == nil || sm == nil || len(errdefs.Sources(err)) > 0 {
 		return err
 	}
-	src := &errdefs.Source{Info: &pb.SourceInfo{Data: sm.Data, Filename: sm.Filename, Language: sm.Language}}
-	if sm.Definition != nil {
-		src.Info.Definition = sm.Definition.ToPB()
-	}
+	src := &errdefs.Source{Info: sourceInfo(sm)}
 	for _, e := range spec.Errors(err) {
 		if e.Pos.Line > 0 {
-			line := int32(e.Pos.Line)
-			src.Ranges = append(src.Ranges, &pb.Range{Start: &pb.Position{Line: line}, End: &pb.Position{Line: line}})
+			src.Ranges = append(src.Ranges, lineRange(e.Pos))
 		}
 	}
 	if len(src.Ranges) == 0 {
 		return err
 	}
 	return errdefs.WithSource(err, src)
+}
+
+func sourceInfo(sm *llb.SourceMap) *pb.SourceInfo {
+	info := &pb.SourceInfo{Data: sm.Data, Filename: sm.Filename, Language: sm.Language}
+	if sm.Definition != nil {
+		info.Definition = sm.Definition.ToPB()
+	}
+	return info
+}
+
+func lineRange(p spec.Pos) *pb.Range {
+	line := int32(p.Line)
+	return &pb.Range{Start: &pb.Position{Line: line, Character: int32(p.Column)}, End: &pb.Position{Line: line}}
 }

@@ -46,13 +46,17 @@ type Options struct {
 	Context bkllb.State
 	// Builder is the toolchain image for BuildPlatform, its config applied.
 	Builder bkllb.State
-	// Base and BaseImage are the base image and its config when
-	// image.base is an image reference.
+	// Base and BaseImage are the base image and its config when the base
+	// for TargetPlatform is an image reference.
 	Base      *bkllb.State
 	BaseImage *dockerspec.DockerOCIImage
-	// Version and Commit fill the ldflags templates.
+	// Version, Commit and Args fill the templates.
 	Version string
 	Commit  string
+	Args    map[string]string
+	// Source is the repository the context came from (buildx's vcs:source),
+	// for the org.opencontainers.image.source label.
+	Source string
 	// Epoch stamps every file and the image config. Nil means the Unix
 	// epoch, so that images are reproducible by default.
 	Epoch *time.Time
@@ -62,70 +66,127 @@ type Options struct {
 	SourceMap *bkllb.SourceMap
 }
 
+func (opt Options) epoch() time.Time {
+	if opt.Epoch != nil {
+		return opt.Epoch.UTC()
+	}
+	return time.Unix(0, 0).UTC()
+}
+
+// templateData is what the spec's templates see for one target platform.
+func (opt Options) templateData(target ocispecs.Platform) spec.TemplateData {
+	short := opt.Commit
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	return spec.TemplateData{
+		Version:     opt.Version,
+		Commit:      opt.Commit,
+		ShortCommit: short,
+		Date:        opt.epoch().Format(time.RFC3339),
+		Args:        opt.Args,
+		Target:      spec.Target{OS: target.OS, Arch: target.Architecture, Variant: target.Variant},
+	}
+}
+
 // Result is one platform's image.
 type Result struct {
 	State bkllb.State
 	Image *dockerspec.DockerOCIImage
+	// Annotations go on the platform's manifest.
+	Annotations map[string]string
 }
 
 // Convert builds the LLB for one target platform: the module download, a
 // cross-compiling go build per binary on the build platform, and the image.
 func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	target := platforms.Normalize(opt.TargetPlatform)
+	bins, err := Binaries(s, opt)
+	if err != nil {
+		return nil, err
+	}
+	data := opt.templateData(target)
+	epoch := opt.epoch()
+
+	var layers []bkllb.State
+	switch base := s.BaseFor(target); base {
+	case spec.BaseStatic:
+		layers = append(layers, StaticBase(opt.Builder, epoch, spec.BoolValue(s.Image.Cacerts, true), spec.BoolValue(s.Image.Tzdata, true)))
+	case spec.BaseScratch:
+	default:
+		if opt.Base == nil {
+			return nil, fmt.Errorf("base image %q for %s was not resolved", base, platforms.Format(target))
+		}
+		layers = append(layers, *opt.Base)
+	}
+	layers = append(layers, binariesLayer(bins, epoch, target))
+	if len(s.Image.Files) > 0 {
+		files, err := filesLayer(s, opt.Context, epoch)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, files)
+	}
+	st := layers[0]
+	if len(layers) > 1 {
+		// A merge keeps each layer byte-identical across images and
+		// platforms, so registries and caches store the base once.
+		st = bkllb.Merge(layers, bkllb.WithCustomName("assemble image ("+platforms.Format(target)+")"))
+	}
+	img, err := imageConfig(s, opt, target, data, bins)
+	if err != nil {
+		return nil, err
+	}
+	annotations, err := renderMap(s, data, s.Image.Annotations, "image", "annotations")
+	if err != nil {
+		return nil, err
+	}
+	return &Result{State: st, Image: img, Annotations: annotations}, nil
+}
+
+// Built is one compiled binary: a state holding it as /<Name>.
+type Built struct {
+	Name  string
+	State bkllb.State
+}
+
+// Binaries compiles every binary of the spec that targets opt's platform.
+func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
+	target := platforms.Normalize(opt.TargetPlatform)
 	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
 	if err != nil {
 		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
 	}
-	epoch := time.Unix(0, 0).UTC()
-	if opt.Epoch != nil {
-		epoch = opt.Epoch.UTC()
+	data := opt.templateData(target)
+	downloaded, err := download(s, opt, data)
+	if err != nil {
+		return nil, err
 	}
-
-	downloaded := download(s, opt)
-
-	var bins []built
+	var bins []Built
 	for i, b := range s.Binaries {
-		out, err := build(s, i, b, downloaded, goEnv, target, opt)
+		if !s.BinaryTargets(i, target) {
+			continue
+		}
+		out, err := build(s, i, downloaded, goEnv, target, data, opt)
 		if err != nil {
 			return nil, err
 		}
-		bins = append(bins, built{name: b.Name, out: out})
+		bins = append(bins, Built{Name: b.Name, State: out})
 	}
-
-	binLayer := binariesLayer(bins, epoch, target)
-	var layers []bkllb.State
-	switch s.Image.Base {
-	case spec.BaseStatic:
-		layers = append(layers, StaticBase(opt.Builder, epoch))
-	case spec.BaseScratch:
-	default:
-		if opt.Base == nil {
-			return nil, fmt.Errorf("image.base %q was not resolved", s.Image.Base)
-		}
-		layers = append(layers, *opt.Base)
+	if len(bins) == 0 {
+		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
 	}
-	layers = append(layers, binLayer)
-	st := layers[0]
-	if len(layers) > 1 {
-		// A merge keeps the base layer byte-identical across images and
-		// platforms, so registries and caches store it once.
-		st = bkllb.Merge(layers, bkllb.WithCustomName("assemble image ("+platforms.Format(target)+")"))
-	}
-	return &Result{State: st, Image: imageConfig(s, opt, target, epoch)}, nil
-}
-
-type built struct {
-	name string
-	out  bkllb.State
+	return bins, nil
 }
 
 func cacheMount(opt Options, dir, id string) bkllb.RunOption {
 	return bkllb.AddMount(dir, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+id, bkllb.CacheMountShared))
 }
 
-// goCommandEnv is the environment every go command runs with, sorted so
-// the definition does not depend on map order.
-func goCommandEnv(s *spec.Spec, extra map[string]string) []bkllb.RunOption {
+// goCommandEnv is the environment of every go command: the module
+// settings, the spec's env and extra, sorted so that the definition does not
+// depend on map order.
+func goCommandEnv(s *spec.Spec, data spec.TemplateData, extra map[string]string, extraPath ...any) ([]bkllb.RunOption, error) {
 	env := map[string]string{
 		"GOMODCACHE": modCacheDir,
 		"GOCACHE":    buildCache,
@@ -133,19 +194,55 @@ func goCommandEnv(s *spec.Spec, extra map[string]string) []bkllb.RunOption {
 		// behind the user's back.
 		"GOTOOLCHAIN": "local",
 	}
-	maps.Copy(env, s.Env)
+	for k, v := range map[string]string{
+		"GOPROXY":      s.Goproxy,
+		"GOPRIVATE":    s.Goprivate,
+		"GONOSUMDB":    s.Gonosumdb,
+		"GOFLAGS":      s.Goflags,
+		"GOEXPERIMENT": s.Goexperiment,
+	} {
+		if v != "" {
+			env[k] = v
+		}
+	}
+	specEnv, err := renderMap(s, data, s.Env, "env")
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(env, specEnv)
+	if len(extraPath) > 0 {
+		rendered, err := renderMap(s, data, extra, extraPath...)
+		if err != nil {
+			return nil, err
+		}
+		extra = rendered
+	}
 	maps.Copy(env, extra)
 	var opts []bkllb.RunOption
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		opts = append(opts, bkllb.AddEnv(k, env[k]))
 	}
-	return opts
+	return opts, nil
 }
 
-// download fetches the module's dependencies from go.mod and go.sum alone,
-// so a source change never invalidates it.
-func download(s *spec.Spec, opt Options) bkllb.State {
-	modFiles := bkllb.Scratch().File(
+// renderMap expands the templates in m's values; errors point at the
+// value's line.
+func renderMap(s *spec.Spec, data spec.TemplateData, m map[string]string, at ...any) (map[string]string, error) {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		r, err := spec.Render(v, data)
+		if err != nil {
+			return nil, s.ErrorAt(append(slices.Clone(at), k), "%v", err)
+		}
+		out[k] = r
+	}
+	return out, nil
+}
+
+// moduleFiles is what go mod download may see of the context: go.mod, go.sum
+// and workspace files, so that a source change never invalidates it.
+func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
+	return bkllb.Scratch().File(
 		bkllb.Copy(opt.Context, "/"+s.Module+"/", "/", &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
 			IncludePatterns:     []string{"go.mod", "go.sum", "go.work", "go.work.sum", "**/go.mod", "**/go.sum"},
@@ -154,40 +251,81 @@ func download(s *spec.Spec, opt Options) bkllb.State {
 		}),
 		bkllb.WithCustomName("[internal] copy go.mod and go.sum"),
 	)
+}
+
+// download fetches the module's dependencies into the module cache mount.
+func download(s *spec.Spec, opt Options, data spec.TemplateData) (bkllb.State, error) {
+	env, err := goCommandEnv(s, data, nil)
+	if err != nil {
+		return bkllb.State{}, err
+	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args([]string{"go", "mod", "download"}),
 		bkllb.Dir(srcDir),
-		bkllb.AddMount(srcDir, modFiles),
+		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
 		cacheMount(opt, modCacheDir, "gobuild-gomodcache"),
 		bkllb.WithCustomName("go mod download"),
 		location(s, opt, "go"),
 	}
-	runOpts = append(runOpts, goCommandEnv(s, nil)...)
-	return opt.Builder.Run(runOpts...).Root()
+	return opt.Builder.Run(append(runOpts, env...)...).Root(), nil
 }
 
-func build(s *spec.Spec, i int, b spec.Binary, root bkllb.State, goEnv map[string]string, target ocispecs.Platform, opt Options) (bkllb.State, error) {
-	data := spec.TemplateData{
-		Version: opt.Version,
-		Commit:  opt.Commit,
-		Target:  spec.Target{OS: target.OS, Arch: target.Architecture, Variant: target.Variant},
+// BuildArgs returns the go build command line for one binary.
+func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
+	b := s.Binaries[i]
+	args := []string{"go", "build"}
+	if spec.BoolValue(b.Trimpath, true) {
+		args = append(args, "-trimpath")
 	}
-	ldflags := []string{"-s", "-w"}
-	for j, f := range b.Ldflags {
-		v, err := spec.Render(f, data)
-		if err != nil {
-			return bkllb.State{}, fmt.Errorf("binaries[%d].ldflags[%d]: %w", i, j, err)
-		}
-		ldflags = append(ldflags, v)
-	}
-	args := []string{"go", "build", "-trimpath", "-buildvcs=false"}
+	args = append(args, "-buildvcs="+fmt.Sprint(b.Buildvcs))
 	if len(b.Tags) > 0 {
 		args = append(args, "-tags", strings.Join(b.Tags, ","))
 	}
-	args = append(args, "-ldflags", strings.Join(ldflags, " "), "-o", path.Join(outDir, b.Name), b.Package)
+	var ldflags []string
+	if spec.BoolValue(b.Strip, true) {
+		ldflags = append(ldflags, "-s", "-w")
+	}
+	for j, f := range b.Ldflags {
+		v, err := spec.Render(f, data)
+		if err != nil {
+			return nil, s.ErrorAt([]any{"binaries", i, "ldflags", j}, "%v", err)
+		}
+		ldflags = append(ldflags, v)
+	}
+	if len(ldflags) > 0 {
+		args = append(args, "-ldflags", strings.Join(ldflags, " "))
+	}
+	if len(b.Gcflags) > 0 {
+		args = append(args, "-gcflags", strings.Join(b.Gcflags, " "))
+	}
+	if len(b.Asmflags) > 0 {
+		args = append(args, "-asmflags", strings.Join(b.Asmflags, " "))
+	}
+	args = append(args, b.Flags...)
+	return append(args, "-o", path.Join(outDir, b.Name), b.Package), nil
+}
 
+func build(s *spec.Spec, i int, root bkllb.State, goEnv map[string]string, target ocispecs.Platform, data spec.TemplateData, opt Options) (bkllb.State, error) {
+	b := s.Binaries[i]
+	args, err := BuildArgs(s, i, data)
+	if err != nil {
+		return bkllb.State{}, err
+	}
 	env := map[string]string{"CGO_ENABLED": "0", "GOOS": target.OS}
+	if b.Cgo {
+		build := platforms.Normalize(opt.BuildPlatform)
+		if platforms.Format(build) != platforms.Format(target) {
+			return bkllb.State{}, s.ErrorAt([]any{"binaries", i, "cgo"},
+				"binaries[%d] uses cgo, which builds only for the build platform %s, not %s; limit it with platforms: [%s] or drop cgo",
+				i, platforms.Format(build), platforms.Format(target), platforms.Format(build))
+		}
+		env["CGO_ENABLED"] = "1"
+	}
 	maps.Copy(env, goEnv)
+	buildEnv, err := goCommandEnv(s, data, mergeEnv(env, b.Env), "binaries", i, "env")
+	if err != nil {
+		return bkllb.State{}, err
+	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
@@ -197,20 +335,59 @@ func build(s *spec.Spec, i int, b spec.Binary, root bkllb.State, goEnv map[strin
 		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", b.Package, platforms.Format(target))),
 		location(s, opt, "binaries", i),
 	}
-	runOpts = append(runOpts, goCommandEnv(s, env)...)
-	run := root.Run(runOpts...)
+	run := root.Run(append(runOpts, buildEnv...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), nil
+}
+
+// mergeEnv returns base with the binary's own env on top; the binary's
+// values are rendered later, where their positions are known.
+func mergeEnv(base, own map[string]string) map[string]string {
+	out := maps.Clone(base)
+	maps.Copy(out, own)
+	return out
 }
 
 // binariesLayer holds every binary of the image in one layer, with fixed
 // timestamps so that the layer digest depends on the binaries alone.
-func binariesLayer(bins []built, epoch time.Time, target ocispecs.Platform) bkllb.State {
+func binariesLayer(bins []Built, epoch time.Time, target ocispecs.Platform) bkllb.State {
 	fa := bkllb.Mkdir(spec.BinDir, 0o755, bkllb.WithParents(true))
 	for _, b := range bins {
-		fa = fa.Copy(b.out, "/"+b.name, path.Join(spec.BinDir, b.name))
+		fa = fa.Copy(b.State, "/"+b.Name, path.Join(spec.BinDir, b.Name))
 	}
 	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] collect binaries ("+platforms.Format(target)+")"))
 	return stamped(tree, epoch, "copy binaries ("+platforms.Format(target)+")")
+}
+
+// filesLayer copies image.files from the context, with their owners and
+// modes, into a layer of their own.
+func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State, error) {
+	var fa *bkllb.FileAction
+	for _, f := range s.Image.Files {
+		uid, gid, err := spec.ParseOwner(f.Owner)
+		if err != nil {
+			return bkllb.State{}, err
+		}
+		mode, err := spec.ParseMode(f.Mode)
+		if err != nil {
+			return bkllb.State{}, err
+		}
+		info := &bkllb.CopyInfo{
+			CopyDirContentsOnly: true,
+			CreateDestPath:      true,
+			ChownOpt:            &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: uid}, Group: &bkllb.UserOpt{UID: gid}},
+		}
+		if mode >= 0 {
+			info.Mode = &bkllb.ChmodOpt{Mode: fileMode(mode)}
+		}
+		src := path.Join("/", f.Src)
+		if fa == nil {
+			fa = bkllb.Copy(context, src, f.Dst, info)
+		} else {
+			fa = fa.Copy(context, src, f.Dst, info)
+		}
+	}
+	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] collect image.files"))
+	return stamped(tree, epoch, "copy image.files"), nil
 }
 
 // stamped copies a tree into a new layer with every timestamp set to the
@@ -227,20 +404,28 @@ func stamped(tree bkllb.State, epoch time.Time, name string) bkllb.State {
 // StaticBase is the default base layer: what a static Go program expects of
 // a system (users, CA certificates, time zones, /tmp) and nothing else. It
 // needs no image pull and is the same for every platform.
-func StaticBase(builder bkllb.State, epoch time.Time) bkllb.State {
+func StaticBase(builder bkllb.State, epoch time.Time, cacerts, tzdata bool) bkllb.State {
 	// Mkdir drops the sticky bit, so /tmp is copied with an explicit mode.
 	tmp := bkllb.Scratch().File(bkllb.Mkdir("/tmp", 0o755), bkllb.WithCustomName("[internal] make /tmp"))
 	parents := bkllb.WithParents(true)
-	fa := bkllb.Mkdir("/etc/ssl/certs", 0o755, parents).
+	fa := bkllb.Mkdir("/etc", 0o755).
 		Mkfile("/etc/passwd", 0o644, []byte(passwd)).
-		Mkfile("/etc/group", 0o644, []byte(group)).
-		Copy(builder, caBundle, caBundle, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}}).
-		Mkdir("/usr/share", 0o755, parents).
-		Copy(builder, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}}).
-		Mkdir("/home/nonroot", 0o700, parents, bkllb.WithUIDGID(65532, 65532)).
+		Mkfile("/etc/group", 0o644, []byte(group))
+	var parts []string
+	if cacerts {
+		fa = fa.Mkdir("/etc/ssl/certs", 0o755, parents).
+			Copy(builder, caBundle, caBundle, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}})
+		parts = append(parts, "CA certificates")
+	}
+	if tzdata {
+		fa = fa.Mkdir("/usr/share", 0o755, parents).
+			Copy(builder, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}})
+		parts = append(parts, "time zones")
+	}
+	fa = fa.Mkdir("/home/nonroot", 0o700, parents, bkllb.WithUIDGID(65532, 65532)).
 		Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}})
 	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] assemble the static base"))
-	return stamped(tree, epoch, "static base (passwd, CA certificates, time zones)")
+	return stamped(tree, epoch, "static base ("+strings.Join(append([]string{"passwd"}, parts...), ", ")+")")
 }
 
 const passwd = `root:x:0:0:root:/root:/sbin/nologin

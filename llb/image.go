@@ -2,6 +2,7 @@ package llb
 
 import (
 	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -16,14 +17,19 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // imageConfig is the OCI config of one platform's image: the base image's
 // config when there is one, with the spec's settings on top.
-func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, epoch time.Time) *dockerspec.DockerOCIImage {
+func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.TemplateData, bins []Built) (*dockerspec.DockerOCIImage, error) {
+	base := s.BaseFor(target)
+	epoch := opt.epoch()
 	img := &dockerspec.DockerOCIImage{}
-	if opt.BaseImage != nil && s.Image.Base != spec.BaseStatic && s.Image.Base != spec.BaseScratch {
+	if opt.BaseImage != nil && base != spec.BaseStatic && base != spec.BaseScratch {
 		img.Config = opt.BaseImage.Config
 		img.History = slices.Clone(opt.BaseImage.History)
 		img.Config.Env = slices.Clone(opt.BaseImage.Config.Env)
 		img.Config.Labels = maps.Clone(opt.BaseImage.Config.Labels)
 		img.Config.ExposedPorts = maps.Clone(opt.BaseImage.Config.ExposedPorts)
+		img.Config.Volumes = maps.Clone(opt.BaseImage.Config.Volumes)
+		// The base's entrypoint and command belong to the base's program.
+		img.Config.Entrypoint, img.Config.Cmd = nil, nil
 	}
 	img.Created = &epoch
 	img.Platform = ocispecs.Platform{OS: target.OS, Architecture: target.Architecture, Variant: target.Variant}
@@ -33,10 +39,14 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, epoch time
 	if _, ok := env["PATH"]; !ok {
 		env["PATH"] = defaultPath
 	}
-	if s.Image.Base == spec.BaseStatic {
+	if base == spec.BaseStatic && spec.BoolValue(s.Image.Tzdata, true) {
 		env["ZONEINFO"] = ZoneinfoPath
 	}
-	maps.Copy(env, s.Image.Env)
+	imageEnv, err := renderMap(s, data, s.Image.Env, "image", "env")
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(env, imageEnv)
 	img.Config.Env = nil
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		img.Config.Env = append(img.Config.Env, k+"="+env[k])
@@ -55,22 +65,84 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, epoch time
 		norm, _ := p.Normalize() // validated by spec.Parse
 		img.Config.ExposedPorts[norm] = struct{}{}
 	}
-	if len(s.Image.Labels) > 0 && img.Config.Labels == nil {
-		img.Config.Labels = map[string]string{}
+	for _, v := range s.Image.Volumes {
+		if img.Config.Volumes == nil {
+			img.Config.Volumes = map[string]struct{}{}
+		}
+		img.Config.Volumes[v] = struct{}{}
 	}
-	maps.Copy(img.Config.Labels, s.Image.Labels)
+	if s.Image.Stopsignal != "" {
+		img.Config.StopSignal = s.Image.Stopsignal
+	}
+	if hc := s.Image.Healthcheck; hc != nil {
+		img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
+			Test:        append([]string{"CMD"}, hc.Command...),
+			Interval:    duration(hc.Interval),
+			Timeout:     duration(hc.Timeout),
+			StartPeriod: duration(hc.StartPeriod),
+			Retries:     hc.Retries,
+		}
+	}
+
+	labels, err := renderMap(s, data, s.Image.Labels, "image", "labels")
+	if err != nil {
+		return nil, err
+	}
+	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), labels)
 
 	// One history entry per layer this frontend adds, dated by the epoch:
 	// the exporter would otherwise stamp them with the wall clock.
-	if s.Image.Base == spec.BaseStatic {
-		img.History = append(img.History, ocispecs.History{Created: &epoch, CreatedBy: "gobuild: static base", Comment: "gobuild"})
+	history := func(createdBy string) {
+		img.History = append(img.History, ocispecs.History{Created: &epoch, CreatedBy: "gobuild: " + createdBy, Comment: "gobuild"})
 	}
-	names := make([]string, 0, len(s.Binaries))
-	for _, b := range s.Binaries {
+	if base == spec.BaseStatic {
+		history("static base")
+	}
+	names := make([]string, 0, len(bins))
+	for _, b := range bins {
 		names = append(names, path.Join(spec.BinDir, b.Name))
 	}
-	img.History = append(img.History, ocispecs.History{Created: &epoch, CreatedBy: "gobuild: " + strings.Join(names, " "), Comment: "gobuild"})
-	return img
+	history(strings.Join(names, " "))
+	if len(s.Image.Files) > 0 {
+		history("image.files")
+	}
+	return img, nil
+}
+
+// ociLabels are the org.opencontainers.image annotations gobuild knows.
+func ociLabels(opt Options, data spec.TemplateData) map[string]string {
+	l := map[string]string{"org.opencontainers.image.version": data.Version}
+	if opt.Epoch != nil {
+		// Without SOURCE_DATE_EPOCH the only honest date is none.
+		l["org.opencontainers.image.created"] = data.Date
+	}
+	if opt.Commit != "" {
+		l["org.opencontainers.image.revision"] = opt.Commit
+	}
+	if opt.Source != "" {
+		l["org.opencontainers.image.source"] = opt.Source
+	}
+	return l
+}
+
+// mergeLabels layers label maps, later ones winning; nil when all are empty.
+func mergeLabels(layers ...map[string]string) map[string]string {
+	var out map[string]string
+	for _, l := range layers {
+		if len(l) == 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		maps.Copy(out, l)
+	}
+	return out
+}
+
+func duration(s string) time.Duration {
+	d, _ := time.ParseDuration(s) // validated by spec.Parse
+	return d
 }
 
 func envMap(env []string) map[string]string {
@@ -81,3 +153,5 @@ func envMap(env []string) map[string]string {
 	}
 	return m
 }
+
+func fileMode(m int) os.FileMode { return os.FileMode(m) }

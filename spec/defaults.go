@@ -5,7 +5,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"golang.org/x/mod/modfile"
+	"gopkg.in/yaml.v3"
 )
 
 // ModFile is the path of go.mod inside the build context.
@@ -42,4 +44,57 @@ func GoVersion(filename string, goMod []byte) (string, error) {
 		return f.Go.Version, nil
 	}
 	return "", fmt.Errorf("%s has no go directive; add one (go mod edit -go=1.26) or set \"go\" in the spec", filename)
+}
+
+// BaseFor returns the base of the image for a platform: image.bases'
+// entry for it, else image.base.
+func (s *Spec) BaseFor(target platforms.Platform) string {
+	if base, ok := s.Image.Bases[platformKey(target, s.Image.Bases)]; ok {
+		return base
+	}
+	return s.Image.Base
+}
+
+// BinaryTargets reports whether binary i is built for a platform.
+func (s *Spec) BinaryTargets(i int, target platforms.Platform) bool {
+	ps := s.Binaries[i].Platforms
+	if len(ps) == 0 {
+		return true
+	}
+	want := platforms.Format(platforms.Normalize(target))
+	for _, p := range ps {
+		if parsed, err := platforms.Parse(p); err == nil && platforms.Format(platforms.Normalize(parsed)) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// platformKey finds the key of m that names target, however it is spelled
+// ("linux/arm64" and "linux/arm64/v8" are the same platform).
+func platformKey(target platforms.Platform, m map[string]string) string {
+	want := platforms.Format(platforms.Normalize(target))
+	for k := range m {
+		if parsed, err := platforms.Parse(k); err == nil && platforms.Format(platforms.Normalize(parsed)) == want {
+			return k
+		}
+	}
+	return ""
+}
+
+// Resolved returns the spec as YAML with every default filled in, for the
+// "spec" target: what the build will actually do.
+func (s *Spec) Resolved() ([]byte, error) {
+	r := *s
+	on := func(b *bool) *bool {
+		v := BoolValue(b, true)
+		return &v
+	}
+	r.Binaries = make([]Binary, len(s.Binaries))
+	for i, b := range s.Binaries {
+		b.Trimpath, b.Strip = on(b.Trimpath), on(b.Strip)
+		r.Binaries[i] = b
+	}
+	r.Image.Cacerts, r.Image.Tzdata = on(s.Image.Cacerts), on(s.Image.Tzdata)
+	return yaml.Marshal(&r)
 }

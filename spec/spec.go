@@ -15,49 +15,49 @@ const DefaultFilename = "gobuild.yaml"
 type Spec struct {
 	// Version of the spec format. Only 1 exists.
 	// Example: 1
-	Version int `yaml:"version"`
+	Version int `yaml:"version,omitempty"`
 	// Go is the toolchain version, such as "1.26" or "1.26.8".
 	// Default: go.mod's toolchain directive, else its go directive.
-	Go string `yaml:"go"`
+	Go string `yaml:"go,omitempty"`
 	// Module is the directory of the build context that holds go.mod.
 	// Default: "."
-	Module string `yaml:"module"`
+	Module string `yaml:"module,omitempty"`
 	// Builder is the toolchain image, always run on the build platform. Like
 	// every image the frontend uses, a named build context of the same name
 	// overrides it.
 	// Default: "golang:<go>"
-	Builder string `yaml:"builder"`
+	Builder string `yaml:"builder,omitempty"`
 	// Env is added to the environment of every go command (not the image).
 	// Values are templates.
 	// Example: {GOFIPS140: latest}
-	Env map[string]string `yaml:"env"`
+	Env map[string]string `yaml:"env,omitempty"`
 	// Goproxy sets GOPROXY for module downloads.
 	// Example: "https://proxy.example.com,direct"
-	Goproxy string `yaml:"goproxy"`
+	Goproxy string `yaml:"goproxy,omitempty"`
 	// Goprivate sets GOPRIVATE: module path patterns fetched directly, not
 	// through the proxy or the checksum database.
 	// Example: "github.com/acme/*"
-	Goprivate string `yaml:"goprivate"`
+	Goprivate string `yaml:"goprivate,omitempty"`
 	// Gonosumdb sets GONOSUMDB: module path patterns not checked against the
 	// checksum database.
-	Gonosumdb string `yaml:"gonosumdb"`
+	Gonosumdb string `yaml:"gonosumdb,omitempty"`
 	// Goflags sets GOFLAGS for every go command.
 	// Example: "-mod=mod"
-	Goflags string `yaml:"goflags"`
+	Goflags string `yaml:"goflags,omitempty"`
 	// Goexperiment sets GOEXPERIMENT for every go command.
 	// Example: "greenteagc"
-	Goexperiment string `yaml:"goexperiment"`
+	Goexperiment string `yaml:"goexperiment,omitempty"`
 	// Binaries are the main packages to build; the first one is the image's
 	// entrypoint unless image.entrypoint says otherwise.
-	Binaries []Binary `yaml:"binaries"`
+	Binaries []Binary `yaml:"binaries,omitempty"`
 	// Platforms to build when the client asks for none.
 	// Default: the build platform.
 	// Example: [linux/amd64, linux/arm64]
-	Platforms []string `yaml:"platforms"`
+	Platforms []string `yaml:"platforms,omitempty"`
 	// Image describes the final image.
-	Image Image `yaml:"image"`
+	Image Image `yaml:"image,omitempty"`
 	// Test configures the "test" target.
-	Test Test `yaml:"test"`
+	Test Test `yaml:"test,omitempty"`
 
 	// doc keeps the decoded YAML so that errors found after decoding can
 	// still point at a line.
@@ -70,50 +70,50 @@ type Spec struct {
 type Binary struct {
 	// Package is the main package to build, relative to the module.
 	// Example: ./cmd/server
-	Package string `yaml:"package"`
+	Package string `yaml:"package,omitempty"`
 	// Name of the binary, installed as /usr/local/bin/<name>.
 	// Default: the package's last path element.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Tags are build tags, passed with -tags.
 	// Example: [netgo, osusergo]
-	Tags []string `yaml:"tags"`
+	Tags []string `yaml:"tags,omitempty"`
 	// Ldflags are passed to the linker, after "-s -w" unless strip is false.
 	// Each is a template.
 	// Example: ["-X main.version={{.Version}}"]
-	Ldflags []string `yaml:"ldflags"`
+	Ldflags []string `yaml:"ldflags,omitempty"`
 	// Gcflags are passed to the compiler with -gcflags.
 	// Example: ["-m"]
-	Gcflags []string `yaml:"gcflags"`
+	Gcflags []string `yaml:"gcflags,omitempty"`
 	// Asmflags are passed to the assembler with -asmflags.
-	Asmflags []string `yaml:"asmflags"`
+	Asmflags []string `yaml:"asmflags,omitempty"`
 	// Flags are further go build flags. Allowed: -a, -v, -x, -mod=, -pgo=,
 	// -buildmode=exe|pie, -cover, -covermode=, -coverpkg=, -p=; gobuild owns
 	// -o, -trimpath, -tags and the rest.
 	// Example: ["-pgo=auto"]
-	Flags []string `yaml:"flags"`
+	Flags []string `yaml:"flags,omitempty"`
 	// Env is added to this binary's go build environment, after the spec's
 	// env. Values are templates.
-	Env map[string]string `yaml:"env"`
+	Env map[string]string `yaml:"env,omitempty"`
 	// Cgo enables cgo. The C toolchain of the builder image then compiles for
 	// the build platform only: building for another platform is an error.
 	// With base static or scratch, link statically
 	// (ldflags: ["-linkmode=external", "-extldflags=-static"]).
 	// Default: false
-	Cgo bool `yaml:"cgo"`
+	Cgo bool `yaml:"cgo,omitempty"`
 	// Trimpath removes file system paths from the binary (-trimpath).
 	// Default: true
-	Trimpath *bool `yaml:"trimpath"`
+	Trimpath *bool `yaml:"trimpath,omitempty"`
 	// Strip removes the symbol table and DWARF data (-ldflags "-s -w").
 	// Default: true
-	Strip *bool `yaml:"strip"`
+	Strip *bool `yaml:"strip,omitempty"`
 	// Buildvcs stamps version control information into the binary; the
 	// context must then hold the .git directory and the builder git.
 	// Default: false
-	Buildvcs bool `yaml:"buildvcs"`
+	Buildvcs bool `yaml:"buildvcs,omitempty"`
 	// Platforms limits this binary to some of the target platforms.
 	// Default: every target platform.
 	// Example: [linux/amd64]
-	Platforms []string `yaml:"platforms"`
+	Platforms []string `yaml:"platforms,omitempty"`
 }
 
 // Image describes the final image.
@@ -122,88 +122,88 @@ type Image struct {
 	// nonroot user, nothing else), "scratch" (empty) or an image reference.
 	// Default: static
 	// Example: gcr.io/distroless/static-debian12
-	Base string `yaml:"base"`
+	Base string `yaml:"base,omitempty"`
 	// Bases overrides base for some platforms.
 	// Example: {linux/s390x: scratch}
-	Bases map[string]string `yaml:"bases"`
+	Bases map[string]string `yaml:"bases,omitempty"`
 	// Cacerts puts the builder's CA bundle into the static base.
 	// Default: true
-	Cacerts *bool `yaml:"cacerts"`
+	Cacerts *bool `yaml:"cacerts,omitempty"`
 	// Tzdata puts Go's time zone database into the static base and sets
 	// ZONEINFO to it.
 	// Default: true
-	Tzdata *bool `yaml:"tzdata"`
+	Tzdata *bool `yaml:"tzdata,omitempty"`
 	// User the container runs as.
 	// Default: "65532" (nonroot)
-	User string `yaml:"user"`
+	User string `yaml:"user,omitempty"`
 	// Entrypoint of the image.
 	// Default: the first binary.
-	Entrypoint []string `yaml:"entrypoint"`
+	Entrypoint []string `yaml:"entrypoint,omitempty"`
 	// Cmd holds the default arguments to the entrypoint.
 	// Example: ["--addr=:8080"]
-	Cmd []string `yaml:"cmd"`
+	Cmd []string `yaml:"cmd,omitempty"`
 	// Env is added to the image's environment. Values are templates.
 	// Example: {GOMEMLIMIT: 512MiB}
-	Env map[string]string `yaml:"env"`
+	Env map[string]string `yaml:"env,omitempty"`
 	// Workdir is the working directory of the container.
 	// Example: /data
-	Workdir string `yaml:"workdir"`
+	Workdir string `yaml:"workdir,omitempty"`
 	// Ports the container listens on.
 	// Example: [8080, "9090/udp"]
-	Ports []Port `yaml:"ports"`
+	Ports []Port `yaml:"ports,omitempty"`
 	// Volumes are paths the container expects to be mounted.
 	// Example: [/data]
-	Volumes []string `yaml:"volumes"`
+	Volumes []string `yaml:"volumes,omitempty"`
 	// Labels are added to the image config. Values are templates. gobuild
 	// adds org.opencontainers.image.version, .revision, .source and .created
 	// when it knows them, unless set here.
 	// Example: {org.opencontainers.image.title: server}
-	Labels map[string]string `yaml:"labels"`
+	Labels map[string]string `yaml:"labels,omitempty"`
 	// Annotations are added to each platform's manifest. Values are
 	// templates.
-	Annotations map[string]string `yaml:"annotations"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
 	// Stopsignal is the signal that stops the container.
 	// Example: SIGTERM
-	Stopsignal string `yaml:"stopsignal"`
+	Stopsignal string `yaml:"stopsignal,omitempty"`
 	// Healthcheck is run by the container runtime. Exec form only: there is
 	// no shell in the image.
-	Healthcheck *Healthcheck `yaml:"healthcheck"`
+	Healthcheck *Healthcheck `yaml:"healthcheck,omitempty"`
 	// Files are copied from the build context into the image, in a layer of
 	// their own (the equivalent of ko's kodata).
-	Files []File `yaml:"files"`
+	Files []File `yaml:"files,omitempty"`
 }
 
 // Healthcheck tells the runtime how to check that the container works.
 type Healthcheck struct {
 	// Command to run, exec form: the program and its arguments.
 	// Example: [/usr/local/bin/server, healthcheck]
-	Command []string `yaml:"command"`
+	Command []string `yaml:"command,omitempty"`
 	// Interval between checks, a Go duration.
 	// Example: 30s
-	Interval string `yaml:"interval"`
+	Interval string `yaml:"interval,omitempty"`
 	// Timeout of one check, a Go duration.
 	// Example: 5s
-	Timeout string `yaml:"timeout"`
+	Timeout string `yaml:"timeout,omitempty"`
 	// StartPeriod is the grace period after start, a Go duration.
-	StartPeriod string `yaml:"startPeriod"`
+	StartPeriod string `yaml:"startPeriod,omitempty"`
 	// Retries is the number of failures before the container is unhealthy.
-	Retries int `yaml:"retries"`
+	Retries int `yaml:"retries,omitempty"`
 }
 
 // File is a file or directory copied from the build context into the image.
 type File struct {
 	// Src is a path in the build context.
 	// Example: ./static
-	Src string `yaml:"src"`
+	Src string `yaml:"src,omitempty"`
 	// Dst is the absolute path in the image.
 	// Example: /srv/static
-	Dst string `yaml:"dst"`
+	Dst string `yaml:"dst,omitempty"`
 	// Owner is "uid" or "uid:gid".
 	// Default: "0:0"
-	Owner string `yaml:"owner"`
+	Owner string `yaml:"owner,omitempty"`
 	// Mode is an octal file mode applied to every file copied.
 	// Example: "0444"
-	Mode string `yaml:"mode"`
+	Mode string `yaml:"mode,omitempty"`
 }
 
 // Test configures the "test" target, which runs go test on the build
@@ -211,19 +211,19 @@ type File struct {
 type Test struct {
 	// Packages to test.
 	// Default: ["./..."]
-	Packages []string `yaml:"packages"`
+	Packages []string `yaml:"packages,omitempty"`
 	// Flags are further go test flags. Allowed: -run=, -skip=, -short,
 	// -count=, -timeout=, -v, -cover, -covermode=, -coverpkg=, -failfast,
 	// -shuffle=, -bench=, -benchtime=, -cpu=, -parallel=.
 	// Example: ["-short", "-count=1"]
-	Flags []string `yaml:"flags"`
+	Flags []string `yaml:"flags,omitempty"`
 	// Tags are build tags for the tests.
-	Tags []string `yaml:"tags"`
+	Tags []string `yaml:"tags,omitempty"`
 	// Env is added to the go test environment. Values are templates.
-	Env map[string]string `yaml:"env"`
+	Env map[string]string `yaml:"env,omitempty"`
 	// Cgo enables cgo for the tests (needed by -race).
 	// Default: false
-	Cgo bool `yaml:"cgo"`
+	Cgo bool `yaml:"cgo,omitempty"`
 }
 
 // Port is a port number with an optional "/tcp", "/udp" or "/sctp" suffix.

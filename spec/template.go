@@ -139,3 +139,38 @@ func cleanTemplateError(err error) error {
 	}
 	return &templateError{msg: "invalid template: " + msg}
 }
+
+// ArgRef is a build-arg a template reads, and where.
+type ArgRef struct {
+	Name string
+	Pos  Pos
+}
+
+// TemplateArgRefs lists every {{.Args.NAME}} in the spec's templates, in
+// file order.
+func (s *Spec) TemplateArgRefs() []ArgRef {
+	var refs []ArgRef
+	add := func(text string, path ...any) {
+		for _, name := range TemplateArgs(text) {
+			refs = append(refs, ArgRef{Name: name, Pos: s.Pos(path...)})
+		}
+	}
+	addMap := func(m map[string]string, path ...any) {
+		for _, k := range sortedKeys(m) {
+			add(m[k], append(slices.Clone(path), k)...)
+		}
+	}
+	addMap(s.Env, "env")
+	for i, b := range s.Binaries {
+		for j, f := range b.Ldflags {
+			add(f, "binaries", i, "ldflags", j)
+		}
+		addMap(b.Env, "binaries", i, "env")
+	}
+	addMap(s.Image.Env, "image", "env")
+	addMap(s.Image.Labels, "image", "labels")
+	addMap(s.Image.Annotations, "image", "annotations")
+	addMap(s.Test.Env, "test", "env")
+	slices.SortStableFunc(refs, func(a, b ArgRef) int { return a.Pos.Line - b.Pos.Line })
+	return refs
+}

@@ -1,0 +1,91 @@
+package frontend
+
+import (
+	"context"
+	"sort"
+
+	"github.com/gobuildkit/gobuild/spec"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// subrequests answers buildx's --call=outline|targets|check.
+func (b *builder) subrequests() dockerui.RequestHandler {
+	return dockerui.RequestHandler{
+		Outline:     func(context.Context) (*outline.Outline, error) { return b.outline(), nil },
+		ListTargets: func(context.Context) (*targets.List, error) { return b.targets(), nil },
+		Lint:        b.lint,
+	}
+}
+
+func (b *builder) location(p spec.Pos) *pb.Location {
+	if p.Line == 0 {
+		return nil
+	}
+	return &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{lineRange(p)}}
+}
+
+// outline lists the build-args the spec reads.
+func (b *builder) outline() *outline.Outline {
+	s := b.spec
+	o := &outline.Outline{
+		Name:        s.Filename(),
+		Description: "gobuild: Go binaries into a container image",
+		Args: []outline.Arg{
+			{Name: argVersion, Description: "the version in {{.Version}} and the org.opencontainers.image.version label", Value: defaultVersion},
+			{Name: argSourceDateEpoch, Description: "seconds since 1970 that date every file, the image config and {{.Date}}; default 0"},
+		},
+		Sources: [][]byte{b.src.Data},
+	}
+	seen := map[string]bool{argVersion: true, argSourceDateEpoch: true}
+	for _, ref := range s.TemplateArgRefs() {
+		if seen[ref.Name] {
+			continue
+		}
+		seen[ref.Name] = true
+		o.Args = append(o.Args, outline.Arg{Name: ref.Name, Description: "read by {{.Args." + ref.Name + "}}", Location: b.location(ref.Pos)})
+	}
+	return o
+}
+
+func (b *builder) targets() *targets.List {
+	l := &targets.List{Sources: [][]byte{b.src.Data}}
+	for i, t := range spec.Targets {
+		l.Targets = append(l.Targets, targets.Target{Name: t.Name, Description: t.Description, Default: i == 0})
+	}
+	return l
+}
+
+// lint runs the spec's lint rules; they need the builder default from
+// go.mod and the context's .dockerignore.
+func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
+	s := b.spec
+	if s.Builder == "" {
+		if goMod, err := readContextFile(ctx, b.c, b.bc, s.ModFile()); err == nil {
+			_ = s.ApplyDefaults(goMod) // without go.mod, the build would say so
+		}
+	}
+	ignore, err := b.bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &lint.LintResults{Sources: []*pb.SourceInfo{sourceInfo(b.src.SourceMap)}}
+	findings := spec.Lint(s, spec.LintInput{Dockerignore: ignore})
+	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Pos.Line < findings[j].Pos.Line })
+	for _, f := range findings {
+		res.Warnings = append(res.Warnings, lint.Warning{
+			RuleName:    f.Rule,
+			Description: f.Description,
+			Detail:      f.Detail,
+			Location:    b.location(f.Pos),
+		})
+	}
+	if res.Warnings == nil {
+		res.Warnings = []lint.Warning{}
+	}
+	return res, nil
+}
+
