@@ -6,6 +6,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -131,7 +132,14 @@ func (b *builder) prepare(ctx context.Context) error {
 		return err
 	}
 	b.mainContext = *mc
-	return nil
+	return b.checkPackages(ctx)
+}
+
+func joinErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
 }
 
 // options are the llb options for one target platform.

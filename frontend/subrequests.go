@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
@@ -38,6 +39,8 @@ func (b *builder) outline() *outline.Outline {
 			{Name: argVersion, Description: "the version in {{.Version}} and the org.opencontainers.image.version label", Value: defaultVersion},
 			{Name: argSourceDateEpoch, Description: "seconds since 1970 that date every file, the image config and {{.Date}}; default 0"},
 		},
+		Secrets: []outline.Secret{{Name: gbllb.NetrcSecretID}},
+		SSH:     []outline.SSH{{Name: "default"}},
 		Sources: [][]byte{b.src.Data},
 	}
 	seen := map[string]bool{argVersion: true, argSourceDateEpoch: true}

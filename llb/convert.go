@@ -194,13 +194,11 @@ func goCommandEnv(s *spec.Spec, data spec.TemplateData, extra map[string]string,
 		// behind the user's back.
 		"GOTOOLCHAIN": "local",
 	}
-	for k, v := range map[string]string{
-		"GOPROXY":      s.Goproxy,
-		"GOPRIVATE":    s.Goprivate,
-		"GONOSUMDB":    s.Gonosumdb,
-		"GOFLAGS":      s.Goflags,
-		"GOEXPERIMENT": s.Goexperiment,
-	} {
+	moduleSettings, err := renderMap(s, data, s.ModuleSettings())
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range moduleSettings {
 		if v != "" {
 			env[k] = v
 		}
@@ -232,12 +230,49 @@ func renderMap(s *spec.Spec, data spec.TemplateData, m map[string]string, at ...
 	for k, v := range m {
 		r, err := spec.Render(v, data)
 		if err != nil {
+			if len(at) == 0 { // module settings: the key is the field
+				return nil, s.ErrorAt([]any{strings.ToLower(k)}, "%s: %v", strings.ToLower(k), err)
+			}
 			return nil, s.ErrorAt(append(slices.Clone(at), k), "%v", err)
 		}
 		out[k] = r
 	}
 	return out, nil
 }
+
+// Where credentials for private modules appear in go commands. They are
+// mounted, never copied: BuildKit keeps secrets and the SSH agent out of
+// layers, cache keys and logs.
+const (
+	NetrcSecretID   = "netrc"
+	netrcPath       = "/run/secrets/netrc"
+	sshAgentPath    = "/run/buildkit/ssh_agent"
+	knownHostsNoted = "StrictHostKeyChecking=accept-new"
+)
+
+// credentials mounts the client's "netrc" secret (--secret id=netrc,src=...)
+// and its default SSH agent (--ssh default) when it offers them: go reads
+// the first through NETRC for module proxies and HTTPS, git the second
+// for ssh:// modules.
+func credentials() bkllb.RunOption {
+	return runOptions(
+		bkllb.AddSecret(netrcPath, bkllb.SecretID(NetrcSecretID), bkllb.SecretOptional),
+		bkllb.AddSSHSocket(bkllb.SSHID("default"), bkllb.SSHSocketTarget(sshAgentPath), bkllb.SSHOptional),
+		bkllb.AddEnv("NETRC", netrcPath),
+		bkllb.AddEnv("SSH_AUTH_SOCK", sshAgentPath),
+		bkllb.AddEnv("GIT_SSH_COMMAND", "ssh -o "+knownHostsNoted),
+	)
+}
+
+type runOptionList []bkllb.RunOption
+
+func (l runOptionList) SetRunOption(ei *bkllb.ExecInfo) {
+	for _, o := range l {
+		o.SetRunOption(ei)
+	}
+}
+
+func runOptions(opts ...bkllb.RunOption) bkllb.RunOption { return runOptionList(opts) }
 
 // moduleFiles is what go mod download may see of the context: go.mod, go.sum
 // and workspace files, so that a source change never invalidates it.
@@ -261,6 +296,7 @@ func download(s *spec.Spec, opt Options, data spec.TemplateData) (bkllb.State, e
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args([]string{"go", "mod", "download"}),
+		credentials(),
 		bkllb.Dir(srcDir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
 		cacheMount(opt, modCacheDir, "gobuild-gomodcache"),
@@ -328,6 +364,7 @@ func build(s *spec.Spec, i int, root bkllb.State, goEnv map[string]string, targe
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
+		credentials(),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, opt.Context, bkllb.Readonly),
 		cacheMount(opt, modCacheDir, "gobuild-gomodcache"),

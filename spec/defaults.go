@@ -98,3 +98,15 @@ func (s *Spec) Resolved() ([]byte, error) {
 	r.Image.Cacerts, r.Image.Tzdata = on(s.Image.Cacerts), on(s.Image.Tzdata)
 	return yaml.Marshal(&r)
 }
+
+// ModuleSettings are the go environment variables the spec sets for module
+// downloads, by variable name; empty values are unset.
+func (s *Spec) ModuleSettings() map[string]string {
+	return map[string]string{
+		"GOPROXY":      s.Goproxy,
+		"GOPRIVATE":    s.Goprivate,
+		"GONOSUMDB":    s.Gonosumdb,
+		"GOFLAGS":      s.Goflags,
+		"GOEXPERIMENT": s.Goexperiment,
+	}
+}

@@ -31,7 +31,10 @@ type Spec struct {
 	// Values are templates.
 	// Example: {GOFIPS140: latest}
 	Env map[string]string `yaml:"env,omitempty"`
-	// Goproxy sets GOPROXY for module downloads.
+	// Goproxy sets GOPROXY for module downloads. Like the other module
+	// settings it is a template, so a build-arg can fill it. Credentials for
+	// a private proxy come from a build secret with id "netrc"
+	// (--secret id=netrc,src=$HOME/.netrc); git over SSH uses --ssh default.
 	// Example: "https://proxy.example.com,direct"
 	Goproxy string `yaml:"goproxy,omitempty"`
 	// Goprivate sets GOPRIVATE: module path patterns fetched directly, not

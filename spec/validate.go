@@ -48,6 +48,13 @@ func (s *Spec) validate() error {
 		}
 	}
 	errs = append(errs, s.checkEnv([]any{"env"}, s.Env)...)
+	settings := s.ModuleSettings()
+	for _, k := range sortedKeys(settings) {
+		if err := checkTemplate(settings[k]); err != nil {
+			field := strings.ToLower(k)
+			add(s.errorAt(s.Pos(field), "%s: %v", field, err))
+		}
+	}
 
 	if len(s.Binaries) == 0 {
 		add(s.errorAt(s.Pos("binaries"), "binaries is missing or empty; list at least one main package, such as \"binaries: [{package: ./cmd/server}]\""))

@@ -1,0 +1,293 @@
+// Package specdoc generates the JSON Schema of gobuild.yaml and its
+// reference documentation from the spec package's Go types and their doc
+// comments, so that the types stay the one source of truth.
+package specdoc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"reflect"
+	"strings"
+
+	"github.com/gobuildkit/gobuild/spec"
+)
+
+// SchemaID is where the schema is published; examples reference it in
+// their yaml-language-server comment.
+const SchemaID = "https://raw.githubusercontent.com/gobuildkit/gobuild/main/docs/gobuild.schema.json"
+
+// fieldDoc is what a field's doc comment says.
+type fieldDoc struct {
+	text     string
+	defValue string
+	example  string
+}
+
+// comments reads the doc comments of the spec package's struct fields,
+// keyed by "Type.Field".
+func comments(specDir string) (map[string]fieldDoc, map[string]string, error) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, specDir, func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, parser.ParseComments)
+	if err != nil {
+		return nil, nil, err
+	}
+	fields := map[string]fieldDoc{}
+	types := map[string]string{}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			for _, decl := range f.Decls {
+				gd, ok := decl.(*ast.GenDecl)
+				if !ok {
+					continue
+				}
+				for _, sp := range gd.Specs {
+					ts, ok := sp.(*ast.TypeSpec)
+					if !ok {
+						continue
+					}
+					if gd.Doc != nil {
+						types[ts.Name.Name] = strings.TrimSpace(gd.Doc.Text())
+					}
+					st, ok := ts.Type.(*ast.StructType)
+					if !ok {
+						continue
+					}
+					for _, fl := range st.Fields.List {
+						if fl.Doc == nil || len(fl.Names) == 0 {
+							continue
+						}
+						fields[ts.Name.Name+"."+fl.Names[0].Name] = parseDoc(fl.Doc.Text())
+					}
+				}
+			}
+		}
+	}
+	return fields, types, nil
+}
+
+// parseDoc splits "Default:" and "Example:" lines from the description.
+func parseDoc(text string) fieldDoc {
+	var d fieldDoc
+	var desc []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		switch {
+		case strings.HasPrefix(line, "Default: "):
+			d.defValue = strings.TrimPrefix(line, "Default: ")
+		case strings.HasPrefix(line, "Example: "):
+			d.example = strings.TrimPrefix(line, "Example: ")
+		default:
+			desc = append(desc, line)
+		}
+	}
+	d.text = strings.Join(desc, " ")
+	return d
+}
+
+// Schema returns the JSON Schema (draft 2020-12) of gobuild.yaml.
+func Schema(specDir string) ([]byte, error) {
+	fields, _, err := comments(specDir)
+	if err != nil {
+		return nil, err
+	}
+	g := &schemaGen{fields: fields, defs: map[string]any{}}
+	root := g.object(reflect.TypeFor[spec.Spec]())
+	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	root["$id"] = SchemaID
+	root["title"] = "gobuild.yaml"
+	root["$defs"] = g.defs
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(root); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+type schemaGen struct {
+	fields map[string]fieldDoc
+	defs   map[string]any
+}
+
+// required lists the fields validation insists on; the schema says so too.
+var required = map[string][]string{
+	"Spec":        {"version", "binaries"},
+	"Binary":      {"package"},
+	"Healthcheck": {"command"},
+	"File":        {"src", "dst"},
+}
+
+func (g *schemaGen) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || !f.IsExported() {
+			continue
+		}
+		s := g.typeSchema(f.Type)
+		if d, ok := g.fields[t.Name()+"."+f.Name]; ok {
+			s["description"] = d.text
+			if d.defValue != "" {
+				s["description"] = d.text + " Default: " + d.defValue + "."
+			}
+		}
+		switch t.Name() + "." + f.Name {
+		case "Spec.Version":
+			s["const"] = 1
+		case "Image.Base":
+			s["examples"] = []string{spec.BaseStatic, spec.BaseScratch, "gcr.io/distroless/static-debian12"}
+		}
+		props[name] = s
+	}
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if r, ok := required[t.Name()]; ok {
+		o["required"] = r
+	}
+	return o
+}
+
+func (g *schemaGen) typeSchema(t reflect.Type) map[string]any {
+	if t == reflect.TypeFor[spec.Port]() {
+		return map[string]any{"oneOf": []any{
+			map[string]any{"type": "integer", "minimum": 1, "maximum": 65535},
+			map[string]any{"type": "string", "pattern": `^[0-9]{1,5}(/(tcp|udp|sctp))?$`},
+		}}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return g.typeSchema(t.Elem())
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Int:
+		return map[string]any{"type": "integer"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Slice:
+		return map[string]any{"type": "array", "items": g.typeSchema(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.typeSchema(t.Elem())}
+	case reflect.Struct:
+		if _, ok := g.defs[t.Name()]; !ok {
+			g.defs[t.Name()] = nil // break cycles
+			g.defs[t.Name()] = g.object(t)
+		}
+		return map[string]any{"$ref": "#/$defs/" + t.Name()}
+	}
+	panic(fmt.Sprintf("specdoc: no schema for %v", t))
+}
+
+// Reference returns docs/reference.md: every field with its type, default,
+// description and example.
+func Reference(specDir string) ([]byte, error) {
+	fields, types, err := comments(specDir)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString("# gobuild.yaml reference\n\n")
+	b.WriteString("Generated from the Go types in `spec/` by `go generate ./spec`; do not edit.\n")
+	b.WriteString("Editors that speak the YAML language server get completion and checks from\n")
+	b.WriteString("`# yaml-language-server: $schema=" + SchemaID + "`.\n")
+	b.WriteString("\nTemplates (in ldflags, env, labels and annotations) can use: ")
+	b.WriteString("`{{.Version}}`, `{{.Commit}}`, `{{.ShortCommit}}`, `{{.Date}}`, `{{.Args.NAME}}`, ")
+	b.WriteString("`{{.Target.OS}}`, `{{.Target.Arch}}`, `{{.Target.Variant}}`. An unknown field or a missing build-arg is an error.\n")
+	b.WriteString("\nTargets (`--target`): ")
+	var names []string
+	for _, t := range spec.Targets {
+		names = append(names, fmt.Sprintf("`%s`: %s", t.Name, t.Description))
+	}
+	b.WriteString(strings.Join(names, "; ") + ".\n")
+
+	seen := map[string]bool{}
+	var walk func(t reflect.Type, title string)
+	walk = func(t reflect.Type, title string) {
+		if seen[t.Name()] {
+			return
+		}
+		seen[t.Name()] = true
+		fmt.Fprintf(&b, "\n## %s\n\n", title)
+		if d := types[t.Name()]; d != "" {
+			b.WriteString(doc.Synopsis(d) + "\n\n")
+		}
+		b.WriteString("| field | type | default | description | example |\n| --- | --- | --- | --- | --- |\n")
+		var nested []reflect.StructField
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || !f.IsExported() {
+				continue
+			}
+			d := fields[t.Name()+"."+f.Name]
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", name, typeName(f.Type), value(d.defValue), escape(d.text), code(d.example))
+			if st := structOf(f.Type); st != nil {
+				nested = append(nested, f)
+			}
+		}
+		for _, f := range nested {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			walk(structOf(f.Type), fmt.Sprintf("%s (`%s`)", structOf(f.Type).Name(), name))
+		}
+	}
+	walk(reflect.TypeFor[spec.Spec](), "Spec (the file's root)")
+	return b.Bytes(), nil
+}
+
+func structOf(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Struct {
+		return t
+	}
+	return nil
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[spec.Port]():
+		return "port"
+	case t.Kind() == reflect.Pointer:
+		return typeName(t.Elem())
+	case t.Kind() == reflect.Slice:
+		return "list of " + typeName(t.Elem())
+	case t.Kind() == reflect.Map:
+		return "map of " + typeName(t.Elem())
+	case t.Kind() == reflect.Struct:
+		return t.Name()
+	case t.Kind() == reflect.Int:
+		return "integer"
+	}
+	return t.Kind().String()
+}
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+}
+
+// value shows a default as code when it is a literal, as prose when it
+// describes where the value comes from.
+func value(s string) string {
+	if strings.Contains(s, " ") && !strings.HasPrefix(s, `"`) {
+		return escape(strings.TrimSuffix(s, "."))
+	}
+	return code(s)
+}
+
+func escape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// The generated files, in docs/.
+const (
+	SchemaFile    = "gobuild.schema.json"
+	ReferenceFile = "reference.md"
+)
