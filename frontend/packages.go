@@ -78,4 +78,3 @@ func checkMainPackage(ctx context.Context, ref client.Reference, dir string) err
 	}
 	return nil
 }
-

@@ -91,4 +91,3 @@ func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	}
 	return res, nil
 }
-
