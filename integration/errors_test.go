@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,8 +53,8 @@ func TestBrokenSpecPointsAtLine(t *testing.T) {
 	}
 }
 
-// TestMissingPackageFailsAtBinary: a package that does not exist fails the
-// go build step, and the error points at the binary's entry in the spec.
+// TestMissingPackageFailsAtBinary: a package that does not exist fails
+// before anything compiles, and the error points at the binary's entry.
 func TestMissingPackageFailsAtBinary(t *testing.T) {
 	dir := copyDir(t, "testdata/twobins")
 	spec := "version: 1\nbinaries:\n  - package: ./cmd/server\n  - package: ./cmd/missing\n"
@@ -75,5 +76,44 @@ func TestMissingPackageFailsAtBinary(t *testing.T) {
 	}
 	if len(lines) == 0 || lines[0] != 4 {
 		t.Errorf("error points at lines %v, want 4", lines)
+	}
+}
+
+// TestLibraryPackageRejected: a binary's package must be a main package.
+func TestLibraryPackageRejected(t *testing.T) {
+	dir := copyDir(t, "../examples/tested")
+	spec := "version: 1\nbinaries:\n  - package: ./cmd/calc\n  - package: ./calc\n    name: lib\n"
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	if err == nil || !strings.Contains(err.Error(), "gobuild.yaml:4:14: binaries[1].package ./calc: is package calc, not a main package") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestGoBuildFailurePointsAtBinary: a compile error fails the go build
+// step, and the error carries the binary's lines of the spec.
+func TestGoBuildFailurePointsAtBinary(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	if err := os.WriteFile(filepath.Join(dir, "cmd", "worker", "broken.go"), []byte("package main\n\nfunc broken() { undefinedThing() }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	if err == nil {
+		t.Fatal("the build succeeded")
+	}
+	var lines []int32
+	for _, src := range errdefs.Sources(err) {
+		if src.Info.Filename != "gobuild.yaml" {
+			continue
+		}
+		for _, r := range src.Ranges {
+			lines = append(lines, r.Start.Line)
+		}
+	}
+	// binaries[1] (worker) starts on line 5 of testdata/twobins/gobuild.yaml.
+	if !slices.Contains(lines, 5) {
+		t.Errorf("error points at spec lines %v, want 5; error: %v", lines, err)
 	}
 }

@@ -1,18 +1,42 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
 
-// TestExampleHello builds the README's example as written, with its own
-// platforms list, and runs the native binary.
-func TestExampleHello(t *testing.T) {
-	res, err := build(context.Background(), "../examples/hello", buildOpts{attrs: map[string]string{
-		"build-arg:VERSION": "v0.1.0",
-	}})
+// TestExamples builds every example as written and checks what each one
+// is there to show.
+func TestExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../examples/*/gobuild.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]func(t *testing.T, dir string){
+		"hello":   checkHello,
+		"multi":   checkMulti,
+		"files":   checkFiles,
+		"tested":  checkTested,
+		"private": checkPrivate,
+	}
+	for _, f := range dirs {
+		name := filepath.Base(filepath.Dir(f))
+		check, ok := checks[name]
+		if !ok {
+			t.Errorf("examples/%s has no test", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) { check(t, filepath.Dir(f)) })
+	}
+}
+
+func buildImages(t *testing.T, dir string, opt buildOpts) map[string]*image {
+	t.Helper()
+	res, err := build(context.Background(), dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,11 +44,125 @@ func TestExampleHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return images
+}
+
+func checkHello(t *testing.T, dir string) {
+	images := buildImages(t, dir, buildOpts{attrs: map[string]string{"build-arg:VERSION": "v0.1.0"}})
 	if got := slices.Sorted(mapsKeys(images)); !slices.Equal(got, []string{"linux/amd64", "linux/arm64"}) {
 		t.Fatalf("platforms = %q, want the spec's linux/amd64 and linux/arm64", got)
 	}
 	hello := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/hello"])
-	if out := runBinary(t, nil, hello, "-version"); !strings.HasPrefix(out, "hello v0.1.0") {
+	if out := runBinary(t, nil, hello, "-version"); out != "hello v0.1.0" {
 		t.Errorf("hello -version = %q", out)
+	}
+	if v := images["linux/amd64"].config.Config.Labels["org.opencontainers.image.version"]; v != "v0.1.0" {
+		t.Errorf("version label = %q", v)
+	}
+}
+
+func checkMulti(t *testing.T, dir string) {
+	images := buildImages(t, dir, buildOpts{attrs: map[string]string{
+		"build-arg:VERSION": "v2.0.0",
+		"vcs:revision":      "0123456789abcdef0123456789abcdef01234567",
+	}})
+	amd, arm := images["linux/amd64"], images["linux/arm64"]
+	if amd == nil || arm == nil {
+		t.Fatalf("platforms = %q", slices.Sorted(mapsKeys(images)))
+	}
+	if amd.files["/usr/local/bin/migrate"] == nil || arm.files["/usr/local/bin/migrate"] != nil {
+		t.Error("migrate must be in the amd64 image only (binaries[1].platforms)")
+	}
+	if !slices.Contains(arm.config.Config.Env, "GOBUILD_TARGET=linux/arm64") {
+		t.Errorf("arm64 env = %q, want the target templated in", arm.config.Config.Env)
+	}
+	api := writeExecutable(t, amd.files["/usr/local/bin/api"])
+	if out := runBinary(t, []string{"GOBUILD_TARGET=linux/amd64"}, api); out != "api v2.0.0 (0123456789ab) built for linux/amd64" {
+		t.Errorf("api = %q", out)
+	}
+	labels := amd.config.Config.Labels
+	if labels["org.opencontainers.image.revision"] != "0123456789abcdef0123456789abcdef01234567" || labels["org.opencontainers.image.description"] != "api v2.0.0" {
+		t.Errorf("labels = %v", labels)
+	}
+}
+
+func checkFiles(t *testing.T, dir string) {
+	images := buildImages(t, dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	img := images["linux/amd64"]
+	index := img.files["/srv/static/index.html"]
+	if index == nil || !bytes.Contains(index.data, []byte("static Go binary")) {
+		t.Fatal("/srv/static/index.html missing")
+	}
+	if index.hdr.Mode&0o7777 != 0o444 || index.hdr.Uid != 0 {
+		t.Errorf("index.html mode %o uid %d, want 0444 root", index.hdr.Mode&0o7777, index.hdr.Uid)
+	}
+	if img.files["/srv/static/robots.txt"] == nil {
+		t.Error("robots.txt missing")
+	}
+	hc := img.config.Config.Healthcheck
+	if hc == nil || !slices.Equal(hc.Test, []string{"CMD", "/usr/local/bin/site", "-healthcheck"}) || hc.Retries != 3 || hc.Interval.Seconds() != 30 {
+		t.Errorf("healthcheck = %+v", hc)
+	}
+	if img.config.Config.StopSignal != "SIGTERM" || len(img.manifest.Layers) != 3 {
+		t.Errorf("stopsignal %q, %d layers (want static base, binaries, files)", img.config.Config.StopSignal, len(img.manifest.Layers))
+	}
+}
+
+func checkTested(t *testing.T, dir string) {
+	images := buildImages(t, dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	calc := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/calc"])
+	if out := runBinary(t, nil, calc, "1", "2", "39"); out != "42" {
+		t.Errorf("calc = %q", out)
+	}
+}
+
+// checkPrivate builds against an authenticated module proxy: with the
+// netrc secret it works, the credentials appear in no layer, config or log,
+// and without them the build fails saying why.
+func checkPrivate(t *testing.T, dir string) {
+	proxy := startPrivateProxy(t, "testdata/privatemod", "example.com/private/greet", "v1.0.0")
+	attrs := map[string]string{"platform": "linux/amd64", "build-arg:PRIVATE_GOPROXY": proxy.url}
+	res, err := build(context.Background(), dir, buildOpts{attrs: attrs, secrets: map[string][]byte{"netrc": proxy.netrc()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := res.layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/app"])
+	if out := runBinary(t, nil, app); out != "hello, gobuild, from a private module" {
+		t.Errorf("app = %q", out)
+	}
+	for d, blob := range res.layout.blobs {
+		if bytes.Contains(blob, []byte(proxy.password)) {
+			t.Errorf("blob %s holds the password", d)
+		}
+	}
+	for _, img := range images {
+		for name, f := range img.files {
+			if bytes.Contains(f.data, []byte(proxy.password)) {
+				t.Errorf("image file %s holds the password", name)
+			}
+		}
+	}
+	if bytes.Contains(res.logs, []byte(proxy.password)) {
+		t.Error("the build log holds the password")
+	}
+	for _, v := range res.vertices {
+		if strings.Contains(v.Name, proxy.password) {
+			t.Errorf("step %q holds the password", v.Name)
+		}
+	}
+
+	// A new module cache namespace makes the download run again, now
+	// without credentials.
+	attrs["build-arg:BUILDKIT_CACHE_MOUNT_NS"] = "no-credentials"
+	_, err = build(context.Background(), dir, buildOpts{attrs: attrs})
+	if err == nil {
+		t.Fatal("the build succeeded without credentials")
+	}
+	if !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "Unauthorized") && !strings.Contains(err.Error(), "credentials") {
+		t.Errorf("error %q does not say the proxy refused", err)
 	}
 }

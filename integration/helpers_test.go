@@ -18,6 +18,9 @@ import (
 
 	"github.com/gobuildkit/gobuild/frontend"
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -31,12 +34,19 @@ type buildOpts struct {
 	// frontend is "" to run gobuild in-process, or a frontend BuildKit
 	// knows by name, such as "dockerfile.v0".
 	frontend string
+	// secrets are offered to the build by id (--secret).
+	secrets map[string][]byte
+	// localOutput, when set, exports the result as files into this
+	// directory (--output type=local) instead of an OCI layout.
+	localOutput string
 }
 
 // buildResult is what a build left: its OCI layout and its progress.
 type buildResult struct {
 	layout   *ociLayout
 	vertices []*client.Vertex
+	// logs is everything the build's steps printed.
+	logs []byte
 }
 
 // vertex returns the last reported state of the step with that name.
@@ -83,19 +93,28 @@ func build(ctx context.Context, dir string, opt buildOpts) (*buildResult, error)
 		Frontend:      opt.frontend,
 		FrontendAttrs: attrs,
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
-		Exports: []client.ExportEntry{{
+		Session:       []session.Attachable{secretsprovider.FromMap(opt.secrets)},
+	}
+	if opt.localOutput != "" {
+		solveOpt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: opt.localOutput}}
+	} else {
+		solveOpt.Exports = []client.ExportEntry{{
 			Type:   client.ExporterOCI,
 			Attrs:  map[string]string{},
 			Output: func(map[string]string) (io.WriteCloser, error) { return nopCloser{&ociTar}, nil },
-		}},
+		}}
 	}
 
 	ch := make(chan *client.SolveStatus)
 	var vertices []*client.Vertex
+	var logs bytes.Buffer
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for st := range ch {
 			vertices = append(vertices, st.Vertexes...)
+			for _, l := range st.Logs {
+				logs.Write(l.Data)
+			}
 		}
 	})
 	if opt.frontend == "" {
@@ -104,14 +123,41 @@ func build(ctx context.Context, dir string, opt buildOpts) (*buildResult, error)
 		_, err = c.Solve(ctx, nil, solveOpt, ch)
 	}
 	wg.Wait()
-	if err != nil {
-		return &buildResult{vertices: vertices}, err
+	res := &buildResult{vertices: vertices, logs: logs.Bytes()}
+	if err != nil || opt.localOutput != "" {
+		return res, err
 	}
-	layout, err := readOCILayout(ociTar.Bytes())
+	if res.layout, err = readOCILayout(ociTar.Bytes()); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// call runs a subrequest (buildx --call) against the spec in dir and
+// returns its JSON answer.
+func call(ctx context.Context, dir, request string) ([]byte, error) {
+	c, err := bed.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &buildResult{layout: layout, vertices: vertices}, nil
+	defer c.Close()
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	var answer []byte
+	_, err = c.Build(ctx, client.SolveOpt{
+		FrontendAttrs: map[string]string{"requestid": request, "context:golang:1.26": "docker-image://" + bed.GoImage},
+		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+	}, "gobuild", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := frontend.Build(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		answer = res.Metadata["result.json"]
+		return res, nil
+	}, nil)
+	return answer, err
 }
 
 type nopCloser struct{ io.Writer }

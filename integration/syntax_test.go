@@ -1,7 +1,12 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"sync"
+
+	"github.com/moby/buildkit/solver/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +22,7 @@ import (
 // "# syntax=" line, and BuildKit's Dockerfile frontend hands the build to it.
 func TestSyntaxDirective(t *testing.T) {
 	ctx := context.Background()
-	frontendImage := bed.Registry + "/gobuild:test"
-	buildFrontendImage(t, ctx, frontendImage)
+	frontendImage := frontendImageRef(t)
 
 	dir := copyDir(t, "testdata/twobins")
 	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
@@ -54,22 +58,71 @@ func TestSyntaxDirective(t *testing.T) {
 	}
 }
 
+// TestSyntaxDirectiveBadSpec: through the # syntax= forwarding, a broken
+// spec still fails with its file, line and source attached for the client
+// to print.
+func TestSyntaxDirectiveBadSpec(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	spec := "# syntax=" + frontendImageRef(t) + "\nversion: 1\nbinaries:\n  - pakage: ./cmd/server\n"
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := build(context.Background(), dir, buildOpts{frontend: "dockerfile.v0", attrs: map[string]string{"filename": "gobuild.yaml"}})
+	if err == nil {
+		t.Fatal("the build succeeded")
+	}
+	if !strings.Contains(err.Error(), `gobuild.yaml:4:5: unknown field "pakage" in binaries[0]; did you mean "package"?`) {
+		t.Errorf("error = %v", err)
+	}
+	sources := errdefs.Sources(err)
+	if len(sources) == 0 || sources[0].Info.Filename != "gobuild.yaml" || sources[0].Ranges[0].Start.Line != 4 {
+		t.Fatalf("sources = %v", sources)
+	}
+	// What buildx prints under the error: the offending line of the spec.
+	var printed bytes.Buffer
+	if err := sources[0].Print(&printed); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(printed.String(), "pakage: ./cmd/server") {
+		t.Errorf("printed source:\n%s", printed.String())
+	}
+}
+
+var (
+	frontendOnce sync.Once
+	frontendRef  string
+	frontendErr  error
+)
+
+// frontendImageRef builds the frontend image once per test run.
+func frontendImageRef(t *testing.T) string {
+	t.Helper()
+	frontendOnce.Do(func() {
+		ref := bed.Registry + "/gobuild:test"
+		frontendErr = buildFrontendImage(context.Background(), ref)
+		frontendRef = ref
+	})
+	if frontendErr != nil {
+		t.Fatal(frontendErr)
+	}
+	return frontendRef
+}
+
 // buildFrontendImage builds the repository's Dockerfile with BuildKit's own
 // Dockerfile frontend and pushes the result.
-func buildFrontendImage(t *testing.T, ctx context.Context, ref string) {
-	t.Helper()
+func buildFrontendImage(ctx context.Context, ref string) error {
 	c, err := bed.Client(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer c.Close()
 	root, err := filepath.Abs("..")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	fs, err := fsutil.NewFS(root)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	_, err = c.Solve(ctx, nil, client.SolveOpt{
 		Frontend: "dockerfile.v0",
@@ -84,6 +137,7 @@ func buildFrontendImage(t *testing.T, ctx context.Context, ref string) {
 		}},
 	}, nil)
 	if err != nil {
-		t.Fatalf("building the frontend image from the Dockerfile: %v", err)
+		return fmt.Errorf("building the frontend image from the Dockerfile: %w", err)
 	}
+	return nil
 }

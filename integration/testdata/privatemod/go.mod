@@ -1,0 +1,3 @@
+module example.com/private/greet
+
+go 1.26
