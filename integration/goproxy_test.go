@@ -2,10 +2,12 @@ package integration
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/module"
@@ -57,15 +59,15 @@ func startPrivateProxy(t *testing.T, moduleDir, path, version string) *privatePr
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: handler}
-	go func() { _ = srv.Serve(l) }()
+	srv := &http.Server{Handler: handler, TLSConfig: &tls.Config{Certificates: []tls.Certificate{ca.server}}}
+	go func() { _ = srv.ServeTLS(l, "", "") }()
 	t.Cleanup(func() { _ = srv.Close() })
-	p.url = "http://" + l.Addr().String()
+	p.url = "https://" + l.Addr().String()
 	return p
 }
 
-// netrc is the credentials file a user passes with --secret id=netrc.
+// netrc is the credentials file a user passes with --secret id=netrc. The
+// go command matches its machine against the proxy URL's host:port.
 func (p *privateProxy) netrc() []byte {
-	host, _, _ := net.SplitHostPort(p.url[len("http://"):])
-	return []byte("machine " + host + " login " + p.user + " password " + p.password + "\n")
+	return []byte("machine " + strings.TrimPrefix(p.url, "https://") + " login " + p.user + " password " + p.password + "\n")
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/gobuildkit/gobuild/internal/testbed"
 )
 
-var bed *testbed.Bed
+var (
+	bed *testbed.Bed
+	ca  *testCA
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -25,7 +28,11 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	b, err := testbed.Start(ctx, testbed.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf})
+	if ca, err = newTestCA(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	b, err := testbed.Start(ctx, testbed.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf, ExtraCACerts: ca.pem})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "integration: starting the test bed: %v\n", err)
 		return 1

@@ -160,6 +160,10 @@ func (s *Spec) TemplateArgRefs() []ArgRef {
 			add(m[k], append(slices.Clone(path), k)...)
 		}
 	}
+	settings := s.ModuleSettings()
+	for _, k := range sortedKeys(settings) {
+		add(settings[k], strings.ToLower(k))
+	}
 	addMap(s.Env, "env")
 	for i, b := range s.Binaries {
 		for j, f := range b.Ldflags {

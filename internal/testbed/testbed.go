@@ -50,6 +50,9 @@ type Options struct {
 	Dir string
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
+	// ExtraCACerts (PEM) are trusted by the toolchain image on top of the
+	// host's CA bundle, as a company adds its own CA to its builder.
+	ExtraCACerts []byte
 }
 
 // Start builds the tools if needed, starts the registry and buildkitd and
@@ -97,7 +100,7 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 	}
 	logf("buildkitd listening on %s", b.Addr)
 
-	if err := b.pushToolchainImage(ctx, logf); err != nil {
+	if err := b.pushToolchainImage(ctx, opt.ExtraCACerts, logf); err != nil {
 		return nil, fmt.Errorf("making the Go toolchain image: %w", err)
 	}
 	return b, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -17,7 +18,7 @@ import (
 // pushToolchainImage makes a minimal golang:X image from the host's Go
 // (static binaries), a static busybox and the host's CA bundle, and pushes
 // it to the bed's registry: no public registry is needed to build Go.
-func (b *Bed) pushToolchainImage(ctx context.Context, logf func(string, ...any)) error {
+func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(string, ...any)) error {
 	goroot, version, err := hostGo()
 	if err != nil {
 		return err
@@ -34,10 +35,21 @@ func (b *Bed) pushToolchainImage(ctx context.Context, logf func(string, ...any))
 	}
 	proxy, _ := exec.Command("go", "env", "GOPROXY").Output()
 
+	bundle, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+	if err != nil {
+		return fmt.Errorf("reading the host's CA bundle: %w", err)
+	}
+	certsDir := filepath.Join(b.Dir, "certs")
+	if err := os.MkdirAll(certsDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(certsDir, "ca-certificates.crt"), append(bundle, extraCA...), 0o644); err != nil {
+		return err
+	}
 	mounts := map[string]string{
 		"goroot":  goroot,
 		"busybox": filepath.Dir(busybox),
-		"certs":   "/etc/ssl/certs",
+		"certs":   certsDir,
 	}
 	localMounts := map[string]fsutil.FS{}
 	for name, dir := range mounts {
