@@ -4,6 +4,7 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,6 +98,8 @@ type builder struct {
 	mainContext   llb.State
 	epoch         *time.Time
 	version       string
+	commit        string
+	commitTime    *time.Time
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -119,10 +122,7 @@ func (b *builder) prepare(ctx context.Context) error {
 	if b.epoch, err = sourceDateEpoch(bc.BuildArgs); err != nil {
 		return err
 	}
-	b.version = bc.BuildArgs[argVersion]
-	if b.version == "" {
-		b.version = defaultVersion
-	}
+	b.version = cmp.Or(bc.BuildArgs[argVersion], defaultVersion)
 	b.buildPlatform = bc.BuildPlatforms[0]
 	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
 		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
@@ -132,7 +132,46 @@ func (b *builder) prepare(ctx context.Context) error {
 		return err
 	}
 	b.mainContext = *mc
+	b.commit = bc.BuildOpts().Opts[keyVCSRevision]
+	if err := b.readVCS(ctx); err != nil {
+		return err
+	}
 	return b.checkPackages(ctx)
+}
+
+// readVCS fills what the client did not say (VERSION, vcs:revision) from
+// the context's git history, when the context has one: the nearest tag,
+// the commit and its time.
+func (b *builder) readVCS(ctx context.Context) error {
+	if _, explicit := b.bc.BuildArgs[argVersion]; explicit && b.commit != "" {
+		return nil
+	}
+	if _, err := readContextFile(ctx, b.c, b.bc, ".git/HEAD"); err != nil {
+		return nil // not a git checkout, or .git is ignored
+	}
+	ref, err := b.solve(ctx, gbllb.VCS(b.spec, b.options(b.buildPlatform)), b.buildPlatform, false)
+	if err != nil {
+		return err
+	}
+	data, err := ref.ReadFile(ctx, client.ReadRequest{Filename: gbllb.VCSFile})
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(data), "\n")
+	for len(lines) < 3 {
+		lines = append(lines, "")
+	}
+	if _, explicit := b.bc.BuildArgs[argVersion]; !explicit && lines[0] != "" {
+		b.version = lines[0]
+	}
+	if b.commit == "" {
+		b.commit = lines[1]
+	}
+	if sec, err := strconv.ParseInt(lines[2], 10, 64); err == nil {
+		t := time.Unix(sec, 0).UTC()
+		b.commitTime = &t
+	}
+	return nil
 }
 
 func joinErrors(errs []error) error {
@@ -151,7 +190,8 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Context:        b.mainContext,
 		Builder:        b.builderImage,
 		Version:        b.version,
-		Commit:         opts[keyVCSRevision],
+		Commit:         b.commit,
+		CommitTime:     b.commitTime,
 		Source:         opts[keyVCSSource],
 		Args:           maps.Clone(b.bc.BuildArgs),
 		Epoch:          b.epoch,

@@ -60,6 +60,9 @@ type Options struct {
 	// Epoch stamps every file and the image config. Nil means the Unix
 	// epoch, so that images are reproducible by default.
 	Epoch *time.Time
+	// CommitTime is when the context's commit was made, if known: {{.Date}}
+	// without SOURCE_DATE_EPOCH.
+	CommitTime *time.Time
 	// CacheNamespace prefixes cache mount ids (BUILDKIT_CACHE_MOUNT_NS).
 	CacheNamespace string
 	// SourceMap, when set, ties steps to the spec lines that caused them.
@@ -73,6 +76,15 @@ func (opt Options) epoch() time.Time {
 	return time.Unix(0, 0).UTC()
 }
 
+// date is the build's date for templates and labels: SOURCE_DATE_EPOCH,
+// else the commit time, else the Unix epoch; never the wall clock.
+func (opt Options) date() time.Time {
+	if opt.Epoch == nil && opt.CommitTime != nil {
+		return opt.CommitTime.UTC()
+	}
+	return opt.epoch()
+}
+
 // templateData is what the spec's templates see for one target platform.
 func (opt Options) templateData(target ocispecs.Platform) spec.TemplateData {
 	short := opt.Commit
@@ -83,7 +95,7 @@ func (opt Options) templateData(target ocispecs.Platform) spec.TemplateData {
 		Version:     opt.Version,
 		Commit:      opt.Commit,
 		ShortCommit: short,
-		Date:        opt.epoch().Format(time.RFC3339),
+		Date:        opt.date().Format(time.RFC3339),
 		Args:        opt.Args,
 		Target:      spec.Target{OS: target.OS, Arch: target.Architecture, Variant: target.Variant},
 	}

@@ -112,8 +112,9 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 // ociLabels are the org.opencontainers.image annotations gobuild knows.
 func ociLabels(opt Options, data spec.TemplateData) map[string]string {
 	l := map[string]string{"org.opencontainers.image.version": data.Version}
-	if opt.Epoch != nil {
-		// Without SOURCE_DATE_EPOCH the only honest date is none.
+	if opt.Epoch != nil || opt.CommitTime != nil {
+		// Without SOURCE_DATE_EPOCH or a commit, the only honest date is
+		// none.
 		l["org.opencontainers.image.created"] = data.Date
 	}
 	if opt.Commit != "" {

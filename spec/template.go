@@ -10,14 +10,16 @@ import (
 // TemplateData is what templates in ldflags, env, labels and annotations
 // can use.
 type TemplateData struct {
-	// Version is the VERSION build-arg, else "dev".
+	// Version is the VERSION build-arg, else git describe --tags of the
+	// context's history, else "dev".
 	Version string
-	// Commit is the VCS revision of the context as buildx reports it.
+	// Commit is the VCS revision of the context as buildx reports it, else
+	// the context's git HEAD.
 	Commit string
 	// ShortCommit is the first 12 characters of Commit.
 	ShortCommit string
-	// Date is SOURCE_DATE_EPOCH in RFC 3339, else the Unix epoch: never the
-	// wall clock, so builds stay reproducible.
+	// Date is SOURCE_DATE_EPOCH in RFC 3339, else the commit time, else the
+	// Unix epoch: never the wall clock, so builds stay reproducible.
 	Date string
 	// Args holds every build-arg: {{.Args.NAME}}.
 	Args map[string]string

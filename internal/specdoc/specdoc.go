@@ -200,6 +200,9 @@ func Reference(specDir string) ([]byte, error) {
 	b.WriteString("\nTemplates (in ldflags, env, labels and annotations) can use: ")
 	b.WriteString("`{{.Version}}`, `{{.Commit}}`, `{{.ShortCommit}}`, `{{.Date}}`, `{{.Args.NAME}}`, ")
 	b.WriteString("`{{.Target.OS}}`, `{{.Target.Arch}}`, `{{.Target.Variant}}`. An unknown field or a missing build-arg is an error.\n")
+	b.WriteString("`{{.Version}}` is the `VERSION` build-arg, else `git describe --tags` when the context carries its `.git`, else `dev`; ")
+	b.WriteString("`{{.Commit}}` is buildx's `vcs:revision`, else the context's git HEAD; ")
+	b.WriteString("`{{.Date}}` is `SOURCE_DATE_EPOCH`, else the commit time, else the Unix epoch, never the wall clock.\n")
 	b.WriteString("\nTargets (`--target`): ")
 	var names []string
 	for _, t := range spec.Targets {

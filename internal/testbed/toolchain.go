@@ -46,10 +46,17 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 	if err := os.WriteFile(filepath.Join(certsDir, "ca-certificates.crt"), append(bundle, extraCA...), 0o644); err != nil {
 		return err
 	}
+	// Official golang images have git, which the frontend uses to read
+	// versions from a context's history; bring the host's along.
+	gitRoot := filepath.Join(b.Dir, "git")
+	if err := stageGit(gitRoot); err != nil {
+		return fmt.Errorf("staging git for the toolchain image: %w", err)
+	}
 	mounts := map[string]string{
 		"goroot":  goroot,
 		"busybox": filepath.Dir(busybox),
 		"certs":   certsDir,
+		"git":     gitRoot,
 	}
 	localMounts := map[string]fsutil.FS{}
 	for name, dir := range mounts {
@@ -72,6 +79,7 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 			Mkdir("/tmp", 0o777).
 			Mkdir("/root", 0o700).
 			Mkdir("/go", 0o777))
+	st = st.File(llb.Copy(llb.Local("git"), "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true}), llb.WithCustomName("copy the host's git"))
 	st = st.Run(llb.Args([]string{"/bin/busybox", "--install", "-s", "/bin"}), llb.WithCustomName("busybox --install")).Root()
 	def, err := st.Marshal(ctx, llb.LinuxAmd64)
 	if err != nil {
@@ -116,4 +124,43 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 		}},
 	}, nil)
 	return err
+}
+
+// stageGit copies the host's git and the shared libraries it loads into
+// dir, at their own paths, so that it runs in an image without a distro.
+// Without git on the host, dir stays empty.
+func stageGit(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return nil
+	}
+	out, err := exec.Command("ldd", git).Output()
+	if err != nil {
+		return fmt.Errorf("ldd %s: %w", git, err)
+	}
+	files := []string{git}
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, field := range strings.Fields(line) {
+			if strings.HasPrefix(field, "/") {
+				files = append(files, field)
+			}
+		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f) // follows symlinks: the copy is the library itself
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }

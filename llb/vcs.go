@@ -1,0 +1,29 @@
+package llb
+
+import (
+	"github.com/gobuildkit/gobuild/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+)
+
+// VCSFile is where VCS writes what git says of the context: the nearest
+// tag (git describe), the commit and its time in seconds, a line each.
+const VCSFile = "/vcs"
+
+// VCS asks git in the builder about the context's .git directory, for the
+// {{.Version}}, {{.Commit}} and {{.Date}} defaults. Only .git is mounted,
+// so source edits do not re-run it, and a builder without git (or a
+// context without history) leaves the file empty rather than failing.
+func VCS(s *spec.Spec, opt Options) bkllb.State {
+	gitDir := bkllb.Scratch().File(
+		bkllb.Copy(opt.Context, "/.git", "/.git", &bkllb.CopyInfo{AllowEmptyWildcard: true}),
+		bkllb.WithCustomName("[internal] copy .git"),
+	)
+	script := `g() { git -c safe.directory='*' --git-dir=/repo/.git "$@" 2>/dev/null; }
+{ g describe --tags --always || echo; g rev-parse HEAD || echo; g log -1 --format=%ct || echo; } > /out` + VCSFile
+	run := opt.Builder.Run(
+		bkllb.Args([]string{"sh", "-c", script}),
+		bkllb.AddMount("/repo", gitDir, bkllb.Readonly),
+		bkllb.WithCustomName("git describe"),
+	)
+	return run.AddMount("/out", bkllb.Scratch())
+}
