@@ -75,20 +75,31 @@ func Parse(filename string, data []byte) (*Spec, error) {
 
 	p := &parser{filename: filename}
 	p.check(root, reflect.TypeFor[Spec](), "")
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
-	}
+	shapeErrs := p.errs
 
 	s := &Spec{doc: root, filename: filename}
-	// The structure was checked above, so a failure here is a scalar that
-	// does not fit its field (a word where a number belongs).
+	// yaml.v3 decodes what fits and reports the rest. When the shape was
+	// wrong those reports repeat the walk's; otherwise they are scalars that
+	// do not fit their field (a word where a number belongs).
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(s); err != nil {
+	if err := dec.Decode(s); err != nil && len(shapeErrs) == 0 {
 		return nil, decodeError(filename, err)
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
+	// Semantic checks run even on a misshapen spec, so that every mistake
+	// is reported at once; a check about a line already reported would
+	// only restate it.
+	errs := shapeErrs
+	reported := map[int]bool{}
+	for _, e := range Errors(errors.Join(shapeErrs...)) {
+		reported[e.Pos.Line] = true
+	}
+	for _, e := range Errors(s.validate()) {
+		if !reported[e.Pos.Line] {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return s, nil
 }

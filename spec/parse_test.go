@@ -55,6 +55,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level field", head + "imgae: {}\n", []string{`4:1: unknown field "imgae" in the spec; did you mean "image"?`}},
 		{"unknown binary field", head + "    ldflag: [x]\n", []string{`4:5: unknown field "ldflag" in binaries[0]; did you mean "ldflags"?`}},
 		{"unknown field, no close match", head + "zzzzzz: 1\n", []string{"4:1: unknown field \"zzzzzz\" in the spec; valid fields: binaries, builder"}},
+		{"shape and meaning at once", head + "    tags: netgo\nplatforms: [linux/sparc]\nimage:\n  ports: [0]\n", []string{"4:11: binaries[0].tags must be a list", `5:13: platforms[0]: "linux/sparc"`, `7:11: image.ports[0]: "0" is not a port`}},
 		{"two unknown fields at once", head + "foo: 1\nimage:\n  bar: 2\n", []string{`4:1: unknown field "foo"`, `6:3: unknown field "bar" in image`}},
 		{"duplicate key", head + "go: '1.26'\ngo: '1.25'\n", []string{"5:1: go is set twice"}},
 		{"version is a word", "version: one\nbinaries: [{package: ./x}]\n", []string{"1:10: version must be a whole number"}},
