@@ -251,3 +251,117 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildOptions(t *testing.T) {
+	const optsSpec = `version: 1
+goproxy: "{{.Args.PROXY}},direct"
+goexperiment: greenteagc
+binaries:
+  - package: ./cmd/server
+    strip: false
+    trimpath: false
+    buildvcs: true
+    gcflags: [-N, -l]
+    flags: [-pgo=auto, -a]
+    env: {EXTRA: "{{.Target.Arch}}"}
+  - package: ./cmd/amd64only
+    platforms: [linux/amd64]
+`
+	steps, _ := convert(t, optsSpec, "linux/arm64", func(o *Options) { o.Args = map[string]string{"PROXY": "https://proxy.example"} })
+	exec := findStep(t, steps, "go build ./cmd/server (linux/arm64)").GetExec()
+	want := []string{"go", "build", "-buildvcs=true", "-gcflags", "-N -l", "-pgo=auto", "-a", "-o", "/out/server", "./cmd/server"}
+	if !slices.Equal(exec.Meta.Args, want) {
+		t.Errorf("args:\n got %q\nwant %q", exec.Meta.Args, want)
+	}
+	e := env(exec)
+	if e["GOPROXY"] != "https://proxy.example,direct" || e["GOEXPERIMENT"] != "greenteagc" || e["EXTRA"] != "arm64" {
+		t.Errorf("env = %v", e)
+	}
+	for _, s := range steps {
+		if strings.Contains(s.name, "amd64only") {
+			t.Errorf("step %q runs for arm64, outside the binary's platforms", s.name)
+		}
+	}
+}
+
+// TestCredentialsAreMountsNotFiles: the netrc secret and the SSH agent are
+// mounts that BuildKit keeps out of layers and cache keys; optional, so a
+// build without them still runs.
+func TestCredentialsAreMountsNotFiles(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/amd64", nil)
+	for _, name := range []string{"go mod download", "go build ./cmd/server (linux/amd64)"} {
+		exec := findStep(t, steps, name).GetExec()
+		var secret, ssh bool
+		for _, m := range exec.Mounts {
+			switch m.MountType {
+			case pb.MountType_SECRET:
+				secret = m.SecretOpt.ID == NetrcSecretID && m.SecretOpt.Optional && m.Dest == netrcPath
+			case pb.MountType_SSH:
+				ssh = m.SSHOpt.Optional
+			}
+		}
+		if !secret || !ssh || env(exec)["NETRC"] != netrcPath {
+			t.Errorf("%s: secret=%v ssh=%v env=%v", name, secret, ssh, env(exec))
+		}
+	}
+}
+
+func TestCgoOnlyForBuildPlatform(t *testing.T) {
+	const cgoSpec = "version: 1\nbinaries:\n  - package: ./cmd/c\n    cgo: true\nimage:\n  base: gcr.io/distroless/base-debian12\n"
+	steps, _ := convert(t, cgoSpec, "linux/amd64", func(o *Options) { base := bkllb.Image("base"); o.Base = &base })
+	if e := env(findStep(t, steps, "go build ./cmd/c (linux/amd64)").GetExec()); e["CGO_ENABLED"] != "1" {
+		t.Errorf("CGO_ENABLED = %q", e["CGO_ENABLED"])
+	}
+	s, err := spec.Parse("gobuild.yaml", []byte(cgoSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := bkllb.Image("base")
+	_, err = Convert(context.Background(), s, Options{
+		BuildPlatform:  platforms.MustParse("linux/amd64"),
+		TargetPlatform: platforms.MustParse("linux/arm64"),
+		Builder:        bkllb.Image("golang:1.26"),
+		Base:           &base,
+	})
+	if err == nil || !strings.Contains(err.Error(), "gobuild.yaml:4:10: binaries[0] uses cgo, which builds only for the build platform linux/amd64, not linux/arm64") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestImageExtras(t *testing.T) {
+	const extrasSpec = `version: 1
+binaries:
+  - package: ./cmd/server
+image:
+  tzdata: false
+  bases: {linux/arm64: scratch}
+  volumes: [/data]
+  stopsignal: SIGINT
+  healthcheck: {command: [/usr/local/bin/server, -check], interval: 10s, retries: 2}
+  annotations: {org.opencontainers.image.description: "server {{.Version}}"}
+  files:
+    - {src: static, dst: /srv, owner: "1000:1001", mode: "0440"}
+`
+	steps, res := convert(t, extrasSpec, "linux/amd64", nil)
+	if res.Annotations["org.opencontainers.image.description"] != "server v1.2.3" {
+		t.Errorf("annotations = %v", res.Annotations)
+	}
+	cfg := res.Image.Config
+	if _, ok := cfg.Volumes["/data"]; !ok || cfg.StopSignal != "SIGINT" || cfg.Healthcheck.Retries != 2 || cfg.Healthcheck.Interval.Seconds() != 10 {
+		t.Errorf("config = %+v", cfg)
+	}
+	if slices.Contains(cfg.Env, "ZONEINFO="+ZoneinfoPath) || findStep(t, steps, "static base (passwd, CA certificates)") == nil {
+		t.Error("tzdata: false still ships time zones")
+	}
+	cp := findStep(t, steps, "[internal] collect image.files").GetFile().Actions[0].GetCopy()
+	if cp.Src != "/static" || cp.Dest != "/srv" || cp.Mode != 0o440 || cp.Owner.User.GetByID() != 1000 || cp.Owner.Group.GetByID() != 1001 {
+		t.Errorf("files copy = %+v", cp)
+	}
+
+	armSteps, _ := convert(t, extrasSpec, "linux/arm64", nil)
+	for _, s := range armSteps {
+		if strings.HasPrefix(s.name, "static base") {
+			t.Error("image.bases[linux/arm64] = scratch still has the static base")
+		}
+	}
+}
