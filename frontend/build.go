@@ -127,7 +127,17 @@ func (b *builder) prepare(ctx context.Context) error {
 	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
 		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
 	}
-	mc, err := bc.MainContext(ctx)
+	// Nothing in a build reads .git unless a binary stamps VCS data, so it
+	// stays out of the go commands' view: a commit, fetch or checkout of
+	// another branch with the same sources keeps every step cached.
+	excludes, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return err
+	}
+	if !s.UsesBuildvcs() {
+		excludes = append(excludes, ".git")
+	}
+	mc, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
 	if err != nil {
 		return err
 	}
@@ -149,7 +159,13 @@ func (b *builder) readVCS(ctx context.Context) error {
 	if _, err := readContextFile(ctx, b.c, b.bc, ".git/HEAD"); err != nil {
 		return nil // not a git checkout, or .git is ignored
 	}
-	ref, err := b.solve(ctx, gbllb.VCS(b.spec, b.options(b.buildPlatform)), b.buildPlatform, false)
+	withGit, err := b.bc.MainContext(ctx)
+	if err != nil {
+		return err
+	}
+	opt := b.options(b.buildPlatform)
+	opt.Context = *withGit
+	ref, err := b.solve(ctx, gbllb.VCS(b.spec, opt), b.buildPlatform, false)
 	if err != nil {
 		return err
 	}

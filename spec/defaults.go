@@ -110,3 +110,13 @@ func (s *Spec) ModuleSettings() map[string]string {
 		"GOEXPERIMENT": s.Goexperiment,
 	}
 }
+
+// UsesBuildvcs reports whether a binary stamps VCS data, and so needs .git.
+func (s *Spec) UsesBuildvcs() bool {
+	for _, b := range s.Binaries {
+		if b.Buildvcs {
+			return true
+		}
+	}
+	return false
+}
