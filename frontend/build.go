@@ -307,14 +307,7 @@ func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
 			fa = fa.Copy(bin.State, "/"+bin.Name, dir+"/"+bin.Name, &llb.CopyInfo{CreateDestPath: true})
 		}
 	}
-	st := llb.Scratch().File(fa, llb.WithCustomName("collect binaries"))
-	ref, err := b.solve(ctx, st, b.buildPlatform, false)
-	if err != nil {
-		return nil, err
-	}
-	res := client.NewResult()
-	res.SetRef(ref)
-	return res, nil
+	return b.singleResult(ctx, llb.Scratch().File(fa, llb.WithCustomName("collect binaries")), false)
 }
 
 // buildCheck runs go test or go vet; a failure fails the build with the
@@ -331,13 +324,7 @@ func (b *builder) buildCheck(ctx context.Context, target string) (*client.Result
 	if err != nil {
 		return nil, err
 	}
-	ref, err := b.solve(ctx, st, b.buildPlatform, true)
-	if err != nil {
-		return nil, err
-	}
-	res := client.NewResult()
-	res.SetRef(ref)
-	return res, nil
+	return b.singleResult(ctx, st, true)
 }
 
 // buildResolvedSpec outputs the spec with its defaults filled in.
@@ -347,7 +334,13 @@ func (b *builder) buildResolvedSpec(ctx context.Context) (*client.Result, error)
 		return nil, err
 	}
 	st := llb.Scratch().File(llb.Mkfile("/gobuild.resolved.yaml", 0o644, data), llb.WithCustomName("write gobuild.resolved.yaml"))
-	ref, err := b.solve(ctx, st, b.buildPlatform, false)
+	return b.singleResult(ctx, st, false)
+}
+
+// singleResult solves a state that is the whole, platform-less result;
+// evaluate runs it even when the client exports nothing (test, vet).
+func (b *builder) singleResult(ctx context.Context, st llb.State, evaluate bool) (*client.Result, error) {
+	ref, err := b.solve(ctx, st, b.buildPlatform, evaluate)
 	if err != nil {
 		return nil, err
 	}
