@@ -39,6 +39,11 @@ type buildOpts struct {
 	// localOutput, when set, exports the result as files into this
 	// directory (--output type=local) instead of an OCI layout.
 	localOutput string
+	// addr and clientOpts pick another daemon than the bed's.
+	addr       string
+	clientOpts []client.ClientOpt
+	// cacheExports and cacheImports are --cache-to and --cache-from.
+	cacheExports, cacheImports []client.CacheOptionsEntry
 }
 
 // buildResult is what a build left: its OCI layout and its progress.
@@ -71,7 +76,8 @@ func (r *buildResult) vertex(t *testing.T, name string) *client.Vertex {
 // build runs a build of the spec in dir against the test bed and returns
 // the exported OCI layout.
 func build(ctx context.Context, dir string, opt buildOpts) (*buildResult, error) {
-	c, err := bed.Client(ctx)
+	addr := cmpOr(opt.addr, bed.Addr)
+	c, err := client.New(ctx, addr, opt.clientOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +100,8 @@ func build(ctx context.Context, dir string, opt buildOpts) (*buildResult, error)
 		FrontendAttrs: attrs,
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		Session:       []session.Attachable{secretsprovider.FromMap(opt.secrets)},
+		CacheExports:  opt.cacheExports,
+		CacheImports:  opt.cacheImports,
 	}
 	if opt.localOutput != "" {
 		solveOpt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: opt.localOutput}}
@@ -319,4 +327,11 @@ func writeExecutable(t *testing.T, f *file) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -177,16 +177,17 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func (b *Bed) start(ctx context.Context, name string, args ...string) error {
-	logFile, err := os.Create(filepath.Join(b.Dir, name+".log"))
+// start runs one of the tools in the background, logging to logName.log.
+func (b *Bed) start(tool, logName string, args ...string) error {
+	logFile, err := os.Create(filepath.Join(b.Dir, logName+".log"))
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(filepath.Join(b.Bin, name), args...)
+	cmd := exec.Command(filepath.Join(b.Bin, tool), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
+		return fmt.Errorf("starting %s: %w", tool, err)
 	}
 	b.procs = append(b.procs, cmd)
 	return nil
@@ -208,7 +209,7 @@ http:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	if err := b.start(ctx, "registry", "serve", cfgPath); err != nil {
+	if err := b.start("registry", "registry", "serve", cfgPath); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/v2/", port)
@@ -223,6 +224,15 @@ http:
 }
 
 func (b *Bed) startBuildkitd(ctx context.Context) error {
+	b.Addr = "unix://" + filepath.Join(b.Dir, "buildkitd.sock")
+	return b.StartDaemon(ctx, "buildkitd", b.Addr, nil)
+}
+
+// StartDaemon starts one more buildkitd with its own state, named name,
+// listening on addr, trusting the bed's registry; extraArgs go to
+// buildkitd (--tlscert, ...) and clientOpts to the readiness check. Close
+// stops it with the rest.
+func (b *Bed) StartDaemon(ctx context.Context, name, addr string, clientOpts []client.ClientOpt, extraArgs ...string) error {
 	cfg := fmt.Sprintf(`[worker.oci]
   enabled = true
   gc = false
@@ -232,17 +242,16 @@ func (b *Bed) startBuildkitd(ctx context.Context) error {
   http = true
   insecure = true
 `, b.Registry)
-	cfgPath := filepath.Join(b.Dir, "buildkitd.toml")
+	cfgPath := filepath.Join(b.Dir, name+".toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	sock := filepath.Join(b.Dir, "buildkitd.sock")
-	b.Addr = "unix://" + sock
-	if err := b.start(ctx, "buildkitd", "--root", filepath.Join(b.Dir, "buildkitd"), "--addr", b.Addr, "--config", cfgPath); err != nil {
+	args := append([]string{"--root", filepath.Join(b.Dir, name), "--addr", addr, "--config", cfgPath}, extraArgs...)
+	if err := b.start("buildkitd", name, args...); err != nil {
 		return err
 	}
-	return b.waitFor(ctx, "buildkitd", func() error {
-		c, err := client.New(ctx, b.Addr)
+	return b.waitFor(ctx, name, func() error {
+		c, err := client.New(ctx, addr, clientOpts...)
 		if err != nil {
 			return err
 		}

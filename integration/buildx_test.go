@@ -1,0 +1,319 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// These tests take the path users take: the pinned buildx, as a standalone
+// binary with a remote builder pointing at the bed's buildkitd, and the
+// frontend image named on the spec's # syntax= line.
+
+var (
+	buildxOnce   sync.Once
+	buildxConfig string
+	buildxErr    error
+)
+
+// buildx runs the bed's buildx in dir and returns its combined output.
+func buildx(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	buildxOnce.Do(func() {
+		buildxConfig, buildxErr = os.MkdirTemp("", "gobuild-buildx-")
+		if buildxErr != nil {
+			return
+		}
+		cmd := exec.Command(filepath.Join(bed.Bin, "buildx"), "create", "--name", "gobuild-test", "--driver", "remote", "--use", bed.Addr)
+		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+buildxConfig)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildxErr = fmt.Errorf("buildx create: %v\n%s", err, out)
+		}
+	})
+	if buildxErr != nil {
+		t.Fatal(buildxErr)
+	}
+	cmd := exec.Command(filepath.Join(bed.Bin, "buildx"), append([]string{"--builder", "gobuild-test"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+buildxConfig, "BUILDKIT_PROGRESS=plain", "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// specWithSyntax copies a module and names the frontend image on its
+// spec's first line.
+func specWithSyntax(t *testing.T, src string) string {
+	t.Helper()
+	dir := copyDir(t, src)
+	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec = append([]byte("# syntax="+frontendImageRef(t)+"\n"), spec...)
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), spec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func goContext() string { return "golang:1.26=docker-image://" + bed.GoImage }
+
+func TestBuildxBuild(t *testing.T) {
+	dir := specWithSyntax(t, "testdata/twobins")
+	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--platform", "linux/amd64,linux/arm64",
+		"--build-arg", "VERSION=v5.0.0", "--build-context", goContext(),
+		"--output", "type=oci,dest=image.tar", ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	tarball, err := os.ReadFile(filepath.Join(dir, "image.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := readOCILayout(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 2 {
+		t.Fatalf("%d platform images, want 2", len(images))
+	}
+	server := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/server"])
+	if got := runBinary(t, nil, server, "version"); !strings.HasPrefix(got, "server v5.0.0 ") {
+		t.Errorf("server version = %q; --build-arg VERSION did not reach ldflags", got)
+	}
+	for _, step := range []string{"go mod download", "go build ./cmd/server (linux/arm64)"} {
+		if !strings.Contains(out, step) {
+			t.Errorf("progress output lacks %q", step)
+		}
+	}
+}
+
+// TestBuildxShowsSpecLine: buildx prints the offending lines of the spec
+// under the error, as it does for a Dockerfile.
+func TestBuildxShowsSpecLine(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	spec := "# syntax=" + frontendImageRef(t) + "\nversion: 1\nbinaries:\n  - package: ./cmd/server\n    ldflag: [\"-X main.version=1\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--build-context", goContext(), ".")
+	if err == nil {
+		t.Fatalf("the build succeeded:\n%s", out)
+	}
+	for _, want := range []string{
+		`gobuild.yaml:5:5: unknown field "ldflag" in binaries[0]; did you mean "ldflags"?`,
+		`>>>     ldflag: ["-X main.version=1"]`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBuildxLocalBinaries(t *testing.T) {
+	dir := specWithSyntax(t, "testdata/twobins")
+	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--target", "binaries", "--platform", "linux/amd64,linux/arm64",
+		"--build-context", goContext(), "--output", "type=local,dest=bin", ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, f := range []string{"linux_amd64/server", "linux_amd64/worker", "linux_arm64/server", "linux_arm64/worker"} {
+		if _, err := os.Stat(filepath.Join(dir, "bin", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestBuildxPushAndPullByDigest pushes to the registry and fetches the
+// pushed index back by the digest buildx reported.
+func TestBuildxPushAndPullByDigest(t *testing.T) {
+	dir := specWithSyntax(t, "testdata/twobins")
+	ref := bed.Registry + "/twobins:e2e"
+	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--platform", "linux/amd64,linux/arm64",
+		"--build-context", goContext(), "--metadata-file", "metadata.json",
+		"--output", "type=image,name="+ref+",push=true,registry.insecure=true", ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if archs := fetchIndex(t, dir, "twobins"); !slices.Equal(archs, []string{"amd64", "arm64"}) {
+		t.Errorf("pulled index has %q, want amd64 and arm64", archs)
+	}
+}
+
+// TestBake builds two gobuild images and a binaries target from one bake
+// file, the way CI runs it.
+func TestBake(t *testing.T) {
+	root := t.TempDir()
+	for name, src := range map[string]string{"twobins": "testdata/twobins", "hello": "../examples/hello"} {
+		dir := specWithSyntax(t, src)
+		if err := os.CopyFS(filepath.Join(root, name), os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bake := fmt.Sprintf(`group "default" {
+  targets = ["twobins", "hello", "twobins-binaries"]
+}
+target "_gobuild" {
+  dockerfile = "gobuild.yaml"
+  contexts = { "golang:1.26" = "docker-image://%s" }
+  args = { VERSION = "v7.0.0" }
+}
+target "twobins" {
+  inherits = ["_gobuild"]
+  context = "twobins"
+  platforms = ["linux/amd64", "linux/arm64"]
+  output = ["type=oci,dest=out/twobins.tar"]
+}
+target "hello" {
+  inherits = ["_gobuild"]
+  context = "hello"
+  output = ["type=oci,dest=out/hello.tar"]
+}
+target "twobins-binaries" {
+  inherits = ["_gobuild"]
+  context = "twobins"
+  target = "binaries"
+  platforms = ["linux/amd64"]
+  output = ["type=local,dest=out/bin"]
+}
+`, bed.GoImage)
+	if err := os.WriteFile(filepath.Join(root, "docker-bake.hcl"), []byte(bake), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := buildx(t, root, "bake")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for name, platforms := range map[string]int{"twobins": 2, "hello": 2} {
+		tarball, err := os.ReadFile(filepath.Join(root, "out", name+".tar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layout, err := readOCILayout(tarball)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images, err := layout.images()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(images) != platforms {
+			t.Errorf("%s: %d platform images, want %d", name, len(images), platforms)
+		}
+	}
+	worker, err := os.ReadFile(filepath.Join(root, "out", "bin", "linux_amd64", "worker"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(worker, []byte("v7.0.0-amd64")) {
+		t.Error("the bake args did not reach the binaries target's ldflags")
+	}
+}
+
+func TestBuildxCalls(t *testing.T) {
+	dir := specWithSyntax(t, "../examples/private")
+	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--call", "outline", "--build-context", goContext(), ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"PRIVATE_GOPROXY", "VERSION", "netrc"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--call=outline lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = buildx(t, dir, "build", "-f", "gobuild.yaml", "--call", "targets", "--build-context", goContext(), ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"image", "binaries", "test", "vet", "spec"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--call=targets lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestMultiNodeBuilder: a buildx builder with two nodes, one per platform,
+// builds one multi-platform image; each node runs the frontend for its own
+// platform.
+func TestMultiNodeBuilder(t *testing.T) {
+	armNode := "unix://" + filepath.Join(bed.Dir, "armnode.sock")
+	if err := bed.StartDaemon(context.Background(), "armnode", armNode, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := specWithSyntax(t, "testdata/twobins")
+	for _, args := range [][]string{
+		{"create", "--name", "two-nodes", "--driver", "remote", "--platform", "linux/amd64", bed.Addr},
+		{"create", "--name", "two-nodes", "--append", "--driver", "remote", "--platform", "linux/arm64", armNode},
+	} {
+		if out, err := buildx(t, dir, args...); err != nil {
+			t.Fatalf("buildx %q: %v\n%s", args, err, out)
+		}
+	}
+	ref := bed.Registry + "/twobins:two-nodes"
+	out, err := buildx(t, dir, "--builder", "two-nodes", "build", "-f", "gobuild.yaml", "--platform", "linux/amd64,linux/arm64",
+		"--build-context", goContext(), "--metadata-file", "metadata.json",
+		"--output", "type=image,name="+ref+",push=true,registry.insecure=true", ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if archs := fetchIndex(t, dir, "twobins"); !slices.Equal(archs, []string{"amd64", "arm64"}) {
+		t.Errorf("pushed index has %q, want one image from each node", archs)
+	}
+}
+
+// fetchIndex reads the digest buildx wrote to metadata.json, pulls that
+// index from the registry and returns its images' architectures, sorted.
+func fetchIndex(t *testing.T, dir, repo string) []string {
+	t.Helper()
+	var meta map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := meta["containerimage.digest"].(string)
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("metadata = %s", data)
+	}
+	req, _ := http.NewRequest("GET", "http://"+bed.Registry+"/v2/"+repo+"/manifests/"+digest, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Docker-Content-Digest") != digest {
+		t.Fatalf("pull by digest: %s %s\n%s", resp.Status, resp.Header.Get("Docker-Content-Digest"), body.String())
+	}
+	var index ocispecs.Index
+	if err := json.Unmarshal(body.Bytes(), &index); err != nil {
+		t.Fatal(err)
+	}
+	var archs []string
+	for _, m := range index.Manifests {
+		if m.Platform != nil {
+			archs = append(archs, m.Platform.Architecture)
+		}
+	}
+	slices.Sort(archs)
+	return archs
+}

@@ -1,0 +1,90 @@
+package integration
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+)
+
+// TestRegistryCacheAcrossDaemons: a build on one daemon exports its cache
+// to the registry; a second daemon with an empty cache imports it and runs
+// no go command, as ephemeral CI builders do.
+func TestRegistryCacheAcrossDaemons(t *testing.T) {
+	ctx := context.Background()
+	second := "unix://" + filepath.Join(bed.Dir, "second.sock")
+	if err := bed.StartDaemon(ctx, "second", second, nil); err != nil {
+		t.Fatal(err)
+	}
+	cache := map[string]string{"ref": bed.Registry + "/cache:twobins", "registry.insecure": "true"}
+	exportAttrs := map[string]string{"mode": "max"}
+	for k, v := range cache {
+		exportAttrs[k] = v
+	}
+	attrs := map[string]string{"platform": "linux/amd64,linux/arm64", "build-arg:VERSION": "v1"}
+	if _, err := build(ctx, "testdata/twobins", buildOpts{attrs: attrs,
+		cacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(ctx, "testdata/twobins", buildOpts{attrs: attrs, addr: second,
+		cacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"go build ./cmd/server (linux/amd64)", "go build ./cmd/worker (linux/arm64)"} {
+		if v := res.vertex(t, name); !v.Cached {
+			t.Errorf("%s ran on the second daemon despite the registry cache", name)
+		}
+	}
+	images, err := res.layout.images()
+	if err != nil || len(images) != 2 {
+		t.Fatalf("images = %d, %v", len(images), err)
+	}
+}
+
+// TestTLSDaemon: a buildkitd exposed over TCP with mutual TLS, the way
+// remote clusters are reached.
+func TestTLSDaemon(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	caPath := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caPath, ca.pem, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	serverCert, serverKey, err := ca.issue(dir, "buildkitd", x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCert, clientKey, err := ca.issue(dir, "client", x509.ExtKeyUsageClientAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := freeTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("tcp://127.0.0.1:%d", port)
+	clientOpts := []client.ClientOpt{client.WithServerConfig("127.0.0.1", caPath), client.WithCredentials(clientCert, clientKey)}
+	if err := bed.StartDaemon(ctx, "tls", addr, clientOpts,
+		"--tlscacert", caPath, "--tlscert", serverCert, "--tlskey", serverKey); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without a client certificate the daemon refuses.
+	if _, err := build(ctx, "testdata/twobins", buildOpts{addr: addr, clientOpts: clientOpts[:1]}); err == nil {
+		t.Error("the daemon accepted a client without a certificate")
+	}
+	res, err := build(ctx, "testdata/twobins", buildOpts{addr: addr, clientOpts: clientOpts,
+		attrs: map[string]string{"platform": "linux/arm64", "build-arg:VERSION": "v-tls"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := res.layout.images()
+	if err != nil || images["linux/arm64"] == nil {
+		t.Fatalf("images = %v, %v", images, err)
+	}
+}
