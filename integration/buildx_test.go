@@ -77,18 +77,7 @@ func TestBuildxBuild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	tarball, err := os.ReadFile(filepath.Join(dir, "image.tar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	layout, err := readOCILayout(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := layout.images()
-	if err != nil {
-		t.Fatal(err)
-	}
+	images := readImagesFile(t, filepath.Join(dir, "image.tar"))
 	if len(images) != 2 {
 		t.Fatalf("%d platform images, want 2", len(images))
 	}
@@ -200,19 +189,7 @@ target "twobins-binaries" {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	for name, platforms := range map[string]int{"twobins": 2, "hello": 2} {
-		tarball, err := os.ReadFile(filepath.Join(root, "out", name+".tar"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		layout, err := readOCILayout(tarball)
-		if err != nil {
-			t.Fatal(err)
-		}
-		images, err := layout.images()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(images) != platforms {
+		if images := readImagesFile(t, filepath.Join(root, "out", name+".tar")); len(images) != platforms {
 			t.Errorf("%s: %d platform images, want %d", name, len(images), platforms)
 		}
 	}
@@ -316,4 +293,22 @@ func fetchIndex(t *testing.T, dir, repo string) []string {
 	}
 	slices.Sort(archs)
 	return archs
+}
+
+// readImagesFile reads an OCI layout tarball a client wrote.
+func readImagesFile(t *testing.T, path string) map[string]*image {
+	t.Helper()
+	tarball, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := readOCILayout(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return images
 }

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -12,13 +11,7 @@ import (
 // they were re-runs no go command; .git is outside the build's view.
 func TestGitChangeKeepsBuildCached(t *testing.T) {
 	dir := copyDir(t, "testdata/twobins")
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=gobuild", "-c", "user.email=ci@gobuild.invalid"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %q: %v\n%s", args, err, out)
-		}
-	}
+	git := gitIn(t, dir)
 	git("init", "-q")
 	git("add", ".")
 	git("commit", "-q", "-m", "first")

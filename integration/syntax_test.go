@@ -21,30 +21,12 @@ import (
 // from the project's Dockerfile and pushed, a spec names it on its
 // "# syntax=" line, and BuildKit's Dockerfile frontend hands the build to it.
 func TestSyntaxDirective(t *testing.T) {
-	ctx := context.Background()
-	frontendImage := frontendImageRef(t)
-
-	dir := copyDir(t, "testdata/twobins")
-	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec = append([]byte("# syntax="+frontendImage+"\n"), spec...)
-	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), spec, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := build(ctx, dir, buildOpts{frontend: "dockerfile.v0", attrs: map[string]string{
+	dir := specWithSyntax(t, "testdata/twobins")
+	images := buildImages(t, dir, buildOpts{frontend: "dockerfile.v0", attrs: map[string]string{
 		"filename":          "gobuild.yaml",
 		"platform":          "linux/amd64",
 		"build-arg:VERSION": "v9.9.9",
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := res.layout.images()
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := images["linux/amd64"]
 	if img == nil {
 		t.Fatalf("no linux/amd64 image: %v", slices.Sorted(mapsKeys(images)))

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,16 +11,7 @@ import (
 // time reach the labels.
 func TestVersionFromGit(t *testing.T) {
 	dir := copyDir(t, "testdata/twobins")
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=gobuild", "-c", "user.email=ci@gobuild.invalid"}, args...)...)
-		cmd.Env = append(cmd.Environ(), "GIT_COMMITTER_DATE=1700000000 +0000", "GIT_AUTHOR_DATE=1700000000 +0000")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %q: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := gitIn(t, dir)
 	git("init", "-q")
 	git("add", ".")
 	git("commit", "-q", "-m", "first")
@@ -29,15 +19,7 @@ func TestVersionFromGit(t *testing.T) {
 	git("commit", "-q", "--allow-empty", "-m", "second")
 	head := git("rev-parse", "HEAD")
 
-	res, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := res.layout.images()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := images["linux/amd64"]
+	img := buildImages(t, dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
 	want := "v3.1.4-1-g" + head[:7]
 	server := writeExecutable(t, img.files["/usr/local/bin/server"])
 	if out := runBinary(t, nil, server, "version"); !strings.HasPrefix(out, "server "+want+" ") {
@@ -46,5 +28,20 @@ func TestVersionFromGit(t *testing.T) {
 	labels := img.config.Config.Labels
 	if labels["org.opencontainers.image.revision"] != head || labels["org.opencontainers.image.created"] != "2023-11-14T22:13:20Z" {
 		t.Errorf("labels = %v, want the commit and its time", labels)
+	}
+}
+
+// gitIn returns a runner of git commands in dir, with a fixed identity and
+// commit date so that history is the same on every run.
+func gitIn(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=gobuild", "-c", "user.email=ci@gobuild.invalid"}, args...)...)
+		cmd.Env = append(cmd.Environ(), "GIT_COMMITTER_DATE=1700000000 +0000", "GIT_AUTHOR_DATE=1700000000 +0000")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %q: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
 	}
 }
