@@ -3,6 +3,7 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -76,7 +77,7 @@ func (r *buildResult) vertex(t *testing.T, name string) *client.Vertex {
 // build runs a build of the spec in dir against the test bed and returns
 // the exported OCI layout.
 func build(ctx context.Context, dir string, opt buildOpts) (*buildResult, error) {
-	addr := cmpOr(opt.addr, bed.Addr)
+	addr := cmp.Or(opt.addr, bed.Addr)
 	c, err := client.New(ctx, addr, opt.clientOpts...)
 	if err != nil {
 		return nil, err
@@ -327,11 +328,4 @@ func writeExecutable(t *testing.T, f *file) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/version"
@@ -125,7 +126,7 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 	}
 	errs = append(errs, s.checkEnv([]any{"binaries", i, "env"}, b.Env)...)
 	if b.Cgo && (s.Image.Base == "" || s.Image.Base == BaseStatic || s.Image.Base == BaseScratch) && !linksStatically(b.Ldflags) {
-		add(s.errorAt(at("cgo"), "%s.cgo needs a C library at run time, which base %q lacks; link statically (ldflags: [\"-linkmode=external\", \"-extldflags=-static\"]) or use a base with libc such as gcr.io/distroless/base-debian12", field, cmpOr(s.Image.Base, BaseStatic)))
+		add(s.errorAt(at("cgo"), "%s.cgo needs a C library at run time, which base %q lacks; link statically (ldflags: [\"-linkmode=external\", \"-extldflags=-static\"]) or use a base with libc such as gcr.io/distroless/base-debian12", field, cmp.Or(s.Image.Base, BaseStatic)))
 	}
 	return errs
 }
@@ -276,13 +277,6 @@ func describeAt(at []any) string {
 
 func sortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func checkBase(base string) error {
