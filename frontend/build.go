@@ -100,6 +100,7 @@ type builder struct {
 	version       string
 	commit        string
 	commitTime    *time.Time
+	sources       *gbllb.SourceSet
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -146,7 +147,7 @@ func (b *builder) prepare(ctx context.Context) error {
 	if err := b.readVCS(ctx); err != nil {
 		return err
 	}
-	return b.checkPackages(ctx)
+	return b.scanSources(ctx, excludes)
 }
 
 // readVCS fills what the client did not say (VERSION, vcs:revision) from
@@ -213,6 +214,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Epoch:          b.epoch,
 		CacheNamespace: b.bc.CacheIDNamespace,
 		SourceMap:      b.src.SourceMap,
+		Sources:        b.sources,
 	}
 }
 

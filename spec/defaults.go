@@ -120,3 +120,13 @@ func (s *Spec) UsesBuildvcs() bool {
 	}
 	return false
 }
+
+// UsesCgo reports whether a binary is built with cgo.
+func (s *Spec) UsesCgo() bool {
+	for _, b := range s.Binaries {
+		if b.Cgo {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"embed"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,9 +14,23 @@ import (
 
 var version = "unset"
 
+// The embedded files make the build depend on non-Go files, which the
+// cache-key tests edit.
+//
+//go:embed greeting.txt
+var greeting string
+
+//go:embed static
+var static embed.FS
+
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "version" {
 		fmt.Printf("server %s %s\n", version, uuid.NewSHA1(uuid.NameSpaceURL, []byte("gobuild")))
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "greet" {
+		page, _ := static.ReadFile("static/index.html")
+		fmt.Print(greeting, string(page))
 		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == "tz" {
