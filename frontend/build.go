@@ -34,6 +34,9 @@ import (
 const (
 	argVersion         = "VERSION"
 	argSourceDateEpoch = "SOURCE_DATE_EPOCH"
+	// argModuleCache picks where modules are kept: "mount" (default) or
+	// "layer", for ephemeral builders fed by a registry cache.
+	argModuleCache = "GOBUILD_MODULE_CACHE"
 	// keyVCSRevision and keyVCSSource are set by buildx for git contexts.
 	keyVCSRevision = "vcs:revision"
 	keyVCSSource   = "vcs:source"
@@ -101,6 +104,7 @@ type builder struct {
 	commit        string
 	commitTime    *time.Time
 	sources       *gbllb.SourceSet
+	moduleCache   gbllb.ModuleCache
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -124,6 +128,13 @@ func (b *builder) prepare(ctx context.Context) error {
 		return err
 	}
 	b.version = cmp.Or(bc.BuildArgs[argVersion], defaultVersion)
+	switch mode := gbllb.ModuleCache(cmp.Or(bc.BuildArgs[argModuleCache], string(gbllb.ModuleCacheMount))); mode {
+	case gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer:
+		b.moduleCache = mode
+	default:
+		return fmt.Errorf("build-arg %s=%q: want %q (a persistent cache mount) or %q (a layer a registry cache carries)",
+			argModuleCache, mode, gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer)
+	}
 	b.buildPlatform = bc.BuildPlatforms[0]
 	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
 		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
@@ -215,6 +226,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		CacheNamespace: b.bc.CacheIDNamespace,
 		SourceMap:      b.src.SourceMap,
 		Sources:        b.sources,
+		ModuleCache:    b.moduleCache,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client"
@@ -86,5 +87,50 @@ func TestTLSDaemon(t *testing.T) {
 	images, err := res.layout.images()
 	if err != nil || images["linux/arm64"] == nil {
 		t.Fatalf("images = %v, %v", images, err)
+	}
+}
+
+// TestModuleCacheOnFreshBuilder: what a registry cache gives an ephemeral
+// builder after a source change. With the default cache mount the modules
+// are not in the cache export, so the re-run go build downloads them again;
+// with GOBUILD_MODULE_CACHE=layer they come from the registry.
+func TestModuleCacheOnFreshBuilder(t *testing.T) {
+	ctx := context.Background()
+	dir := copyDir(t, "testdata/twobins")
+	fresh := "unix://" + filepath.Join(bed.Dir, "fresh.sock")
+	if err := bed.StartDaemon(ctx, "fresh", fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"mount", "layer"} {
+		cache := map[string]string{"ref": bed.Registry + "/cache:modules-" + mode, "registry.insecure": "true"}
+		exportAttrs := map[string]string{"mode": "max", "ref": cache["ref"], "registry.insecure": "true"}
+		attrs := map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1", "build-arg:GOBUILD_MODULE_CACHE": mode}
+		if _, err := build(ctx, dir, buildOpts{attrs: attrs,
+			cacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
+			t.Fatal(err)
+		}
+		main := filepath.Join(dir, "cmd", "server", "main.go")
+		src, err := os.ReadFile(main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(main, append(src, "\n// edited for "+mode+"\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := build(ctx, dir, buildOpts{attrs: attrs, addr: fresh,
+			cacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := res.vertex(t, "go build ./cmd/server (linux/amd64)"); v.Cached {
+			t.Fatalf("%s: the edited server was not rebuilt", mode)
+		}
+		downloaded := strings.Contains(string(res.logs), "go: downloading github.com/google/uuid")
+		if mode == "layer" && downloaded {
+			t.Errorf("layer: go build downloaded modules the registry cache holds:\n%s", res.logs)
+		}
+		if mode == "mount" && !downloaded {
+			t.Errorf("mount: go build found modules a fresh builder cannot have; is the test still measuring anything?\n%s", res.logs)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func Vet(s *spec.Spec, opt Options) (bkllb.State, error) {
 func check(s *spec.Spec, opt Options, args []string, base, own map[string]string, at, name string) (bkllb.State, error) {
 	build := platforms.Normalize(opt.BuildPlatform)
 	data := opt.templateData(build)
-	downloaded, err := download(s, opt, data)
+	downloaded, modules, err := download(s, opt, data)
 	if err != nil {
 		return bkllb.State{}, err
 	}
@@ -54,7 +54,7 @@ func check(s *spec.Spec, opt Options, args []string, base, own map[string]string
 		// Writable, as tests may write next to their sources; the writes
 		// are thrown away.
 		bkllb.AddMount(srcDir, opt.Context),
-		cacheMount(opt, modCacheDir, "gobuild-gomodcache"),
+		modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
 		bkllb.WithCustomName(name + " (" + platforms.Format(build) + ")"),
 		location(s, opt, at),

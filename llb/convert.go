@@ -67,10 +67,27 @@ type Options struct {
 	CacheNamespace string
 	// SourceMap, when set, ties steps to the spec lines that caused them.
 	SourceMap *bkllb.SourceMap
+	// ModuleCache is where downloaded modules live between builds.
+	ModuleCache ModuleCache
 	// Sources, when set, narrows what go build sees of Context to the
 	// files the go command reads. Nil gives it the whole context.
 	Sources *SourceSet
 }
+
+// ModuleCache says how the module cache reaches go build.
+type ModuleCache string
+
+const (
+	// ModuleCacheMount keeps modules in a persistent cache mount: on a
+	// builder that lives on, a go.mod change downloads only the new
+	// modules. Cache mounts are not exported with --cache-to.
+	ModuleCacheMount ModuleCache = "mount"
+	// ModuleCacheLayer downloads into a layer keyed on go.mod and go.sum,
+	// which --cache-to type=registry,mode=max exports: an ephemeral CI
+	// builder gets every module from the registry cache instead of the
+	// network, but a go.mod change downloads them all again.
+	ModuleCacheLayer ModuleCache = "layer"
+)
 
 // SourceSet describes the files of the context a go build reads beyond
 // Go's own source file types.
@@ -180,7 +197,7 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
 	}
 	data := opt.templateData(target)
-	downloaded, err := download(s, opt, data)
+	downloaded, modules, err := download(s, opt, data)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +206,7 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		if !s.BinaryTargets(i, target) {
 			continue
 		}
-		out, err := build(s, i, downloaded, goEnv, target, data, opt)
+		out, err := build(s, i, downloaded, modules, goEnv, target, data, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -366,22 +383,29 @@ func pgoProfile(flags []string) string {
 	return ""
 }
 
-// download fetches the module's dependencies into the module cache mount.
-func download(s *spec.Spec, opt Options, data spec.TemplateData) (bkllb.State, error) {
+// download fetches the module's dependencies. It returns the state the
+// go commands run on and the mount that gives them the modules.
+func download(s *spec.Spec, opt Options, data spec.TemplateData) (bkllb.State, bkllb.RunOption, error) {
 	env, err := goCommandEnv(s, data, nil)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args([]string{"go", "mod", "download"}),
 		credentials(),
 		bkllb.Dir(srcDir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
-		cacheMount(opt, modCacheDir, "gobuild-gomodcache"),
-		bkllb.WithCustomName("go mod download"),
 		location(s, opt, "go"),
 	}
-	return opt.Builder.Run(append(runOpts, env...)...).Root(), nil
+	if opt.ModuleCache == ModuleCacheLayer {
+		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName("go mod download (into a layer)"))...)...)
+		modules := run.AddMount(modCacheDir, bkllb.Scratch())
+		// Writable, so that go may take its locks; the writes are dropped.
+		return opt.Builder, bkllb.AddMount(modCacheDir, modules), nil
+	}
+	modCache := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
+	run := opt.Builder.Run(append(runOpts, append(env, modCache, bkllb.WithCustomName("go mod download"))...)...)
+	return run.Root(), modCache, nil
 }
 
 // BuildArgs returns the go build command line for one binary.
@@ -419,7 +443,7 @@ func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
 	return append(args, "-o", path.Join(outDir, b.Name), b.Package), nil
 }
 
-func build(s *spec.Spec, i int, root bkllb.State, goEnv map[string]string, target ocispecs.Platform, data spec.TemplateData, opt Options) (bkllb.State, error) {
+func build(s *spec.Spec, i int, root bkllb.State, modules bkllb.RunOption, goEnv map[string]string, target ocispecs.Platform, data spec.TemplateData, opt Options) (bkllb.State, error) {
 	b := s.Binaries[i]
 	args, err := BuildArgs(s, i, data)
 	if err != nil {
@@ -445,7 +469,7 @@ func build(s *spec.Spec, i int, root bkllb.State, goEnv map[string]string, targe
 		credentials(),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
-		cacheMount(opt, modCacheDir, "gobuild-gomodcache"),
+		modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
 		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", b.Package, platforms.Format(target))),
 		location(s, opt, "binaries", i),

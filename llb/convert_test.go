@@ -389,3 +389,25 @@ func TestBuildSeesOnlyGoSources(t *testing.T) {
 		}
 	}
 }
+
+// TestModuleCacheLayer: in layer mode the modules are a layer the build
+// mounts, not a cache mount, so a registry cache can carry them.
+func TestModuleCacheLayer(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/arm64", func(o *Options) { o.ModuleCache = ModuleCacheLayer })
+	dl := findStep(t, steps, "go mod download (into a layer)").GetExec()
+	if _, ok := cacheMounts(dl)[modCacheDir]; ok {
+		t.Error("the download writes to a cache mount")
+	}
+	var output bool
+	for _, m := range dl.Mounts {
+		output = output || (m.Dest == modCacheDir && m.Output >= 0 && m.MountType == pb.MountType_BIND)
+	}
+	if !output {
+		t.Error("the download does not output the module cache as a layer")
+	}
+	build := findStep(t, steps, "go build ./cmd/server (linux/arm64)").GetExec()
+	got := cacheMounts(build)
+	if _, ok := got[modCacheDir]; ok || got[buildCache] != "gobuild-gocache" {
+		t.Errorf("build cache mounts = %v, want only the build cache", got)
+	}
+}
