@@ -11,7 +11,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -30,13 +32,16 @@ import (
 	"github.com/tonistiigi/fsutil"
 )
 
-// naiveDockerfile is B: what most Go projects have.
+// naiveDockerfile is B: what most Go projects have. Its RUN steps use the
+// exec form, so that it also runs under emulation in a toolchain image
+// without a shell; the steps are the usual ones.
 const naiveDockerfile = `FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
-RUN go mod download
+RUN ["go", "mod", "download"]
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app ./%[1]s
+ENV CGO_ENABLED=0
+RUN ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", "./%[1]s"]
 FROM scratch
 COPY --from=build /out/app /app
 ENTRYPOINT ["/app"]
@@ -62,6 +67,9 @@ ENTRYPOINT ["/app"]
 
 type module struct {
 	name, dir, pkg string
+	// emulated says whether B is also measured under QEMU for the
+	// foreign platforms (slow: minutes per platform).
+	emulated bool
 }
 
 type tool string
@@ -78,26 +86,42 @@ type bench struct {
 	runs     int
 	coldRuns int
 	logf     func(string, ...any)
+	// multiArchGo is a golang:1.26 image for every platform the platform
+	// rows build, for B under emulation.
+	multiArchGo string
+	daemons     int
 }
+
+// allPlatforms are the platforms of the 1/2/4-platform rows, native first.
+var allPlatforms = []string{"linux/" + runtime.GOARCH, "linux/arm64", "linux/arm/v7", "linux/ppc64le"}
 
 func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the report")
 	runs := flag.Int("runs", 3, "runs per warm measurement (the median is reported)")
-	coldRuns := flag.Int("cold-runs", 3, "runs per cold measurement")
+	coldRuns := flag.Int("cold-runs", 3, "runs per cold and fresh-builder measurement")
+	emulate := flag.Bool("emulate", true, "measure B under QEMU emulation for the foreign platforms (needs qemu-user-static)")
+	only := flag.String("only", "", "measure only the modules whose name contains this")
 	flag.Parse()
 	ctx := context.Background()
 
-	bed, err := testbed.Start(ctx, testbed.Options{ToolsDir: "integration/tools", Log: log.Printf})
+	bed, err := testbed.Start(ctx, testbed.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: *emulate})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer bed.Close()
 	b := &bench{bed: bed, runs: *runs, coldRuns: *coldRuns, logf: log.Printf}
+	if *emulate {
+		b.multiArchGo = bed.Registry + "/golang-multiarch:" + bed.GoVersion
+		if err := bed.PushMultiArchToolchain(ctx, b.multiArchGo, allPlatforms, log.Printf); err != nil {
+			log.Fatal(err)
+		}
+	}
 
 	modules := []module{
-		{"small service (examples/hello)", "examples/hello", "cmd/hello"},
-		{"gRPC server (integration/bench/testdata/grpcsvc)", "integration/bench/testdata/grpcsvc", "cmd/server"},
+		{"small service (examples/hello)", "examples/hello", "cmd/hello", *emulate},
+		{"gRPC server (integration/bench/testdata/grpcsvc)", "integration/bench/testdata/grpcsvc", "cmd/server", false},
 	}
+	modules = slices.DeleteFunc(modules, func(m module) bool { return !strings.Contains(m.name, *only) })
 	var report bytes.Buffer
 	if err := b.report(ctx, &report, modules); err != nil {
 		log.Fatal(err)
@@ -133,24 +157,51 @@ func workdir(m module) (string, error) {
 	return dir, nil
 }
 
-// build runs one build and returns its wall time, and the time from the
-// solve's start to the first go command.
-func (b *bench) build(ctx context.Context, t tool, dir, pkg string, platforms []string) (time.Duration, time.Duration, error) {
-	if t == toolD {
-		return b.hostBuild(ctx, dir, pkg)
+// buildRequest is one build of a module by one tool.
+type buildRequest struct {
+	tool      tool
+	dir, pkg  string
+	platforms []string
+	// addr is the daemon; the bed's when empty.
+	addr string
+	// args are build-args.
+	args map[string]string
+	// cacheTo and cacheFrom are registry cache refs (--cache-to
+	// type=registry,mode=max and --cache-from).
+	cacheTo, cacheFrom string
+	// goImage replaces the bed's golang:1.26.
+	goImage string
+}
+
+// timing is what one build took.
+type timing struct {
+	wall time.Duration
+	// overhead is from the solve's start to the first go command.
+	overhead time.Duration
+	// goSpan is from the first go build's start to the last one's end.
+	goSpan time.Duration
+}
+
+// build runs one build and times it.
+func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
+	if r.tool == toolD {
+		return b.hostBuild(ctx, r.dir, r.pkg)
 	}
-	c, err := b.bed.Client(ctx)
+	c, err := client.New(ctx, cmp.Or(r.addr, b.bed.Addr))
 	if err != nil {
-		return 0, 0, err
+		return timing{}, err
 	}
 	defer c.Close()
-	fs, err := fsutil.NewFS(dir)
+	fs, err := fsutil.NewFS(r.dir)
 	if err != nil {
-		return 0, 0, err
+		return timing{}, err
 	}
 	attrs := map[string]string{
-		"platform":            strings.Join(platforms, ","),
-		"context:golang:1.26": "docker-image://" + b.bed.GoImage,
+		"platform":            strings.Join(r.platforms, ","),
+		"context:golang:1.26": "docker-image://" + cmp.Or(r.goImage, b.bed.GoImage),
+	}
+	for k, v := range r.args {
+		attrs["build-arg:"+k] = v
 	}
 	opt := client.SolveOpt{
 		FrontendAttrs: attrs,
@@ -161,48 +212,69 @@ func (b *bench) build(ctx context.Context, t tool, dir, pkg string, platforms []
 			Output: func(map[string]string) (io.WriteCloser, error) { return nopWriteCloser{io.Discard}, nil },
 		}},
 	}
+	if r.cacheTo != "" {
+		opt.CacheExports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": r.cacheTo, "mode": "max", "registry.insecure": "true"}}}
+	}
+	if r.cacheFrom != "" {
+		opt.CacheImports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": r.cacheFrom, "registry.insecure": "true"}}}
+	}
 	ch := make(chan *client.SolveStatus)
-	firstGo := make(chan time.Time, 1)
+	type goTimes struct{ first, buildStart, buildEnd time.Time }
+	seen := make(chan goTimes, 1)
 	go func() {
-		sent := false
+		var g goTimes
+		earliest := func(t *time.Time, v time.Time) {
+			if t.IsZero() || v.Before(*t) {
+				*t = v
+			}
+		}
 		for st := range ch {
 			for _, v := range st.Vertexes {
-				isGo := strings.Contains(v.Name, "go mod download") || strings.Contains(v.Name, "go build")
-				if !sent && isGo && v.Started != nil && !v.Cached {
-					firstGo <- *v.Started
-					sent = true
+				isBuild := strings.Contains(v.Name, "go build")
+				if !(isBuild || strings.Contains(v.Name, "go mod download")) || v.Cached || v.Started == nil {
+					continue
+				}
+				earliest(&g.first, *v.Started)
+				if isBuild {
+					earliest(&g.buildStart, *v.Started)
+					if v.Completed != nil && v.Completed.After(g.buildEnd) {
+						g.buildEnd = *v.Completed
+					}
 				}
 			}
 		}
-		close(firstGo)
+		seen <- g
 	}()
 	start := time.Now()
-	switch t {
+	switch r.tool {
 	case toolA:
 		_, err = c.Build(ctx, opt, "gobuild", frontend.Build, ch)
 	case toolB, toolC:
 		opt.Frontend = "dockerfile.v0"
-		attrs["filename"] = map[tool]string{toolB: "Dockerfile.naive", toolC: "Dockerfile.best"}[t]
+		attrs["filename"] = map[tool]string{toolB: "Dockerfile.naive", toolC: "Dockerfile.best"}[r.tool]
 		_, err = c.Solve(ctx, nil, opt, ch)
 	}
-	wall := time.Since(start)
-	var overhead time.Duration
-	if first, ok := <-firstGo; ok {
-		overhead = first.Sub(start)
+	t := timing{wall: time.Since(start)}
+	g := <-seen
+	if !g.first.IsZero() {
+		t.overhead = g.first.Sub(start)
 	}
-	return wall, overhead, err
+	if !g.buildStart.IsZero() && !g.buildEnd.IsZero() {
+		t.goSpan = g.buildEnd.Sub(g.buildStart)
+	}
+	return t, err
 }
 
-func (b *bench) hostBuild(ctx context.Context, dir, pkg string) (time.Duration, time.Duration, error) {
+func (b *bench) hostBuild(ctx context.Context, dir, pkg string) (timing, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(os.TempDir(), "gobuild-bench-host"), "./"+pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, 0, fmt.Errorf("host go build: %v\n%s", err, out)
+		return timing{}, fmt.Errorf("host go build: %v\n%s", err, out)
 	}
-	return time.Since(start), 0, nil
+	return timing{wall: time.Since(start)}, nil
 }
 
 type nopWriteCloser struct{ io.Writer }
@@ -228,32 +300,49 @@ func touch(dir, pkg string, n int) error {
 	return os.WriteFile(f, fmt.Appendf(data, "\n// edit %d\n", n), 0o644)
 }
 
-// addDependency makes the module require one more module, as adding an
-// import and running go get does; removeDependency undoes it.
-func addDependency(dir, pkg string) error {
-	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+// dependencyVersions are added one per run, so that every run downloads a
+// module no earlier run fetched.
+var dependencyVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0", "v1.2.0"}
+
+// addDependency makes the module require github.com/google/uuid at the
+// run's version, as adding an import and running go get does. The
+// original go.mod and go.sum are kept for removeDependency.
+func addDependency(dir, pkg string, run int) error {
+	version := dependencyVersions[run%len(dependencyVersions)]
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/google/uuid@"+version).Output()
 	if err != nil {
+		return fmt.Errorf("go mod download uuid@%s: %w", version, err)
+	}
+	var info struct{ Sum, GoModSum string }
+	if err := json.Unmarshal(out, &info); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.mod.orig"), mod, 0o644); err != nil {
-		return err
+	files := map[string]string{}
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".orig"), data, 0o644); err != nil {
+			return err
+		}
+		files[name] = string(data)
 	}
-	sum, _ := os.ReadFile(filepath.Join(dir, "go.sum"))
-	if err := os.WriteFile(filepath.Join(dir, "go.sum.orig"), sum, 0o644); err != nil {
-		return err
-	}
-	mod = append(mod, "\nrequire github.com/google/uuid v1.6.0\n"...)
-	sum = append(sum, "github.com/google/uuid v1.6.0 h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=\ngithub.com/google/uuid v1.6.0/go.mod h1:TIyPZe4MgqvfeYDBFedMoGGpEw/LqOeaOT+nhxU+yHo=\n"...)
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), mod, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		return err
+	files["go.mod"] += "\nrequire github.com/google/uuid " + version + "\n"
+	files["go.sum"] += fmt.Sprintf("github.com/google/uuid %s %s\ngithub.com/google/uuid %s/go.mod %s\n", version, info.Sum, version, info.GoModSum)
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			return err
+		}
 	}
 	return os.WriteFile(filepath.Join(dir, pkg, "uuid.go"), []byte("package main\n\nimport \"github.com/google/uuid\"\n\nvar _ = uuid.New\n"), 0o644)
 }
 
+// removeDependency undoes addDependency, if it was done.
 func removeDependency(dir, pkg string) error {
+	if _, err := os.Stat(filepath.Join(dir, pkg, "uuid.go")); os.IsNotExist(err) {
+		return nil
+	}
 	for _, name := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(dir, name+".orig"))
 		if err != nil {
@@ -274,146 +363,236 @@ func median(ds []time.Duration) time.Duration {
 
 // measurement is the median of several runs of one tool in one scenario.
 type measurement struct {
-	wall, overhead time.Duration
-	failed         error
+	timing
+	failed error
 }
 
-// scenario runs before (untimed) then the timed build, runs times.
-func (b *bench) scenario(ctx context.Context, t tool, dir, pkg string, platforms []string, runs int, before func(run int) error) measurement {
-	var walls, overheads []time.Duration
+// scenario runs before (untimed), then the timed build, runs times.
+func (b *bench) scenario(ctx context.Context, r buildRequest, runs int, before func(run int) error) measurement {
+	var walls, overheads, spans []time.Duration
 	for i := range runs {
 		if before != nil {
 			if err := before(i); err != nil {
 				return measurement{failed: err}
 			}
 		}
-		wall, overhead, err := b.build(ctx, t, dir, pkg, platforms)
+		t, err := b.build(ctx, r)
 		if err != nil {
 			return measurement{failed: err}
 		}
-		b.logf("%s: %v", t, wall.Round(time.Millisecond))
-		walls = append(walls, wall)
-		overheads = append(overheads, overhead)
+		b.logf("%s: %v", r.tool, t.wall.Round(time.Millisecond))
+		walls = append(walls, t.wall)
+		overheads = append(overheads, t.overhead)
+		spans = append(spans, t.goSpan)
 	}
-	return measurement{wall: median(walls), overhead: median(overheads)}
+	return measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans)}}
+}
+
+// freshBuilder measures CI on an ephemeral builder: the previous state is
+// built on the bed's daemon with --cache-to a registry, the source is
+// edited, and the timed build runs on a brand-new daemon with --cache-from.
+func (b *bench) freshBuilder(ctx context.Context, r buildRequest, edit func() error) measurement {
+	cacheRef := fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
+	var walls []time.Duration
+	for range b.coldRuns {
+		b.daemons++
+		name := fmt.Sprintf("fresh-%d", b.daemons)
+		seed := r
+		seed.cacheTo = cacheRef
+		if _, err := b.build(ctx, seed); err != nil {
+			return measurement{failed: err}
+		}
+		if err := edit(); err != nil {
+			return measurement{failed: err}
+		}
+		addr := "unix://" + filepath.Join(b.bed.Dir, name+".sock")
+		if err := b.bed.StartDaemon(ctx, name, addr, nil); err != nil {
+			return measurement{failed: err}
+		}
+		timed := r
+		timed.addr, timed.cacheFrom = addr, cacheRef
+		t, err := b.build(ctx, timed)
+		if stopErr := b.bed.StopDaemon(name); stopErr != nil {
+			b.logf("stopping %s: %v", name, stopErr)
+		}
+		if err != nil {
+			return measurement{failed: err}
+		}
+		b.logf("%s on a fresh builder: %v", r.tool, t.wall.Round(time.Millisecond))
+		walls = append(walls, t.wall)
+	}
+	return measurement{timing: timing{wall: median(walls)}}
+}
+
+// row is one line of a module's table.
+type row struct {
+	name    string
+	results map[tool]measurement
+	note    string
 }
 
 func (b *bench) report(ctx context.Context, w io.Writer, modules []module) error {
-	native := "linux/" + runtime.GOARCH
 	fmt.Fprintf(w, "# Benchmarks\n\nGenerated by `go run ./integration/bench -out docs/benchmarks.md` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(w, "Machine: %d cores, %s, %s. BuildKit v0.33.1 (OCI worker, overlayfs), builder image from the host's Go. ", runtime.NumCPU(), memTotal(), goVersion())
-	fmt.Fprintf(w, "Each cell is the median of %d runs (%d for cold builds), wall time of the whole solve including the OCI export.\n\n", b.runs, b.coldRuns)
-	fmt.Fprintf(w, "- A: gobuild; B: the usual multi-stage Dockerfile (no cache mounts, builds for the target platform); C: the best hand-written Dockerfile (cache mounts, cross-compiled on the build platform); D: `go build` on the host, warm cache.\n")
-	fmt.Fprintf(w, "- Ratios: A/C and A/D; lower is better for gobuild.\n\n")
+	fmt.Fprintf(w, "Each cell is the median of %d runs (%d for cold and fresh-builder builds, 1 under emulation), wall time of the whole solve including the OCI export.\n\n", b.runs, b.coldRuns)
+	fmt.Fprintf(w, "- A: gobuild; B: the usual multi-stage Dockerfile (no cache mounts, builds on the target platform, so under QEMU for foreign ones); C: the best hand-written Dockerfile (cache mounts, cross-compiled on the build platform); D: `go build` on the host, warm cache.\n")
+	fmt.Fprintf(w, "- Ratios: A/C and A/D; lower is better for gobuild.\n")
+	fmt.Fprintf(w, "- Fresh builder: the previous commit was built with `--cache-to type=registry,mode=max`, one `.go` file changed, and a new buildkitd with an empty state builds with `--cache-from` (ephemeral CI). A (layer) is gobuild with `GOBUILD_MODULE_CACHE=layer`.\n\n")
 
-	tools := []tool{toolA, toolB, toolC, toolD}
+	var spans []string
 	for _, m := range modules {
 		dir, err := workdir(m)
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		one := []string{native}
 		b.logf("== %s", m.name)
+		rows, moduleSpans, err := b.moduleRows(ctx, m, dir)
+		if err != nil {
+			return err
+		}
+		spans = append(spans, moduleSpans...)
 		fmt.Fprintf(w, "## %s\n\n| scenario | A | B | C | D | A/C | A/D |\n| --- | --- | --- | --- | --- | --- | --- |\n", m.name)
-		edits := 0
-		rows := []struct {
-			name   string
-			runs   int
-			before func(t tool) func(int) error
-		}{
-			{"cold (empty BuildKit cache)", b.coldRuns, func(t tool) func(int) error {
-				return func(int) error { return b.prune(ctx) }
-			}},
-			{"no-op rebuild", b.runs, func(tool) func(int) error { return nil }},
-			{"one .go file changed", b.runs, func(tool) func(int) error {
-				return func(int) error { edits++; return touch(dir, m.pkg, edits) }
-			}},
-			{"dependency added to go.mod", b.runs, func(t tool) func(int) error {
-				return func(int) error {
-					if _, err := os.Stat(filepath.Join(dir, m.pkg, "uuid.go")); err == nil {
-						if err := removeDependency(dir, m.pkg); err != nil {
-							return err
-						}
-						if _, _, err := b.build(ctx, t, dir, m.pkg, one); err != nil {
-							return err
-						}
-					}
-					return addDependency(dir, m.pkg)
-				}
-			}},
-		}
-		for _, row := range rows {
-			res := map[tool]measurement{}
-			for _, t := range tools {
-				if t == toolD && row.name == rows[0].name {
-					res[t] = measurement{failed: errSkipped} // D is the warm floor
-					continue
-				}
-				// Warm up so that "no-op" and edits start from a built state.
-				if row.name != rows[0].name {
-					if _, _, err := b.build(ctx, t, dir, m.pkg, one); err != nil {
-						res[t] = measurement{failed: err}
-						continue
-					}
-				}
-				b.logf("-- %s, %s", row.name, t)
-				res[t] = b.scenario(ctx, t, dir, m.pkg, one, row.runs, row.before(t))
-			}
-			writeRow(w, row.name, res)
-		}
-		if _, err := os.Stat(filepath.Join(dir, m.pkg, "uuid.go")); err == nil {
-			if err := removeDependency(dir, m.pkg); err != nil {
-				return err
-			}
-		}
-
-		// Platforms: an edit rebuilt for 1, 2 and 4 platforms.
-		all := []string{native, "linux/arm64", "linux/arm/v7", "linux/ppc64le"}
-		for _, n := range []int{1, 2, 4} {
-			ps := all[:n]
-			res := map[tool]measurement{}
-			for _, t := range []tool{toolA, toolC} {
-				if _, _, err := b.build(ctx, t, dir, m.pkg, ps); err != nil {
-					res[t] = measurement{failed: err}
-					continue
-				}
-				res[t] = b.scenario(ctx, t, dir, m.pkg, ps, b.runs, func(int) error { edits++; return touch(dir, m.pkg, edits) })
-			}
-			res[toolB] = measurement{failed: errSkipped}
-			res[toolD] = measurement{failed: errSkipped}
-			writeRow(w, fmt.Sprintf("one .go file changed, %d platform(s)", n), res)
+		for _, r := range rows {
+			writeRow(w, r)
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "## Where the time of a multi-platform rebuild goes (A, one `.go` file changed)\n\n")
+	fmt.Fprintf(w, "| module | platforms | wall | first `go build` start to last end | rest (transfer, frontend, export) |\n| --- | --- | --- | --- | --- |\n")
+	for _, s := range spans {
+		fmt.Fprintln(w, s)
+	}
+	fmt.Fprintln(w)
 
-	overhead, err := b.overheadAndSizes(ctx, w, modules[0])
-	if err != nil {
+	if err := b.overheadAndSizes(ctx, w, modules[0]); err != nil {
 		return err
 	}
-	_ = overhead
 	return nil
+}
+
+// moduleRows measures every scenario of one module.
+func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []string, error) {
+	native := allPlatforms[:1]
+	req := func(t tool, ps []string) buildRequest {
+		return buildRequest{tool: t, dir: dir, pkg: m.pkg, platforms: ps}
+	}
+	edits := 0
+	edit := func(int) error { edits++; return touch(dir, m.pkg, edits) }
+	tools := []tool{toolA, toolB, toolC, toolD}
+	var rows []row
+
+	measureAll := func(name string, runs int, warm bool, before func(t tool) func(int) error) {
+		r := row{name: name, results: map[tool]measurement{}}
+		for _, t := range tools {
+			if t == toolD && !warm {
+				r.results[t] = measurement{failed: errSkipped} // D is the warm floor
+				continue
+			}
+			// Warm up so that rebuilds start from a built state.
+			if warm {
+				if _, err := b.build(ctx, req(t, native)); err != nil {
+					r.results[t] = measurement{failed: err}
+					continue
+				}
+			}
+			b.logf("-- %s, %s", name, t)
+			r.results[t] = b.scenario(ctx, req(t, native), runs, before(t))
+		}
+		rows = append(rows, r)
+	}
+	measureAll("cold (empty BuildKit cache)", b.coldRuns, false, func(tool) func(int) error {
+		return func(int) error { return b.prune(ctx) }
+	})
+	measureAll("no-op rebuild", b.runs, true, func(tool) func(int) error { return nil })
+	measureAll("one .go file changed", b.runs, true, func(tool) func(int) error { return edit })
+	measureAll("dependency added to go.mod", b.runs, true, func(t tool) func(int) error {
+		return func(run int) error {
+			// Every run starts from the original go.mod, built, and adds
+			// a version no earlier run fetched.
+			if err := removeDependency(dir, m.pkg); err != nil {
+				return err
+			}
+			if _, err := b.build(ctx, req(t, native)); err != nil {
+				return err
+			}
+			return addDependency(dir, m.pkg, run)
+		}
+	})
+	if err := removeDependency(dir, m.pkg); err != nil {
+		return nil, nil, err
+	}
+
+	// Ephemeral CI builders fed by a registry cache.
+	fresh := row{name: "fresh builder + registry cache, one .go file changed", results: map[tool]measurement{}}
+	layer := row{name: "same, A with GOBUILD_MODULE_CACHE=layer", results: map[tool]measurement{}}
+	for _, t := range []tool{toolA, toolB, toolC} {
+		b.logf("-- fresh builder, %s", t)
+		fresh.results[t] = b.freshBuilder(ctx, req(t, native), func() error { return edit(0) })
+		layer.results[t] = fresh.results[t]
+	}
+	layerReq := req(toolA, native)
+	layerReq.args = map[string]string{"GOBUILD_MODULE_CACHE": "layer"}
+	b.logf("-- fresh builder, A (layer)")
+	layer.results[toolA] = b.freshBuilder(ctx, layerReq, func() error { return edit(0) })
+	fresh.results[toolD], layer.results[toolD] = measurement{failed: errSkipped}, measurement{failed: errSkipped}
+	rows = append(rows, fresh, layer)
+
+	// Platforms: an edit rebuilt for 1, 2 and 4 platforms; B builds each
+	// platform natively, under emulation for the foreign ones.
+	var spans []string
+	for _, n := range []int{1, 2, 4} {
+		ps := allPlatforms[:n]
+		r := row{name: fmt.Sprintf("one .go file changed, %d platform(s)", n), results: map[tool]measurement{}}
+		for _, t := range []tool{toolA, toolC} {
+			if _, err := b.build(ctx, req(t, ps)); err != nil {
+				r.results[t] = measurement{failed: err}
+				continue
+			}
+			r.results[t] = b.scenario(ctx, req(t, ps), b.runs, edit)
+		}
+		r.results[toolB] = measurement{failed: errSkipped}
+		if n > 1 && m.emulated && b.multiArchGo != "" {
+			qemu := req(toolB, ps)
+			qemu.goImage = b.multiArchGo
+			b.logf("-- %d platforms, B under emulation", n)
+			r.results[toolB] = b.scenario(ctx, qemu, 1, edit)
+			if a := r.results[toolA]; a.failed == nil && r.results[toolB].failed == nil {
+				r.note = fmt.Sprintf("B/A %.1fx", r.results[toolB].wall.Seconds()/a.wall.Seconds())
+			}
+		}
+		r.results[toolD] = measurement{failed: errSkipped}
+		rows = append(rows, r)
+		if a := r.results[toolA]; a.failed == nil {
+			spans = append(spans, fmt.Sprintf("| %s | %d | %.2fs | %.2fs | %.2fs |", m.name, n, a.wall.Seconds(), a.goSpan.Seconds(), (a.wall-a.goSpan).Seconds()))
+		}
+	}
+	return rows, spans, nil
 }
 
 var errSkipped = fmt.Errorf("not measured")
 
-func writeRow(w io.Writer, name string, res map[tool]measurement) {
+func writeRow(w io.Writer, r row) {
 	cell := func(t tool) string {
-		m := res[t]
+		m := r.results[t]
 		if m.failed == errSkipped {
 			return "–"
 		}
 		if m.failed != nil {
-			log.Printf("%s %s failed: %v", name, t, m.failed)
+			log.Printf("%s %s failed: %v", r.name, t, m.failed)
 			return "failed"
 		}
 		return fmt.Sprintf("%.2fs", m.wall.Seconds())
 	}
 	ratio := func(a, b tool) string {
-		if res[a].failed != nil || res[b].failed != nil || res[b].wall == 0 {
+		if r.results[a].failed != nil || r.results[b].failed != nil || r.results[b].wall == 0 {
 			return "–"
 		}
-		return fmt.Sprintf("%.2fx", res[a].wall.Seconds()/res[b].wall.Seconds())
+		return fmt.Sprintf("%.2fx", r.results[a].wall.Seconds()/r.results[b].wall.Seconds())
+	}
+	name := r.name
+	if r.note != "" {
+		name += " (" + r.note + ")"
 	}
 	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", name, cell(toolA), cell(toolB), cell(toolC), cell(toolD), ratio(toolA, toolC), ratio(toolA, toolD))
 }
@@ -438,46 +617,51 @@ func goVersion() string {
 
 // overheadAndSizes reports the frontend's own cost and what each base adds
 // to the binary.
-func (b *bench) overheadAndSizes(ctx context.Context, w io.Writer, m module) (time.Duration, error) {
+func (b *bench) overheadAndSizes(ctx context.Context, w io.Writer, m module) error {
 	dir, err := workdir(m)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer os.RemoveAll(dir)
-	one := []string{"linux/" + runtime.GOARCH}
-	if _, _, err := b.build(ctx, toolA, dir, m.pkg, one); err != nil {
-		return 0, err
+	one := allPlatforms[:1]
+	r := buildRequest{tool: toolA, dir: dir, pkg: m.pkg, platforms: one}
+	if _, err := b.build(ctx, r); err != nil {
+		return err
 	}
 	edits := 1000
-	edit := b.scenario(ctx, toolA, dir, m.pkg, one, b.runs, func(int) error { edits++; return touch(dir, m.pkg, edits) })
-	noop := b.scenario(ctx, toolA, dir, m.pkg, one, b.runs, nil)
+	edit := b.scenario(ctx, r, b.runs, func(int) error { edits++; return touch(dir, m.pkg, edits) })
+	noop := b.scenario(ctx, r, b.runs, nil)
 	if edit.failed != nil || noop.failed != nil {
-		return 0, fmt.Errorf("measuring overhead: %v %v", edit.failed, noop.failed)
+		return fmt.Errorf("measuring overhead: %v %v", edit.failed, noop.failed)
 	}
 	fmt.Fprintf(w, "## Frontend overhead (%s)\n\n", m.name)
 	fmt.Fprintf(w, "| measure | median |\n| --- | --- |\n")
 	fmt.Fprintf(w, "| solve start to the first `go` process, after an edit | %dms |\n", edit.overhead.Milliseconds())
 	fmt.Fprintf(w, "| whole no-op rebuild (everything cached, OCI export included) | %dms |\n\n", noop.wall.Milliseconds())
 
+	distroless, err := b.pushDistrolessLike(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "## Image size by base (%s, %s)\n\n", m.name, one[0])
 	fmt.Fprintf(w, "| base | binary | image, compressed layers | image, uncompressed | added to the binary |\n| --- | --- | --- | --- | --- |\n")
 	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
 	if err != nil {
-		return 0, err
+		return err
 	}
-	for _, base := range []string{"static", "scratch"} {
-		variant := strings.Replace(string(spec), "image:\n", "image:\n  base: "+base+"\n", 1)
+	for _, base := range []struct{ name, ref string }{{"static", "static"}, {"scratch", "scratch"}, {"distroless-like (Debian's tzdata, CA bundle, passwd, netbase files)", distroless}} {
+		variant := strings.Replace(string(spec), "image:\n", "image:\n  base: "+base.ref+"\n", 1)
 		if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(variant), 0o644); err != nil {
-			return 0, err
+			return err
 		}
 		sz, err := b.imageSizes(ctx, dir, one[0])
 		if err != nil {
-			return 0, err
+			return err
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", base, kb(sz.binary), kb(sz.compressed), kb(sz.uncompressed), kb(sz.uncompressed-sz.binary))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", base.name, kb(sz.binary), kb(sz.compressed), kb(sz.uncompressed), kb(sz.uncompressed-sz.binary))
 	}
 	fmt.Fprintln(w)
-	return edit.overhead, nil
+	return nil
 }
 
 func kb(n int64) string { return fmt.Sprintf("%.1f KB", float64(n)/1000) }

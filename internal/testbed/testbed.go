@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +40,11 @@ type Bed struct {
 	GoVersion string
 	GoImage   string
 
-	procs []*exec.Cmd
+	procs   []*exec.Cmd
+	daemons map[string]*exec.Cmd
+	// emulators, when set, is a directory of buildkit-qemu-* links the
+	// daemons find on their PATH.
+	emulators string
 }
 
 // Options configure Start.
@@ -53,6 +58,11 @@ type Options struct {
 	// ExtraCACerts (PEM) are trusted by the toolchain image on top of the
 	// host's CA bundle, as a company adds its own CA to its builder.
 	ExtraCACerts []byte
+	// Emulate lets the daemons run foreign-platform steps under the
+	// host's qemu-*-static (apt-get install -y qemu-user-static), without
+	// binfmt_misc: BuildKit runs a step through buildkit-qemu-ARCH when
+	// that is on its PATH. Only baselines use it; gobuild cross-compiles.
+	Emulate bool
 }
 
 // Start builds the tools if needed, starts the registry and buildkitd and
@@ -73,7 +83,12 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 		}
 		dir = d
 	}
-	b := &Bed{Dir: dir}
+	b := &Bed{Dir: dir, daemons: map[string]*exec.Cmd{}}
+	if opt.Emulate {
+		if err := b.linkEmulators(); err != nil {
+			return nil, err
+		}
+	}
 	defer func() {
 		if retErr != nil {
 			b.Close()
@@ -110,19 +125,7 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 // unless it was temporary.
 func (b *Bed) Close() {
 	for i := len(b.procs) - 1; i >= 0; i-- {
-		p := b.procs[i]
-		if p.Process == nil {
-			continue
-		}
-		_ = p.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = p.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = p.Process.Kill()
-			<-done
-		}
+		stop(b.procs[i])
 	}
 	b.procs = nil
 }
@@ -178,19 +181,59 @@ func freePort() (int, error) {
 }
 
 // start runs one of the tools in the background, logging to logName.log.
-func (b *Bed) start(tool, logName string, args ...string) error {
+func (b *Bed) start(tool, logName string, args ...string) (*exec.Cmd, error) {
 	logFile, err := os.Create(filepath.Join(b.Dir, logName+".log"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd := exec.Command(filepath.Join(b.Bin, tool), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if b.emulators != "" {
+		cmd.Env = append(os.Environ(), "PATH="+b.emulators+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return fmt.Errorf("starting %s: %w", tool, err)
+		return nil, fmt.Errorf("starting %s: %w", tool, err)
 	}
 	b.procs = append(b.procs, cmd)
+	return cmd, nil
+}
+
+// linkEmulators makes buildkit-qemu-ARCH links to the host's static qemu
+// user emulators.
+func (b *Bed) linkEmulators() error {
+	dir := filepath.Join(b.Dir, "emulators")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	found, _ := filepath.Glob("/usr/bin/qemu-*-static")
+	if len(found) == 0 {
+		return errors.New("no qemu-*-static emulators; apt-get install -y qemu-user-static")
+	}
+	for _, emu := range found {
+		arch := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(emu), "qemu-"), "-static")
+		if err := os.Symlink(emu, filepath.Join(dir, "buildkit-qemu-"+arch)); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	b.emulators = dir
 	return nil
+}
+
+// stop interrupts a process and waits for it, killing it after a while.
+func stop(p *exec.Cmd) {
+	if p.Process == nil {
+		return
+	}
+	_ = p.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = p.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = p.Process.Kill()
+		<-done
+	}
 }
 
 func (b *Bed) startRegistry(ctx context.Context, port int) error {
@@ -209,7 +252,7 @@ http:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	if err := b.start("registry", "registry", "serve", cfgPath); err != nil {
+	if _, err := b.start("registry", "registry", "serve", cfgPath); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/v2/", port)
@@ -247,9 +290,11 @@ func (b *Bed) StartDaemon(ctx context.Context, name, addr string, clientOpts []c
 		return err
 	}
 	args := append([]string{"--root", filepath.Join(b.Dir, name), "--addr", addr, "--config", cfgPath}, extraArgs...)
-	if err := b.start("buildkitd", name, args...); err != nil {
+	cmd, err := b.start("buildkitd", name, args...)
+	if err != nil {
 		return err
 	}
+	b.daemons[name] = cmd
 	return b.waitFor(ctx, name, func() error {
 		c, err := client.New(ctx, addr, clientOpts...)
 		if err != nil {
@@ -261,6 +306,19 @@ func (b *Bed) StartDaemon(ctx context.Context, name, addr string, clientOpts []c
 		_, err = c.ListWorkers(wctx)
 		return err
 	})
+}
+
+// StopDaemon stops a daemon StartDaemon started and deletes its state, as
+// an ephemeral CI builder goes away.
+func (b *Bed) StopDaemon(name string) error {
+	cmd, ok := b.daemons[name]
+	if !ok {
+		return fmt.Errorf("no daemon named %q", name)
+	}
+	stop(cmd)
+	delete(b.daemons, name)
+	b.procs = slices.DeleteFunc(b.procs, func(p *exec.Cmd) bool { return p == cmd })
+	return os.RemoveAll(filepath.Join(b.Dir, name))
 }
 
 func (b *Bed) waitFor(ctx context.Context, name string, ready func() error) error {
