@@ -1,10 +1,15 @@
 // Command gobuild builds a gobuild.yaml into an image without Docker: it
 // runs the frontend in-process against BUILDKIT_HOST, or, when that is
 // unset and it runs inside a gobuild checkout, against a local buildkitd
-// and registry it starts itself (see internal/testbed).
+// and registry it starts itself (see internal/testbed). The local daemons
+// keep running for the next build, with their cache, until gobuild stop.
 //
 //	gobuild build [-f gobuild.yaml] [--platform p,...] [--build-arg K=V]
 //	              [--build-context NAME=SRC] [--oci FILE] [--push REF] [CONTEXT]
+//	gobuild stop
+//
+// The local daemons' state is in $GOBUILD_LOCAL_DIR, by default
+// gobuild/local in the user's cache directory (~/.cache/gobuild/local).
 package main
 
 import (
@@ -34,8 +39,15 @@ const (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "stop" {
+		if err := stopLocal(); err != nil {
+			fmt.Fprintln(os.Stderr, "gobuild:", err)
+			os.Exit(exitBuildFailed)
+		}
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] != "build" {
-		fmt.Fprintln(os.Stderr, "usage: gobuild build [flags] [CONTEXT]; run 'gobuild build -h' for the flags")
+		fmt.Fprintln(os.Stderr, "usage: gobuild build [flags] [CONTEXT] | gobuild stop; run 'gobuild build -h' for the flags")
 		os.Exit(exitUsage)
 	}
 	opts, err := parseFlags(os.Args[2:])
@@ -124,7 +136,6 @@ func run(ctx context.Context, o *options) error {
 		if err != nil {
 			return fmt.Errorf("BUILDKIT_HOST is unset and a local BuildKit could not be started: %w", err)
 		}
-		defer bed.Close()
 		addr = bed.Addr
 		// The local bed has no public registry behind it: serve the golang
 		// image from the host's own toolchain unless the user chose one.
@@ -191,27 +202,62 @@ func run(ctx context.Context, o *options) error {
 	return nil
 }
 
-// startLocal starts the local buildkitd and registry, keeping their state
-// (and so the build cache) in the user's cache directory between runs.
+// localDir is where the local daemons keep their state and build cache.
+func localDir() (string, error) {
+	if dir := os.Getenv("GOBUILD_LOCAL_DIR"); dir != "" {
+		return dir, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "gobuild", "local"), nil
+}
+
+// startLocal returns the local buildkitd and registry, started by an
+// earlier run or now. They keep running after this process, so the next
+// build finds them warm.
 func startLocal(ctx context.Context) (*testbed.Bed, error) {
+	dir, err := localDir()
+	if err != nil {
+		return nil, err
+	}
+	if bed, err := testbed.Attach(ctx, dir); err == nil {
+		fmt.Fprintf(os.Stderr, "gobuild: using the local buildkitd at %s (state in %s; 'gobuild stop' stops it)\n", bed.Addr, dir)
+		return bed, nil
+	}
 	root, err := checkoutRoot()
 	if err != nil {
 		return nil, err
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(cache, "gobuild", "local")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(os.Stderr, "gobuild: starting a local buildkitd, state in", dir)
+	fmt.Fprintf(os.Stderr, "gobuild: starting a local buildkitd, state in %s; it keeps running for the next build ('gobuild stop' stops it)\n", dir)
 	return testbed.Start(ctx, testbed.Options{
 		ToolsDir: filepath.Join(root, "integration", "tools"),
 		Dir:      dir,
+		Detach:   true,
 		Log:      func(format string, args ...any) { fmt.Fprintf(os.Stderr, "gobuild: "+format+"\n", args...) },
 	})
+}
+
+// stopLocal stops the local daemons; their cache stays for the next start.
+func stopLocal() error {
+	dir, err := localDir()
+	if err != nil {
+		return err
+	}
+	stopped, err := testbed.StopDetached(dir)
+	if err != nil {
+		return err
+	}
+	if stopped {
+		fmt.Fprintln(os.Stderr, "gobuild: stopped the local buildkitd; its cache stays in", dir)
+	} else {
+		fmt.Fprintln(os.Stderr, "gobuild: no local buildkitd is running")
+	}
+	return nil
 }
 
 // checkoutRoot finds the gobuild checkout around the working directory:

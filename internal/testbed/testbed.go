@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -45,6 +46,7 @@ type Bed struct {
 	// emulators, when set, is a directory of buildkit-qemu-* links the
 	// daemons find on their PATH.
 	emulators string
+	detach    bool
 }
 
 // Options configure Start.
@@ -63,6 +65,10 @@ type Options struct {
 	// binfmt_misc: BuildKit runs a step through buildkit-qemu-ARCH when
 	// that is on its PATH. Only baselines use it; gobuild cross-compiles.
 	Emulate bool
+	// Detach lets the daemons outlive this process, as a background
+	// service: Start records them in Dir, Attach finds them again from
+	// another process and StopDetached stops them.
+	Detach bool
 }
 
 // Start builds the tools if needed, starts the registry and buildkitd and
@@ -83,7 +89,7 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 		}
 		dir = d
 	}
-	b := &Bed{Dir: dir, daemons: map[string]*exec.Cmd{}}
+	b := &Bed{Dir: dir, daemons: map[string]*exec.Cmd{}, detach: opt.Detach}
 	if opt.Emulate {
 		if err := b.linkEmulators(); err != nil {
 			return nil, err
@@ -101,7 +107,12 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 	}
 	b.Bin = bin
 
-	port, err := freePort()
+	// A restarted bed keeps its registry's port, so that image names
+	// (and the build cache keyed on them) stay valid.
+	port, err := previousRegistryPort(dir)
+	if err != nil {
+		port, err = freePort()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +128,11 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 
 	if err := b.pushToolchainImage(ctx, opt.ExtraCACerts, logf); err != nil {
 		return nil, fmt.Errorf("making the Go toolchain image: %w", err)
+	}
+	if opt.Detach {
+		if err := b.save(); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -188,6 +204,11 @@ func (b *Bed) start(tool, logName string, args ...string) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(filepath.Join(b.Bin, tool), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if b.detach {
+		// A session of its own: the terminal's Ctrl-C and hangup stay
+		// with the client.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
 	if b.emulators != "" {
 		cmd.Env = append(os.Environ(), "PATH="+b.emulators+string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
