@@ -102,36 +102,44 @@ func main() {
 	emulate := flag.Bool("emulate", true, "measure B under QEMU emulation for the foreign platforms (needs qemu-user-static)")
 	only := flag.String("only", "", "measure only the modules whose name contains this")
 	flag.Parse()
-	ctx := context.Background()
-
-	bed, err := testbed.Start(ctx, testbed.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: *emulate})
-	if err != nil {
+	if err := run(*out, *runs, *coldRuns, *emulate, *only); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// run measures and writes the report; it returns errors rather than
+// exiting, so that the daemons it started are always stopped.
+func run(out string, runs, coldRuns int, emulate bool, only string) error {
+	ctx := context.Background()
+	bed, err := testbed.Start(ctx, testbed.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: emulate})
+	if err != nil {
+		return err
+	}
 	defer bed.Close()
-	b := &bench{bed: bed, runs: *runs, coldRuns: *coldRuns, logf: log.Printf}
-	if *emulate {
+	b := &bench{bed: bed, runs: runs, coldRuns: coldRuns, logf: log.Printf}
+	if emulate {
 		b.multiArchGo = bed.Registry + "/golang-multiarch:" + bed.GoVersion
 		// The module proxy serves Go releases for amd64 and arm64 only,
 		// so B under emulation is measured for two platforms.
 		if err := bed.PushMultiArchToolchain(ctx, b.multiArchGo, allPlatforms[:2], log.Printf); err != nil {
-			log.Fatal(err)
+			return err
 		}
 	}
 
 	modules := []module{
-		{"small service (examples/hello)", "examples/hello", "cmd/hello", *emulate},
+		{"small service (examples/hello)", "examples/hello", "cmd/hello", emulate},
 		{"gRPC server (integration/bench/testdata/grpcsvc)", "integration/bench/testdata/grpcsvc", "cmd/server", false},
 	}
-	modules = slices.DeleteFunc(modules, func(m module) bool { return !strings.Contains(m.name, *only) })
+	modules = slices.DeleteFunc(modules, func(m module) bool { return !strings.Contains(m.name, only) })
 	var report bytes.Buffer
 	if err := b.report(ctx, &report, modules); err != nil {
-		log.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(*out, report.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
+	if err := os.WriteFile(out, report.Bytes(), 0o644); err != nil {
+		return err
 	}
-	log.Printf("wrote %s", *out)
+	log.Printf("wrote %s", out)
+	return nil
 }
 
 // workdir copies a module with the two Dockerfiles next to its spec.
