@@ -312,3 +312,100 @@ func readImagesFile(t *testing.T, path string) map[string]*image {
 	}
 	return images
 }
+
+// TestRepoBakeFile runs the repository's own docker-bake.hcl: a release
+// build of the frontend image pushed for two platforms with its version
+// tags and labels, then the unit tests and every example built with that
+// image through BUILDKIT_SYNTAX.
+func TestRepoBakeFile(t *testing.T) {
+	repo := bed.Registry + "/gobuild-bake"
+	bakeEnv := []string{"REPO=" + repo, "VERSION=v0.3.1", "REVISION=abc123", "GOLANG_IMAGE=" + bed.GoImage, "FRONTEND=" + repo + ":v0"}
+	bake := func(args ...string) string {
+		t.Helper()
+		for _, kv := range bakeEnv {
+			k, _, _ := strings.Cut(kv, "=")
+			t.Setenv(k, kv[len(k)+1:])
+		}
+		out, err := buildx(t, "..", append([]string{"bake", "-f", "docker-bake.hcl"}, args...)...)
+		if err != nil {
+			t.Fatalf("bake %q: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	bake("--push")
+
+	name := strings.TrimPrefix(repo, bed.Registry+"/")
+	var index ocispecs.Index
+	registryGet(t, name, "v0", ocispecs.MediaTypeImageIndex, &index)
+	var archs []string
+	for _, m := range index.Manifests {
+		if m.Platform == nil || m.Platform.OS != "linux" {
+			continue
+		}
+		archs = append(archs, m.Platform.Architecture)
+		var manifest ocispecs.Manifest
+		registryGet(t, name, m.Digest.String(), ocispecs.MediaTypeImageManifest, &manifest)
+		var config ocispecs.Image
+		registryGet(t, name, manifest.Config.Digest.String(), "blob", &config)
+		if config.Config.User != "65532:65532" {
+			t.Errorf("%s: user %q, want nonroot 65532:65532", m.Platform.Architecture, config.Config.User)
+		}
+		for k, v := range map[string]string{
+			"moby.buildkit.frontend.network.none": "true",
+			"org.opencontainers.image.version":    "v0.3.1",
+			"org.opencontainers.image.revision":   "abc123",
+		} {
+			if config.Config.Labels[k] != v {
+				t.Errorf("%s: label %s = %q, want %q", m.Platform.Architecture, k, config.Config.Labels[k], v)
+			}
+		}
+		if !strings.Contains(config.Config.Labels["moby.buildkit.frontend.caps"], "moby.buildkit.frontend.subrequests") {
+			t.Errorf("%s: caps label %q", m.Platform.Architecture, config.Config.Labels["moby.buildkit.frontend.caps"])
+		}
+	}
+	slices.Sort(archs)
+	if !slices.Equal(archs, []string{"amd64", "arm64"}) {
+		t.Errorf("frontend image platforms = %v, want amd64 and arm64", archs)
+	}
+	for _, tag := range []string{"v0.3.1", "v0.3"} {
+		var same ocispecs.Index
+		registryGet(t, name, tag, ocispecs.MediaTypeImageIndex, &same)
+		if len(same.Manifests) != len(index.Manifests) || same.Manifests[0].Digest != index.Manifests[0].Digest {
+			t.Errorf("tag %s is not the release image", tag)
+		}
+	}
+
+	out := bake("test", "examples")
+	for _, target := range []string{"example-hello", "example-multi", "example-files", "example-tested", "test"} {
+		if !strings.Contains(out, "["+target) {
+			t.Errorf("bake did not build %s:\n%s", target, out)
+		}
+	}
+}
+
+// registryGet fetches a manifest (by tag or digest) or, with kind "blob",
+// a blob from the bed's registry and decodes it.
+func registryGet(t *testing.T, repo, ref, kind string, v any) {
+	t.Helper()
+	url := "http://" + bed.Registry + "/v2/" + repo + "/manifests/" + ref
+	if kind == "blob" {
+		url = "http://" + bed.Registry + "/v2/" + repo + "/blobs/" + ref
+	}
+	req, _ := http.NewRequest("GET", url, nil)
+	if kind != "blob" {
+		req.Header.Set("Accept", kind)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body.String())
+	}
+	if err := json.Unmarshal(body.Bytes(), v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
