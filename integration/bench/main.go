@@ -499,7 +499,12 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				r.results[t] = measurement{failed: errSkipped} // D is the warm floor
 				continue
 			}
-			// Warm up so that rebuilds start from a built state.
+			// Warm up so that rebuilds start from a built state: the
+			// module's own, without an earlier tool's added dependency.
+			if err := removeDependency(dir, m.pkg); err != nil {
+				r.results[t] = measurement{failed: err}
+				continue
+			}
 			if warm {
 				if _, err := b.build(ctx, req(t, native)); err != nil {
 					r.results[t] = measurement{failed: err}

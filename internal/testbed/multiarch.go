@@ -61,6 +61,9 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 	env := []string{
 		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"GOPATH=/go", "HOME=/root", "GOTOOLCHAIN=local",
+		// Under emulation the go command's executable is the emulator,
+		// so it cannot find its GOROOT by itself.
+		"GOROOT=/usr/local/go",
 	}
 	if p := strings.TrimSpace(string(proxy)); p != "" {
 		env = append(env, "GOPROXY="+p)
