@@ -409,3 +409,56 @@ func registryGet(t *testing.T, repo, ref, kind string, v any) {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 }
+
+// TestCIExampleBake runs examples/ci's bake file, as its workflow does,
+// on examples/hello: tests, then the two-platform image pushed with a
+// registry cache, then the release binaries.
+func TestCIExampleBake(t *testing.T) {
+	dir := specWithSyntax(t, "../examples/hello")
+	bakeFile, err := os.ReadFile("../examples/ci/docker-bake.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bed serves golang:1.26 from its registry; a second bake file
+	// adds the named context, as a mirror would.
+	files := map[string]string{
+		"docker-bake.hcl":  string(bakeFile),
+		"bed-override.hcl": fmt.Sprintf("target \"_common\" {\n  contexts = { \"golang:1.26\" = \"docker-image://%s\" }\n}\n", bed.GoImage),
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("IMAGE", bed.Registry+"/hello-ci")
+	t.Setenv("VERSION", "v1.0.0")
+	bake := func(args ...string) string {
+		t.Helper()
+		out, err := buildx(t, dir, append([]string{"bake", "-f", "docker-bake.hcl", "-f", "bed-override.hcl"}, args...)...)
+		if err != nil {
+			t.Fatalf("bake %q: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	out := bake("--push")
+	if !strings.Contains(out, "go test ./... (") {
+		t.Errorf("the default group ran no tests:\n%s", out)
+	}
+	var index ocispecs.Index
+	registryGet(t, "hello-ci", "v1.0.0", ocispecs.MediaTypeImageIndex, &index)
+	if len(index.Manifests) != 2 {
+		t.Errorf("pushed index has %d manifests, want two platforms", len(index.Manifests))
+	}
+	var cache ocispecs.Manifest
+	registryGet(t, "hello-ci", "buildcache", ocispecs.MediaTypeImageManifest, &cache)
+	if len(cache.Layers) == 0 {
+		t.Error("the registry cache holds no layers")
+	}
+
+	bake("binaries")
+	for _, p := range []string{"linux_amd64", "linux_arm64"} {
+		if _, err := os.Stat(filepath.Join(dir, "dist", p, "hello")); err != nil {
+			t.Errorf("release binary: %v", err)
+		}
+	}
+}
