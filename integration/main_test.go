@@ -40,6 +40,9 @@ func run(m *testing.M) int {
 	bed = b
 	code := m.Run()
 	b.Close()
+	if buildxConfig != "" {
+		os.RemoveAll(buildxConfig)
+	}
 	if code == 0 {
 		os.RemoveAll(dir)
 	} else {
