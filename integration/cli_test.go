@@ -1,13 +1,43 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
+
+var (
+	cliOnce sync.Once
+	cliPath string
+	cliErr  error
+)
+
+// gobuildCLI builds cmd/gobuild once per test run.
+func gobuildCLI(t *testing.T) string {
+	t.Helper()
+	cliOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gobuild-cli-")
+		if err != nil {
+			cliErr = err
+			return
+		}
+		cliPath = filepath.Join(dir, "gobuild")
+		build := exec.Command("go", "build", "-o", cliPath, "./cmd/gobuild")
+		build.Dir = ".."
+		if out, err := build.CombinedOutput(); err != nil {
+			cliErr = fmt.Errorf("go build ./cmd/gobuild: %v\n%s", err, out)
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	return cliPath
+}
 
 // TestCLIStartsAndReusesLocalDaemon: with no BUILDKIT_HOST, gobuild build
 // starts a local buildkitd and registry, builds examples/hello into an OCI
@@ -15,12 +45,7 @@ import (
 // all; gobuild stop stops them.
 func TestCLIStartsAndReusesLocalDaemon(t *testing.T) {
 	work := t.TempDir()
-	cli := filepath.Join(work, "gobuild")
-	build := exec.Command("go", "build", "-o", cli, "./cmd/gobuild")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/gobuild: %v\n%s", err, out)
-	}
+	cli := gobuildCLI(t)
 	state := filepath.Join(work, "local")
 	env := []string{"GOBUILD_LOCAL_DIR=" + state}
 	for _, kv := range os.Environ() {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,6 +88,18 @@ func TestTLSDaemon(t *testing.T) {
 	images, err := res.layout.images()
 	if err != nil || images["linux/arm64"] == nil {
 		t.Fatalf("images = %v, %v", images, err)
+	}
+
+	// The CLI reaches the same daemon with buildctl's TLS flags.
+	oci := filepath.Join(dir, "cli.tar")
+	cmd := exec.Command(gobuildCLI(t), "build", "--tlscacert", caPath, "--tlscert", clientCert, "--tlskey", clientKey,
+		"--build-context", goContext(), "--platform", "linux/amd64", "--oci", oci, "testdata/twobins")
+	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+addr)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gobuild build over TLS: %v\n%s", err, out)
+	}
+	if images := readImagesFile(t, oci); images["linux/amd64"] == nil {
+		t.Errorf("the CLI's OCI layout has %d images, no linux/amd64", len(images))
 	}
 }
 

@@ -5,7 +5,8 @@
 // keep running for the next build, with their cache, until gobuild stop.
 //
 //	gobuild build [-f gobuild.yaml] [--platform p,...] [--build-arg K=V]
-//	              [--build-context NAME=SRC] [--oci FILE] [--push REF] [CONTEXT]
+//	              [--build-context NAME=SRC] [--oci FILE] [--push REF]
+//	              [--tlscacert F --tlscert F --tlskey F] [CONTEXT]
 //	gobuild stop
 //
 // The local daemons' state is in $GOBUILD_LOCAL_DIR, by default
@@ -18,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +73,8 @@ type options struct {
 	push      string
 	buildArgs multiFlag
 	contexts  multiFlag
+	// TLS for a daemon reached over tcp://, as buildctl takes it.
+	tlsCACert, tlsCert, tlsKey, tlsServerName string
 }
 
 type multiFlag []string
@@ -87,8 +91,15 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.push, "push", "", "push the image to this reference")
 	fs.Var(&o.buildArgs, "build-arg", "KEY=VALUE build-arg, such as VERSION=v1.2.3 (repeatable)")
 	fs.Var(&o.contexts, "build-context", "NAME=SOURCE named context, such as golang:1.26=docker-image://mirror/golang:1.26 (repeatable)")
+	fs.StringVar(&o.tlsCACert, "tlscacert", "", "CA certificate that signed BUILDKIT_HOST's server certificate")
+	fs.StringVar(&o.tlsCert, "tlscert", "", "client certificate for BUILDKIT_HOST (mutual TLS)")
+	fs.StringVar(&o.tlsKey, "tlskey", "", "client key for BUILDKIT_HOST (mutual TLS)")
+	fs.StringVar(&o.tlsServerName, "tlsservername", "", "server name to verify BUILDKIT_HOST's certificate against (default: its host)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, errors.New("--tlscert and --tlskey go together")
 	}
 	switch fs.NArg() {
 	case 0:
@@ -145,7 +156,7 @@ func run(ctx context.Context, o *options) error {
 		}
 	}
 
-	c, err := client.New(ctx, addr)
+	c, err := client.New(ctx, addr, o.clientOpts(addr)...)
 	if err != nil {
 		return err
 	}
@@ -200,6 +211,24 @@ func run(ctx context.Context, o *options) error {
 		fmt.Fprintln(os.Stderr, "OCI layout written to", o.oci)
 	}
 	return nil
+}
+
+// clientOpts are the TLS settings for addr, if any were given.
+func (o *options) clientOpts(addr string) []client.ClientOpt {
+	var opts []client.ClientOpt
+	if o.tlsCACert != "" {
+		serverName := o.tlsServerName
+		if serverName == "" {
+			if u, err := url.Parse(addr); err == nil {
+				serverName = u.Hostname()
+			}
+		}
+		opts = append(opts, client.WithServerConfig(serverName, o.tlsCACert))
+	}
+	if o.tlsCert != "" {
+		opts = append(opts, client.WithCredentials(o.tlsCert, o.tlsKey))
+	}
+	return opts
 }
 
 // localDir is where the local daemons keep their state and build cache.
