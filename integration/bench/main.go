@@ -20,10 +20,12 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gobuildkit/gobuild/frontend"
@@ -33,15 +35,16 @@ import (
 )
 
 // naiveDockerfile is B: what most Go projects have. Its RUN steps use the
-// exec form, so that it also runs under emulation in a toolchain image
-// without a shell; the steps are the usual ones.
+// exec form with the go command's full path, so that it also runs under
+// emulation in a toolchain image without a shell (BuildKit's emulator hook
+// does not search PATH); the steps are the usual ones.
 const naiveDockerfile = `FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
-RUN ["go", "mod", "download"]
+RUN ["/usr/local/go/bin/go", "mod", "download"]
 COPY . .
 ENV CGO_ENABLED=0
-RUN ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", "./%[1]s"]
+RUN ["/usr/local/go/bin/go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", "./%[1]s"]
 FROM scratch
 COPY --from=build /out/app /app
 ENTRYPOINT ["/app"]
@@ -110,7 +113,9 @@ func main() {
 // run measures and writes the report; it returns errors rather than
 // exiting, so that the daemons it started are always stopped.
 func run(out string, runs, coldRuns int, emulate bool, only string) error {
-	ctx := context.Background()
+	// Ctrl-C cancels the builds and still stops the daemons.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
 	bed, err := testbed.Start(ctx, testbed.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: emulate})
 	if err != nil {
 		return err
