@@ -43,10 +43,7 @@ type Bed struct {
 
 	procs   []*exec.Cmd
 	daemons map[string]*exec.Cmd
-	// emulators, when set, is a directory of buildkit-qemu-* links the
-	// daemons find on their PATH.
-	emulators string
-	detach    bool
+	detach  bool
 }
 
 // Options configure Start.
@@ -61,9 +58,9 @@ type Options struct {
 	// host's CA bundle, as a company adds its own CA to its builder.
 	ExtraCACerts []byte
 	// Emulate lets the daemons run foreign-platform steps under the
-	// host's qemu-*-static (apt-get install -y qemu-user-static), without
-	// binfmt_misc: BuildKit runs a step through buildkit-qemu-ARCH when
-	// that is on its PATH. Only baselines use it; gobuild cross-compiles.
+	// host's qemu-user-static, registered with binfmt_misc (needs root;
+	// the registration stays until reboot). Only baselines use it: gobuild
+	// cross-compiles.
 	Emulate bool
 	// Detach lets the daemons outlive this process, as a background
 	// service: Start records them in Dir, Attach finds them again from
@@ -91,7 +88,7 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 	}
 	b := &Bed{Dir: dir, daemons: map[string]*exec.Cmd{}, detach: opt.Detach}
 	if opt.Emulate {
-		if err := b.linkEmulators(); err != nil {
+		if err := registerEmulators(); err != nil {
 			return nil, err
 		}
 	}
@@ -209,9 +206,6 @@ func (b *Bed) start(tool, logName string, args ...string) (*exec.Cmd, error) {
 		// with the client.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
-	if b.emulators != "" {
-		cmd.Env = append(os.Environ(), "PATH="+b.emulators+string(os.PathListSeparator)+os.Getenv("PATH"))
-	}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", tool, err)
@@ -220,24 +214,34 @@ func (b *Bed) start(tool, logName string, args ...string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// linkEmulators makes buildkit-qemu-ARCH links to the host's static qemu
-// user emulators.
-func (b *Bed) linkEmulators() error {
-	dir := filepath.Join(b.Dir, "emulators")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	found, _ := filepath.Glob("/usr/bin/qemu-*-static")
-	if len(found) == 0 {
-		return errors.New("no qemu-*-static emulators; apt-get install -y qemu-user-static")
-	}
-	for _, emu := range found {
-		arch := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(emu), "qemu-"), "-static")
-		if err := os.Symlink(emu, filepath.Join(dir, "buildkit-qemu-"+arch)); err != nil && !os.IsExist(err) {
-			return err
+// registerEmulators registers the host's qemu user emulators with the
+// kernel's binfmt_misc, as Debian's qemu-user-static describes them, so
+// that foreign binaries (and the processes they start) run in containers.
+// BuildKit's own emulator hook would wrap only a step's first process.
+func registerEmulators() error {
+	const binfmt = "/proc/sys/fs/binfmt_misc"
+	if _, err := os.Stat(filepath.Join(binfmt, "register")); err != nil {
+		if out, err := exec.Command("mount", "-t", "binfmt_misc", "binfmt_misc", binfmt).CombinedOutput(); err != nil {
+			return fmt.Errorf("mounting binfmt_misc (needs root): %v: %s", err, out)
 		}
 	}
-	b.emulators = dir
+	confs, _ := filepath.Glob("/usr/lib/binfmt.d/qemu-*.conf")
+	if len(confs) == 0 {
+		return errors.New("no qemu binfmt descriptions; apt-get install -y qemu-user-static")
+	}
+	for _, conf := range confs {
+		name := strings.TrimSuffix(filepath.Base(conf), ".conf")
+		if _, err := os.Stat(filepath.Join(binfmt, name)); err == nil {
+			continue // registered already
+		}
+		line, err := os.ReadFile(conf)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(binfmt, "register"), bytes.TrimSpace(line), 0o200); err != nil {
+			return fmt.Errorf("registering %s: %w", name, err)
+		}
+	}
 	return nil
 }
 
