@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
@@ -57,17 +56,9 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 		localMounts["go-"+arch] = fs
 	}
 
-	proxy, _ := exec.Command("go", "env", "GOPROXY").Output()
-	env := []string{
-		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"GOPATH=/go", "HOME=/root", "GOTOOLCHAIN=local",
-		// Under emulation the go command's executable is the emulator,
-		// so it cannot find its GOROOT by itself.
-		"GOROOT=/usr/local/go",
-	}
-	if p := strings.TrimSpace(string(proxy)); p != "" {
-		env = append(env, "GOPROXY="+p)
-	}
+	// Under emulation the go command's executable may be the emulator, so
+	// it cannot find its GOROOT by itself.
+	env := append(toolchainEnv(), "GOROOT=/usr/local/go")
 
 	c, err := b.Client(ctx)
 	if err != nil {

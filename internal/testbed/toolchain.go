@@ -33,7 +33,6 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 	if err != nil {
 		return err
 	}
-	proxy, _ := exec.Command("go", "env", "GOPROXY").Output()
 
 	bundle, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
 	if err != nil {
@@ -86,15 +85,7 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 		return err
 	}
 
-	env := []string{
-		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"GOPATH=/go",
-		"HOME=/root",
-		"GOTOOLCHAIN=local",
-	}
-	if p := strings.TrimSpace(string(proxy)); p != "" {
-		env = append(env, "GOPROXY="+p)
-	}
+	env := toolchainEnv()
 	config, err := json.Marshal(map[string]any{
 		"os":           "linux",
 		"architecture": runtime.GOARCH,
@@ -163,4 +154,20 @@ func stageGit(dir string) error {
 		}
 	}
 	return nil
+}
+
+// toolchainEnv is the environment of the toolchain images, as official
+// golang images set it, with the host's GOPROXY.
+func toolchainEnv() []string {
+	env := []string{
+		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"GOPATH=/go",
+		"HOME=/root",
+		"GOTOOLCHAIN=local",
+	}
+	proxy, _ := exec.Command("go", "env", "GOPROXY").Output()
+	if p := strings.TrimSpace(string(proxy)); p != "" {
+		env = append(env, "GOPROXY="+p)
+	}
+	return env
 }
