@@ -269,22 +269,8 @@ func fetchIndex(t *testing.T, dir, repo string) []string {
 	if !strings.HasPrefix(digest, "sha256:") {
 		t.Fatalf("metadata = %s", data)
 	}
-	req, _ := http.NewRequest("GET", "http://"+bed.Registry+"/v2/"+repo+"/manifests/"+digest, nil)
-	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	_, _ = body.ReadFrom(resp.Body)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Docker-Content-Digest") != digest {
-		t.Fatalf("pull by digest: %s %s\n%s", resp.Status, resp.Header.Get("Docker-Content-Digest"), body.String())
-	}
 	var index ocispecs.Index
-	if err := json.Unmarshal(body.Bytes(), &index); err != nil {
-		t.Fatal(err)
-	}
+	registryGet(t, repo, digest, ocispecs.MediaTypeImageIndex, &index)
 	var archs []string
 	for _, m := range index.Manifests {
 		if m.Platform != nil {
@@ -384,7 +370,8 @@ func TestRepoBakeFile(t *testing.T) {
 }
 
 // registryGet fetches a manifest (by tag or digest) or, with kind "blob",
-// a blob from the bed's registry and decodes it.
+// a blob from the bed's registry and decodes it; by digest it also checks
+// the registry served that manifest.
 func registryGet(t *testing.T, repo, ref, kind string, v any) {
 	t.Helper()
 	url := "http://" + bed.Registry + "/v2/" + repo + "/manifests/" + ref
@@ -404,6 +391,10 @@ func registryGet(t *testing.T, repo, ref, kind string, v any) {
 	_, _ = body.ReadFrom(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body.String())
+	}
+	// Fetched by digest, the registry must serve exactly that content.
+	if kind != "blob" && strings.HasPrefix(ref, "sha256:") && resp.Header.Get("Docker-Content-Digest") != ref {
+		t.Fatalf("GET %s: served %q", url, resp.Header.Get("Docker-Content-Digest"))
 	}
 	if err := json.Unmarshal(body.Bytes(), v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
