@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -316,58 +315,56 @@ func touch(dir, pkg string, n int) error {
 }
 
 // dependencyVersions are added one per run, so that every run downloads a
-// module no earlier run fetched.
-var dependencyVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0", "v1.2.0"}
+// module no earlier run fetched. github.com/rs/xid has no dependencies and
+// is in neither sample's module graph, so the version asked for is the one
+// selected and the only module fetched.
+var dependencyVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.1"}
 
-// addDependency makes the module require github.com/google/uuid at the
-// run's version, as adding an import and running go get does. The
-// original go.mod and go.sum are kept for removeDependency.
+// addDependency imports github.com/rs/xid at the run's version and updates
+// go.mod and go.sum with the host's go get, as a developer does. The
+// original go.mod and go.sum are kept beside the module (not in it, where
+// they would change the build context) for removeDependency.
 func addDependency(dir, pkg string, run int) error {
-	version := dependencyVersions[run%len(dependencyVersions)]
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/google/uuid@"+version).Output()
-	if err != nil {
-		return fmt.Errorf("go mod download uuid@%s: %w", version, err)
-	}
-	var info struct{ Sum, GoModSum string }
-	if err := json.Unmarshal(out, &info); err != nil {
-		return err
-	}
-	files := map[string]string{}
 	for _, name := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".orig"), data, 0o644); err != nil {
-			return err
-		}
-		files[name] = string(data)
-	}
-	files["go.mod"] += "\nrequire github.com/google/uuid " + version + "\n"
-	files["go.sum"] += fmt.Sprintf("github.com/google/uuid %s %s\ngithub.com/google/uuid %s/go.mod %s\n", version, info.Sum, version, info.GoModSum)
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+		if err := os.WriteFile(dir+"."+name+".orig", data, 0o644); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(dir, pkg, "uuid.go"), []byte("package main\n\nimport \"github.com/google/uuid\"\n\nvar _ = uuid.New\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, pkg, "xid.go"), []byte("package main\n\nimport \"github.com/rs/xid\"\n\nvar _ = xid.New\n"), 0o644); err != nil {
+		return err
+	}
+	version := dependencyVersions[run%len(dependencyVersions)]
+	cmd := exec.Command("go", "get", "github.com/rs/xid@"+version)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go get github.com/rs/xid@%s: %w\n%s", version, err, out)
+	}
+	return nil
 }
 
 // removeDependency undoes addDependency, if it was done.
 func removeDependency(dir, pkg string) error {
-	if _, err := os.Stat(filepath.Join(dir, pkg, "uuid.go")); os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, pkg, "xid.go")); os.IsNotExist(err) {
 		return nil
 	}
 	for _, name := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(dir, name+".orig"))
+		data, err := os.ReadFile(dir + "." + name + ".orig")
 		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
+		if err := os.Remove(dir + "." + name + ".orig"); err != nil {
+			return err
+		}
 	}
-	return os.Remove(filepath.Join(dir, pkg, "uuid.go"))
+	return os.Remove(filepath.Join(dir, pkg, "xid.go"))
 }
 
 func median(ds []time.Duration) time.Duration {
