@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -30,6 +31,7 @@ import (
 	"github.com/gobuildkit/gobuild/frontend"
 	"github.com/gobuildkit/gobuild/internal/testbed"
 	"github.com/moby/buildkit/client"
+	"github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -92,7 +94,14 @@ type bench struct {
 	// under emulation.
 	multiArchGo string
 	daemons     int
+	// rowFilter limits the run to the rows whose name contains it.
+	rowFilter string
+	// trace logs every step a build ran, with its duration.
+	trace bool
 }
+
+// wants says whether the row named name is measured in this run.
+func (b *bench) wants(name string) bool { return strings.Contains(name, b.rowFilter) }
 
 // allPlatforms are the platforms of the 1/2/4-platform rows, native first.
 var allPlatforms = []string{"linux/" + runtime.GOARCH, "linux/arm64", "linux/arm/v7", "linux/ppc64le"}
@@ -103,15 +112,17 @@ func main() {
 	coldRuns := flag.Int("cold-runs", 3, "runs per cold and fresh-builder measurement")
 	emulate := flag.Bool("emulate", true, "measure B under QEMU emulation for the foreign platforms (needs qemu-user-static)")
 	only := flag.String("only", "", "measure only the modules whose name contains this")
+	scenario := flag.String("scenario", "", "measure only the rows whose name contains this (the overhead and size tables need it empty)")
+	trace := flag.Bool("trace", false, "log every step each build ran, with its duration")
 	flag.Parse()
-	if err := run(*out, *runs, *coldRuns, *emulate, *only); err != nil {
+	if err := run(*out, *runs, *coldRuns, *emulate, *only, *scenario, *trace); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // run measures and writes the report; it returns errors rather than
 // exiting, so that the daemons it started are always stopped.
-func run(out string, runs, coldRuns int, emulate bool, only string) error {
+func run(out string, runs, coldRuns int, emulate bool, only, scenario string, trace bool) error {
 	// Ctrl-C cancels the builds and still stops the daemons.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -120,7 +131,7 @@ func run(out string, runs, coldRuns int, emulate bool, only string) error {
 		return err
 	}
 	defer bed.Close()
-	b := &bench{bed: bed, runs: runs, coldRuns: coldRuns, logf: log.Printf}
+	b := &bench{bed: bed, runs: runs, coldRuns: coldRuns, logf: log.Printf, rowFilter: scenario, trace: trace}
 	if emulate {
 		b.multiArchGo = bed.Registry + "/golang-multiarch:" + bed.GoVersion
 		// The module proxy serves Go releases for amd64 and arm64 only,
@@ -235,8 +246,10 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	ch := make(chan *client.SolveStatus)
 	type goTimes struct{ first, buildStart, buildEnd time.Time }
 	seen := make(chan goTimes, 1)
+	var steps map[digest.Digest]*client.Vertex
 	go func() {
 		var g goTimes
+		ran := map[digest.Digest]*client.Vertex{}
 		earliest := func(t *time.Time, v time.Time) {
 			if t.IsZero() || v.Before(*t) {
 				*t = v
@@ -244,6 +257,9 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 		}
 		for st := range ch {
 			for _, v := range st.Vertexes {
+				if !v.Cached && v.Started != nil && v.Completed != nil {
+					ran[v.Digest] = v
+				}
 				isBuild := strings.Contains(v.Name, "go build")
 				if !(isBuild || strings.Contains(v.Name, "go mod download")) || v.Cached || v.Started == nil {
 					continue
@@ -257,6 +273,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 				}
 			}
 		}
+		steps = ran // published by the send below
 		seen <- g
 	}()
 	start := time.Now()
@@ -270,6 +287,9 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	}
 	t := timing{wall: time.Since(start)}
 	g := <-seen
+	if b.trace {
+		b.logStepsRun(r.tool, start, steps)
+	}
 	if !g.first.IsZero() {
 		t.overhead = g.first.Sub(start)
 	}
@@ -277,6 +297,15 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 		t.goSpan = g.buildEnd.Sub(g.buildStart)
 	}
 	return t, err
+}
+
+// logStepsRun logs the steps a build ran, in the order they started, with
+// their start (from the solve's start) and duration.
+func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*client.Vertex) {
+	vs := slices.SortedFunc(maps.Values(steps), func(x, y *client.Vertex) int { return x.Started.Compare(*y.Started) })
+	for _, v := range vs {
+		b.logf("   %s +%.2fs %5.2fs %s", t, v.Started.Sub(start).Seconds(), v.Completed.Sub(*v.Started).Seconds(), v.Name)
+	}
 }
 
 func (b *bench) hostBuild(ctx context.Context, dir, pkg string) (timing, error) {
@@ -477,10 +506,10 @@ func (b *bench) report(ctx context.Context, w io.Writer, modules []module) error
 	}
 	fmt.Fprintln(w)
 
-	if err := b.overheadAndSizes(ctx, w, modules[0]); err != nil {
-		return err
+	if b.rowFilter != "" {
+		return nil
 	}
-	return nil
+	return b.overheadAndSizes(ctx, w, modules[0])
 }
 
 // moduleRows measures every scenario of one module.
@@ -495,6 +524,9 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	var rows []row
 
 	measureAll := func(name string, runs int, warm bool, before func(t tool) func(int) error) {
+		if !b.wants(name) {
+			return
+		}
 		r := row{name: name, results: map[tool]measurement{}}
 		for _, t := range tools {
 			if t == toolD && !warm {
@@ -541,19 +573,21 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	}
 
 	// Ephemeral CI builders fed by a registry cache.
-	fresh := row{name: "fresh builder + registry cache, one .go file changed", results: map[tool]measurement{}}
-	layer := row{name: "same, A with GOBUILD_MODULE_CACHE=layer", results: map[tool]measurement{}}
-	for _, t := range []tool{toolA, toolB, toolC} {
-		b.logf("-- fresh builder, %s", t)
-		fresh.results[t] = b.freshBuilder(ctx, req(t, native), func() error { return edit(0) })
-		layer.results[t] = fresh.results[t]
+	if b.wants("fresh builder") {
+		fresh := row{name: "fresh builder + registry cache, one .go file changed", results: map[tool]measurement{}}
+		layer := row{name: "same, A with GOBUILD_MODULE_CACHE=layer", results: map[tool]measurement{}}
+		for _, t := range []tool{toolA, toolB, toolC} {
+			b.logf("-- fresh builder, %s", t)
+			fresh.results[t] = b.freshBuilder(ctx, req(t, native), func() error { return edit(0) })
+			layer.results[t] = fresh.results[t]
+		}
+		layerReq := req(toolA, native)
+		layerReq.args = map[string]string{"GOBUILD_MODULE_CACHE": "layer"}
+		b.logf("-- fresh builder, A (layer)")
+		layer.results[toolA] = b.freshBuilder(ctx, layerReq, func() error { return edit(0) })
+		fresh.results[toolD], layer.results[toolD] = measurement{failed: errSkipped}, measurement{failed: errSkipped}
+		rows = append(rows, fresh, layer)
 	}
-	layerReq := req(toolA, native)
-	layerReq.args = map[string]string{"GOBUILD_MODULE_CACHE": "layer"}
-	b.logf("-- fresh builder, A (layer)")
-	layer.results[toolA] = b.freshBuilder(ctx, layerReq, func() error { return edit(0) })
-	fresh.results[toolD], layer.results[toolD] = measurement{failed: errSkipped}, measurement{failed: errSkipped}
-	rows = append(rows, fresh, layer)
 
 	// Platforms: an edit rebuilt for 1, 2 and 4 platforms; B builds each
 	// platform natively, under emulation for the foreign ones.
@@ -561,6 +595,9 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	for _, n := range []int{1, 2, 4} {
 		ps := allPlatforms[:n]
 		r := row{name: fmt.Sprintf("one .go file changed, %d platform(s)", n), results: map[tool]measurement{}}
+		if !b.wants(r.name) {
+			continue
+		}
 		for _, t := range []tool{toolA, toolC} {
 			if _, err := b.build(ctx, req(t, ps)); err != nil {
 				r.results[t] = measurement{failed: err}
