@@ -74,6 +74,9 @@ type module struct {
 	// emulated says whether B is also measured under QEMU for the
 	// foreign platforms (slow: minutes per platform).
 	emulated bool
+	// severalBinaries says the module has cmd/server and cmd/healthcheck,
+	// for the several-binaries table.
+	severalBinaries bool
 }
 
 type tool string
@@ -142,8 +145,8 @@ func run(out string, runs, coldRuns int, emulate bool, only, scenario string, tr
 	}
 
 	modules := []module{
-		{"small service (examples/hello)", "examples/hello", "cmd/hello", emulate},
-		{"gRPC server (integration/bench/testdata/grpcsvc)", "integration/bench/testdata/grpcsvc", "cmd/server", false},
+		{"small service (examples/hello)", "examples/hello", "cmd/hello", emulate, false},
+		{"gRPC server (integration/bench/testdata/grpcsvc)", "integration/bench/testdata/grpcsvc", "cmd/server", false, true},
 	}
 	modules = slices.DeleteFunc(modules, func(m module) bool { return !strings.Contains(m.name, only) })
 	var report bytes.Buffer
@@ -196,6 +199,8 @@ type buildRequest struct {
 	cacheTo, cacheFrom string
 	// goImage replaces the bed's golang:1.26.
 	goImage string
+	// filename replaces the tool's usual spec or Dockerfile.
+	filename string
 }
 
 // timing is what one build took.
@@ -279,10 +284,13 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	start := time.Now()
 	switch r.tool {
 	case toolA:
+		if r.filename != "" {
+			attrs["filename"] = r.filename
+		}
 		_, err = c.Build(ctx, opt, "gobuild", frontend.Build, ch)
 	case toolB, toolC:
 		opt.Frontend = "dockerfile.v0"
-		attrs["filename"] = map[tool]string{toolB: "Dockerfile.naive", toolC: "Dockerfile.best"}[r.tool]
+		attrs["filename"] = cmp.Or(r.filename, map[tool]string{toolB: "Dockerfile.naive", toolC: "Dockerfile.best"}[r.tool])
 		_, err = c.Solve(ctx, nil, opt, ch)
 	}
 	t := timing{wall: time.Since(start)}
@@ -498,6 +506,17 @@ func (b *bench) report(ctx context.Context, w io.Writer, modules []module) error
 			writeRow(w, r)
 		}
 		fmt.Fprintln(w)
+	}
+	for _, m := range modules {
+		if !m.severalBinaries || !b.wants("several binaries") {
+			continue
+		}
+		b.logf("== several binaries: %s", m.name)
+		fmt.Fprintf(w, "## Several binaries: one go build each, or one for all (%s, server and healthcheck)\n\n", m.name)
+		fmt.Fprintf(w, "Wall time, and the span from the first `go build` start to the last one's end.\n\n")
+		if err := b.severalBinaries(ctx, w, m); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "## Where the time of a multi-platform rebuild goes (A, one `.go` file changed)\n\n")
 	fmt.Fprintf(w, "| module | platforms | wall | first `go build` start to last end | rest (transfer, frontend, export) |\n| --- | --- | --- | --- | --- |\n")
