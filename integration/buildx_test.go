@@ -17,38 +17,53 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// These tests take the path users take: the pinned buildx, as a standalone
-// binary with a remote builder pointing at the bed's buildkitd, and the
-// frontend image named on the spec's # syntax= line.
+// These tests take the path users take: `docker buildx`, the pinned docker
+// CLI running the pinned buildx as its cli-plugin, with a remote builder
+// pointing at the bed's buildkitd, and the frontend image named on the spec's
+// # syntax= line. There is no Docker engine: every command here goes to the
+// buildx plugin, which talks to buildkitd itself.
 
 var (
-	buildxOnce   sync.Once
-	buildxConfig string
-	buildxErr    error
+	dockerOnce   sync.Once
+	dockerConfig string
+	dockerErr    error
 )
 
-// buildx runs the bed's buildx in dir and returns its combined output.
+// buildx runs `docker buildx ARGS` in dir and returns its combined output.
 func buildx(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
-	buildxOnce.Do(func() {
-		buildxConfig, buildxErr = os.MkdirTemp("", "gobuild-buildx-")
-		if buildxErr != nil {
-			return
-		}
-		cmd := exec.Command(filepath.Join(bed.Bin, "buildx"), "create", "--name", "gobuild-test", "--driver", "remote", "--use", bed.Addr)
-		cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+buildxConfig)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildxErr = fmt.Errorf("buildx create: %v\n%s", err, out)
-		}
-	})
-	if buildxErr != nil {
-		t.Fatal(buildxErr)
+	dockerOnce.Do(func() { dockerConfig, dockerErr = setUpDockerConfig() })
+	if dockerErr != nil {
+		t.Fatal(dockerErr)
 	}
-	cmd := exec.Command(filepath.Join(bed.Bin, "buildx"), append([]string{"--builder", "gobuild-test"}, args...)...)
+	cmd := exec.Command(filepath.Join(bed.Bin, "docker"), append([]string{"buildx", "--builder", "gobuild-test"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+buildxConfig, "BUILDKIT_PROGRESS=plain", "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "BUILDKIT_PROGRESS=plain", "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// setUpDockerConfig makes a docker config directory of the tests' own (the
+// user's ~/.docker is left alone) with buildx installed as a cli-plugin and a
+// remote builder named gobuild-test selected.
+func setUpDockerConfig() (string, error) {
+	dir, err := os.MkdirTemp("", "gobuild-docker-")
+	if err != nil {
+		return "", err
+	}
+	plugins := filepath.Join(dir, "cli-plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		return dir, err
+	}
+	if err := os.Symlink(filepath.Join(bed.Bin, "buildx"), filepath.Join(plugins, "docker-buildx")); err != nil {
+		return dir, err
+	}
+	cmd := exec.Command(filepath.Join(bed.Bin, "docker"), "buildx", "create", "--name", "gobuild-test", "--driver", "remote", "--use", bed.Addr)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return dir, fmt.Errorf("docker buildx create: %v\n%s", err, out)
+	}
+	return dir, nil
 }
 
 // specWithSyntax copies a module and names the frontend image on its

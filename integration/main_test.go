@@ -40,8 +40,8 @@ func run(m *testing.M) int {
 	bed = b
 	code := m.Run()
 	b.Close()
-	if buildxConfig != "" {
-		os.RemoveAll(buildxConfig)
+	if dockerConfig != "" {
+		os.RemoveAll(dockerConfig)
 	}
 	if code == 0 {
 		os.RemoveAll(dir)

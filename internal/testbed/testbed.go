@@ -159,7 +159,9 @@ func buildTools(ctx context.Context, toolsDir string, logf func(string, ...any))
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256(append(mod, sum...))
+	// toolsRecipe changes when the way the tools are built does.
+	const toolsRecipe = "versions stamped\n"
+	h := sha256.Sum256(append(append([]byte(toolsRecipe), mod...), sum...))
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
@@ -169,12 +171,17 @@ func buildTools(ctx context.Context, toolsDir string, logf func(string, ...any))
 	if _, err := os.Stat(stamp); err == nil {
 		return bin, nil
 	}
-	logf("building buildkitd, buildctl, registry and buildx into %s (a few minutes the first time)", bin)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator),
+	logf("building buildkitd, buildctl, registry, buildx and the docker CLI into %s (a few minutes the first time)", bin)
+	ldflags, err := versionFlags(ctx, toolsDir)
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", ldflags, "-o", bin+string(filepath.Separator),
 		"github.com/moby/buildkit/cmd/buildkitd",
 		"github.com/moby/buildkit/cmd/buildctl",
 		"github.com/distribution/distribution/v3/cmd/registry",
 		"github.com/docker/buildx/cmd/buildx",
+		"github.com/docker/cli/cmd/docker",
 	)
 	cmd.Dir = toolsDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
@@ -182,6 +189,35 @@ func buildTools(ctx context.Context, toolsDir string, logf func(string, ...any))
 		return "", fmt.Errorf("building the tools: %w\n%s", err, out)
 	}
 	return bin, os.WriteFile(stamp, nil, 0o644)
+}
+
+// versionFlags stamps the tools' module versions into them, as their
+// release builds do, so that `buildkitd --version`, `docker version` and
+// `docker buildx version` say which release runs.
+func versionFlags(ctx context.Context, toolsDir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Path}} {{.Version}}",
+		"github.com/moby/buildkit", "github.com/docker/buildx", "github.com/docker/cli")
+	cmd.Dir = toolsDir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("listing the tools' versions: %w", err)
+	}
+	versionVar := map[string]string{
+		"github.com/moby/buildkit": "github.com/moby/buildkit/version.Version",
+		"github.com/docker/buildx": "github.com/docker/buildx/version.Version",
+		"github.com/docker/cli":    "github.com/docker/cli/cli/version.Version",
+	}
+	var flags []string
+	for line := range strings.Lines(string(out)) {
+		mod, version, _ := strings.Cut(strings.TrimSpace(line), " ")
+		// The docker CLI is CalVer behind +incompatible: v29.7.2+incompatible is 29.7.2.
+		if mod == "github.com/docker/cli" {
+			version = strings.TrimPrefix(strings.TrimSuffix(version, "+incompatible"), "v")
+		}
+		flags = append(flags, "-X", versionVar[mod]+"="+version)
+	}
+	return strings.Join(flags, " "), nil
 }
 
 func freePort() (int, error) {
