@@ -360,8 +360,11 @@ var dependencyVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.
 // addDependency imports github.com/rs/xid at the run's version and updates
 // go.mod and go.sum with the host's go get, as a developer does. The
 // original go.mod and go.sum are kept beside the module (not in it, where
-// they would change the build context) for removeDependency.
-func addDependency(dir, pkg string, run int) error {
+// they would change the build context) for removeDependency. The import's
+// file names the tool and run: Go builds are reproducible, so without it B
+// and C compile byte-identical binaries and C finds B's image layer already
+// built and compressed.
+func addDependency(dir, pkg string, t tool, run int) error {
 	for _, name := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -371,7 +374,7 @@ func addDependency(dir, pkg string, run int) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, pkg, "xid.go"), []byte("package main\n\nimport \"github.com/rs/xid\"\n\nvar _ = xid.New\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, pkg, "xid.go"), fmt.Appendf(nil, "package main\n\nimport \"github.com/rs/xid\"\n\nvar _ = xid.New // added for %s, run %d\n", t, run), 0o644); err != nil {
 		return err
 	}
 	version := dependencyVersions[run%len(dependencyVersions)]
@@ -584,7 +587,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			if _, err := b.build(ctx, req(t, native)); err != nil {
 				return err
 			}
-			return addDependency(dir, m.pkg, run)
+			return addDependency(dir, m.pkg, t, run)
 		}
 	})
 	if err := removeDependency(dir, m.pkg); err != nil {
