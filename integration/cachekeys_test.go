@@ -2,9 +2,18 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
+	modzip "golang.org/x/mod/zip"
 )
 
 // TestGitChangeKeepsBuildCached: a new commit that leaves the sources as
@@ -84,4 +93,101 @@ func TestDocsChangeKeepsBuildCached(t *testing.T) {
 	if out != "changed greeting\n<p>embedded tree</p>" {
 		t.Errorf("server greet printed %q after the edit", out)
 	}
+}
+
+// TestDependencyAddedFetchesOnlyIt: adding a requirement to go.mod re-runs
+// go mod download, which fetches the new module alone; the ones already in
+// the module cache mount are not fetched again. The modules come from a
+// proxy on loopback that records what it serves, under a path of their own
+// per run, so no earlier run has them in the cache.
+func TestDependencyAddedFetchesOnlyIt(t *testing.T) {
+	prefix := fmt.Sprintf("example.com/dep%d", time.Now().UnixNano())
+	alpha, beta := depModule(t, prefix+"/alpha"), depModule(t, prefix+"/beta")
+	proxy := startModuleProxy(t, false, alpha, beta)
+
+	dir := t.TempDir()
+	files := map[string]string{
+		"gobuild.yaml":    "version: 1\ngoproxy: \"{{.Args.TEST_GOPROXY}}\"\ngonosumdb: " + prefix + "\nbinaries:\n  - package: ./cmd/app\nimage:\n  base: scratch\n",
+		"go.mod":          "module example.com/app\n\ngo 1.26\n\nrequire " + alpha.path + " v1.0.0\n",
+		"go.sum":          goSumLines(t, alpha),
+		"cmd/app/main.go": "package main\n\nimport \"" + alpha.path + "\"\n\nfunc main() { println(alpha.Name()) }\n",
+	}
+	write := func() {
+		t.Helper()
+		for name, content := range files {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	opts := buildOpts{attrs: map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": proxy.url}}
+	write()
+	if res, err := build(context.Background(), dir, opts); err != nil {
+		t.Fatalf("%v\n%s", err, res.logs)
+	}
+	if got, want := proxy.zipsServed(), []string{"/" + alpha.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
+		t.Fatalf("first build fetched %q, want %q", got, want)
+	}
+
+	files["go.mod"] += "require " + beta.path + " v1.0.0\n"
+	files["go.sum"] += goSumLines(t, beta)
+	files["cmd/app/beta.go"] = "package main\n\nimport \"" + beta.path + "\"\n\nvar _ = beta.Name\n"
+	write()
+	res, err := build(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.logs)
+	}
+	if res.vertex(t, "go mod download").Cached {
+		t.Fatal("go mod download stayed cached after go.mod changed")
+	}
+	if got, want := proxy.zipsServed(), []string{"/" + beta.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
+		t.Errorf("after adding %s the build fetched %q, want only %q", beta.path, got, want)
+	}
+}
+
+// depModule writes a one-package module at path v1.0.0 whose Name returns
+// its last path element.
+func depModule(t *testing.T, path string) proxiedModule {
+	t.Helper()
+	dir := t.TempDir()
+	name := path[strings.LastIndex(path, "/")+1:]
+	for file, content := range map[string]string{
+		"go.mod":     "module " + path + "\n\ngo 1.21\n",
+		name + ".go": "package " + name + "\n\nfunc Name() string { return \"" + name + "\" }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return proxiedModule{dir: dir, path: path, version: "v1.0.0"}
+}
+
+// goSumLines returns m's go.sum entries: the hash of its zip and of its
+// go.mod, as the go command computes them.
+func goSumLines(t *testing.T, m proxiedModule) string {
+	t.Helper()
+	zipFile := filepath.Join(t.TempDir(), "m.zip")
+	f, err := os.Create(zipFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := modzip.CreateFromDir(f, module.Version{Path: m.path, Version: m.version}, m.dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zipHash, err := dirhash.HashZip(zipFile, dirhash.Hash1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goMod := filepath.Join(m.dir, "go.mod")
+	modHash, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) { return os.Open(goMod) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", m.path, m.version, zipHash, m.path, m.version, modHash)
 }

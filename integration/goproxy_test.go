@@ -7,43 +7,54 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/zip"
 )
 
-// privateProxy is a module proxy on loopback that serves one module and
-// only with credentials, like a company's private GOPROXY.
-type privateProxy struct {
+// moduleProxy is a module proxy on loopback serving modules from local
+// directories. With credentials it answers only requests that carry them,
+// like a company's private GOPROXY. It records what it served.
+type moduleProxy struct {
 	url      string
 	user     string
 	password string
+
+	mu     sync.Mutex
+	served []string
 }
 
-func startPrivateProxy(t *testing.T, moduleDir, path, version string) *privateProxy {
+// proxiedModule is one module version a moduleProxy serves.
+type proxiedModule struct{ dir, path, version string }
+
+func startModuleProxy(t *testing.T, withCredentials bool, mods ...proxiedModule) *moduleProxy {
 	t.Helper()
-	mv := module.Version{Path: path, Version: version}
-	var zipData bytes.Buffer
-	if err := zip.CreateFromDir(&zipData, mv, moduleDir); err != nil {
-		t.Fatal(err)
+	p := &moduleProxy{}
+	if withCredentials {
+		p.user, p.password = "gobuild-ci", "s3cr3t-t0ken-must-not-leak"
 	}
-	goMod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &privateProxy{user: "gobuild-ci", password: "s3cr3t-t0ken-must-not-leak"}
-	info := []byte(`{"Version":"` + version + `","Time":"2026-01-01T00:00:00Z"}`)
-	files := map[string][]byte{
-		"/" + path + "/@v/list":                 []byte(version + "\n"),
-		"/" + path + "/@v/" + version + ".info": info,
-		"/" + path + "/@v/" + version + ".mod":  goMod,
-		"/" + path + "/@v/" + version + ".zip":  zipData.Bytes(),
-		"/" + path + "/@latest":                 info,
+	files := map[string][]byte{}
+	for _, m := range mods {
+		var zipData bytes.Buffer
+		if err := zip.CreateFromDir(&zipData, module.Version{Path: m.path, Version: m.version}, m.dir); err != nil {
+			t.Fatal(err)
+		}
+		goMod, err := os.ReadFile(filepath.Join(m.dir, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := []byte(`{"Version":"` + m.version + `","Time":"2026-01-01T00:00:00Z"}`)
+		base := "/" + m.path + "/@v/" + m.version
+		files["/"+m.path+"/@v/list"] = []byte(m.version + "\n")
+		files["/"+m.path+"/@latest"] = info
+		files[base+".info"], files[base+".mod"], files[base+".zip"] = info, goMod, zipData.Bytes()
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, pw, ok := r.BasicAuth(); !ok || u != p.user || pw != p.password {
+		if u, pw, ok := r.BasicAuth(); withCredentials && (!ok || u != p.user || pw != p.password) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="private"`)
 			http.Error(w, "credentials required", http.StatusUnauthorized)
 			return
@@ -53,6 +64,9 @@ func startPrivateProxy(t *testing.T, moduleDir, path, version string) *privatePr
 			http.NotFound(w, r) // the go command then asks the next proxy
 			return
 		}
+		p.mu.Lock()
+		p.served = append(p.served, r.URL.Path)
+		p.mu.Unlock()
 		_, _ = w.Write(data)
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,8 +80,28 @@ func startPrivateProxy(t *testing.T, moduleDir, path, version string) *privatePr
 	return p
 }
 
+// startPrivateProxy serves one module, only with credentials.
+func startPrivateProxy(t *testing.T, moduleDir, path, version string) *moduleProxy {
+	return startModuleProxy(t, true, proxiedModule{moduleDir, path, version})
+}
+
 // netrc is the credentials file a user passes with --secret id=netrc. The
 // go command matches its machine against the proxy URL's host:port.
-func (p *privateProxy) netrc() []byte {
+func (p *moduleProxy) netrc() []byte {
 	return []byte("machine " + strings.TrimPrefix(p.url, "https://") + " login " + p.user + " password " + p.password + "\n")
+}
+
+// zipsServed returns the module zips served since the last call, sorted.
+func (p *moduleProxy) zipsServed() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var zips []string
+	for _, path := range p.served {
+		if strings.HasSuffix(path, ".zip") {
+			zips = append(zips, path)
+		}
+	}
+	p.served = nil
+	slices.Sort(zips)
+	return zips
 }
