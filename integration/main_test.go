@@ -32,7 +32,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	b, err := testbed.Start(ctx, testbed.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf, ExtraCACerts: ca.pem})
+	b, err := testbed.Start(ctx, testbed.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf, ExtraCACerts: ca.pem, Clients: true})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "integration: starting the test bed: %v\n", err)
 		return 1

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,6 +63,9 @@ type Options struct {
 	// the registration stays until reboot). Only baselines use it: gobuild
 	// cross-compiles.
 	Emulate bool
+	// Clients also builds buildctl, buildx and the docker CLI, for tests
+	// that drive builds the way users do; the daemons alone need neither.
+	Clients bool
 	// Detach lets the daemons outlive this process, as a background
 	// service: Start records them in Dir, Attach finds them again from
 	// another process and StopDetached stops them.
@@ -98,7 +102,11 @@ func Start(ctx context.Context, opt Options) (_ *Bed, retErr error) {
 		}
 	}()
 
-	bin, err := buildTools(ctx, opt.ToolsDir, logf)
+	tools := []string{"github.com/moby/buildkit/cmd/buildkitd", "github.com/distribution/distribution/v3/cmd/registry"}
+	if opt.Clients {
+		tools = append(tools, "github.com/moby/buildkit/cmd/buildctl", "github.com/docker/buildx/cmd/buildx", "github.com/docker/cli/cmd/docker")
+	}
+	bin, err := buildTools(ctx, opt.ToolsDir, tools, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +156,9 @@ func (b *Bed) Client(ctx context.Context) (*client.Client, error) {
 	return client.New(ctx, b.Addr)
 }
 
-// buildTools builds the pinned daemons and clients once per version of the
-// tools module, into the user's cache directory.
-func buildTools(ctx context.Context, toolsDir string, logf func(string, ...any)) (string, error) {
+// buildTools builds the named tools of the tools module that are not built
+// yet, into a directory of the user's cache keyed by that module's content.
+func buildTools(ctx context.Context, toolsDir string, tools []string, logf func(string, ...any)) (string, error) {
 	sum, err := os.ReadFile(filepath.Join(toolsDir, "go.sum"))
 	if err != nil {
 		return "", fmt.Errorf("reading the tools module: %w", err)
@@ -167,28 +175,35 @@ func buildTools(ctx context.Context, toolsDir string, logf func(string, ...any))
 		cache = os.TempDir()
 	}
 	bin := filepath.Join(cache, "gobuild-testbed", hex.EncodeToString(h[:8]))
-	stamp := filepath.Join(bin, ".complete")
-	if _, err := os.Stat(stamp); err == nil {
+	// A stamp per tool, written once its build succeeded.
+	stamp := func(pkg string) string { return filepath.Join(bin, ".built-"+path.Base(pkg)) }
+	var missing, names []string
+	for _, pkg := range tools {
+		if _, err := os.Stat(stamp(pkg)); err != nil {
+			missing = append(missing, pkg)
+			names = append(names, path.Base(pkg))
+		}
+	}
+	if len(missing) == 0 {
 		return bin, nil
 	}
-	logf("building buildkitd, buildctl, registry, buildx and the docker CLI into %s (a few minutes the first time)", bin)
+	logf("building %s into %s (a few minutes the first time)", strings.Join(names, ", "), bin)
 	ldflags, err := versionFlags(ctx, toolsDir)
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", ldflags, "-o", bin+string(filepath.Separator),
-		"github.com/moby/buildkit/cmd/buildkitd",
-		"github.com/moby/buildkit/cmd/buildctl",
-		"github.com/distribution/distribution/v3/cmd/registry",
-		"github.com/docker/buildx/cmd/buildx",
-		"github.com/docker/cli/cmd/docker",
-	)
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-ldflags", ldflags, "-o", bin + string(filepath.Separator)}, missing...)...)
 	cmd.Dir = toolsDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the tools: %w\n%s", err, out)
 	}
-	return bin, os.WriteFile(stamp, nil, 0o644)
+	for _, pkg := range missing {
+		if err := os.WriteFile(stamp(pkg), nil, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return bin, nil
 }
 
 // versionFlags stamps the tools' module versions into them, as their
