@@ -318,7 +318,7 @@ func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
 		}
 		dir := "/" + strings.ReplaceAll(platforms.Format(target), "/", "_")
 		for _, bin := range bins {
-			fa = fa.Copy(bin.State, "/"+bin.Name, dir+"/"+bin.Name, &llb.CopyInfo{CreateDestPath: true})
+			fa = fa.Copy(bin.State, bin.File, dir+"/"+bin.Name, &llb.CopyInfo{CreateDestPath: true})
 		}
 	}
 	return b.singleResult(ctx, llb.Scratch().File(fa, llb.WithCustomName("collect binaries")), false)

@@ -277,3 +277,63 @@ func diffFiles(a, b map[string]*file) string {
 	slices.Sort(out)
 	return strings.Join(out, "; ")
 }
+
+// TestBinariesWithSameSettingsShareOneGoBuild: two binaries built alike go
+// through one go build per platform, and each reaches the image under its
+// spec name, with the templated ldflags of its platform.
+func TestBinariesWithSameSettingsShareOneGoBuild(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	specText := `version: 1
+binaries:
+  - package: ./cmd/server
+    ldflags: ["-X main.version={{.Version}}-{{.Target.Arch}}"]
+  - package: ./cmd/worker
+    name: jobs
+    ldflags: ["-X main.version={{.Version}}-{{.Target.Arch}}"]
+`
+	if err := os.WriteFile(path.Join(dir, "gobuild.yaml"), []byte(specText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{
+		"platform":          "linux/amd64,linux/arm64",
+		"build-arg:VERSION": "v2.0.0",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.vertices {
+		if strings.HasPrefix(v.Name, "go build ./cmd/worker") || strings.HasPrefix(v.Name, "go build ./cmd/server (") {
+			t.Errorf("step %q: the binaries were built apart", v.Name)
+		}
+	}
+	for _, platform := range []string{"linux/amd64", "linux/arm64"} {
+		res.vertex(t, "go build ./cmd/server ./cmd/worker ("+platform+")")
+	}
+	images, err := res.layout.images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for platform, machine := range map[string]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64} {
+		img := images[platform]
+		if img == nil {
+			t.Fatalf("no %s image", platform)
+		}
+		for _, name := range []string{"server", "jobs"} {
+			f := img.files["/usr/local/bin/"+name]
+			if f == nil {
+				t.Fatalf("%s: /usr/local/bin/%s missing", platform, name)
+			}
+			assertStaticELF(t, f.data, machine)
+		}
+		if img.files["/usr/local/bin/worker"] != nil {
+			t.Errorf("%s: /usr/local/bin/worker is there; the binary is named jobs", platform)
+		}
+	}
+	amd64 := images["linux/amd64"]
+	if out := runBinary(t, nil, writeExecutable(t, amd64.files["/usr/local/bin/jobs"])); out != "worker v2.0.0-amd64" {
+		t.Errorf("jobs = %q, want worker v2.0.0-amd64", out)
+	}
+	if out := runBinary(t, nil, writeExecutable(t, amd64.files["/usr/local/bin/server"]), "version"); !strings.HasPrefix(out, "server v2.0.0-amd64 ") {
+		t.Errorf("server version = %q", out)
+	}
+}

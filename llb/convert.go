@@ -183,13 +183,16 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	return &Result{State: st, Image: img, Annotations: annotations}, nil
 }
 
-// Built is one compiled binary: a state holding it as /<Name>.
+// Built is one compiled binary: a state holding it at File.
 type Built struct {
 	Name  string
 	State bkllb.State
+	File  string
 }
 
 // Binaries compiles every binary of the spec that targets opt's platform.
+// Binaries built with the same flags and environment share one go build,
+// which compiles the packages they share once; see buildGroups.
 func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	target := platforms.Normalize(opt.TargetPlatform)
 	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
@@ -201,21 +204,96 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	var bins []Built
-	for i, b := range s.Binaries {
-		if !s.BinaryTargets(i, target) {
-			continue
+	var selected []int
+	for i := range s.Binaries {
+		if s.BinaryTargets(i, target) {
+			selected = append(selected, i)
 		}
-		out, err := build(s, i, downloaded, modules, goEnv, target, data, opt)
+	}
+	if len(selected) == 0 {
+		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
+	}
+	groups, err := buildGroups(s, selected, target, data)
+	if err != nil {
+		return nil, err
+	}
+	bins := make([]Built, len(s.Binaries))
+	for _, group := range groups {
+		out, files, err := build(s, group, downloaded, modules, goEnv, target, data, opt)
 		if err != nil {
 			return nil, err
 		}
-		bins = append(bins, Built{Name: b.Name, State: out})
+		for j, i := range group {
+			bins[i] = Built{Name: s.Binaries[i].Name, State: out, File: files[j]}
+		}
 	}
-	if len(bins) == 0 {
-		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
+	var built []Built
+	for _, i := range selected {
+		built = append(built, bins[i])
 	}
-	return bins, nil
+	return built, nil
+}
+
+// buildGroups splits the binaries into go builds. Binaries whose go build
+// command lines (but for -o and the package) and environments are equal
+// build together: go then type-checks and compiles each shared package
+// once, where separate go builds running side by side on a cold cache
+// compile every shared package each (docs/design.md, Parallelism). A
+// binary stays on its own when go would name its executable ambiguously
+// (the module root, a major version directory, a name another binary of
+// the group has) or when it uses cgo, whose errors need their binary.
+func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform, data spec.TemplateData) ([][]int, error) {
+	var groups [][]int
+	byKey := map[string]int{}          // build settings -> index in groups
+	names := map[int]map[string]bool{} // executables of each group
+	for _, i := range selected {
+		b := s.Binaries[i]
+		name, ok := execName(b.Package)
+		if b.Cgo || target.OS == "windows" || !ok {
+			groups = append(groups, []int{i})
+			continue
+		}
+		args, err := BuildArgs(s, i, data)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.Join(args[:len(args)-3], "\x00") // without -o OUT PACKAGE
+		for _, k := range slices.Sorted(maps.Keys(b.Env)) {
+			key += "\x00" + k + "=" + b.Env[k]
+		}
+		g, found := byKey[key]
+		if found && !names[g][name] {
+			groups[g] = append(groups[g], i)
+			names[g][name] = true
+			continue
+		}
+		if !found {
+			byKey[key] = len(groups)
+			names[len(groups)] = map[string]bool{name: true}
+		}
+		groups = append(groups, []int{i})
+	}
+	return groups, nil
+}
+
+// execName is the file name go build -o DIR/ gives a main package's
+// executable: the last element of its import path. It reports false where
+// that name depends on the module path (".", a major version suffix) or
+// the pattern is not a plain directory.
+func execName(pkg string) (string, bool) {
+	p := path.Clean(pkg)
+	elem := path.Base(p)
+	if p == "." || elem == ".." || strings.Contains(p, "...") || isMajorVersion(elem) {
+		return "", false
+	}
+	return elem, true
+}
+
+// isMajorVersion reports whether elem is a module major version suffix
+// such as v2, which go skips when it names an executable.
+func isMajorVersion(elem string) bool {
+	digits, ok := strings.CutPrefix(elem, "v")
+	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
 }
 
 func cacheMount(opt Options, dir, id string) bkllb.RunOption {
@@ -443,17 +521,35 @@ func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
 	return append(args, "-o", path.Join(outDir, b.Name), b.Package), nil
 }
 
-func build(s *spec.Spec, i int, root bkllb.State, modules bkllb.RunOption, goEnv map[string]string, target ocispecs.Platform, data spec.TemplateData, opt Options) (bkllb.State, error) {
+// build runs one go build for the binaries of group, which buildGroups
+// made alike. It returns the output state and each binary's path in it.
+func build(s *spec.Spec, group []int, root bkllb.State, modules bkllb.RunOption, goEnv map[string]string, target ocispecs.Platform, data spec.TemplateData, opt Options) (bkllb.State, []string, error) {
+	i := group[0]
 	b := s.Binaries[i]
 	args, err := BuildArgs(s, i, data)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
+	}
+	files := []string{"/" + b.Name}
+	packages := []string{b.Package}
+	if len(group) > 1 {
+		// go build -o DIR/ names each executable after its package; the
+		// image takes it from there under the binary's own name.
+		args = append(args[:len(args)-2], outDir+"/")
+		files = files[:0]
+		packages = packages[:0]
+		for _, j := range group {
+			name, _ := execName(s.Binaries[j].Package)
+			args = append(args, s.Binaries[j].Package)
+			files = append(files, "/"+name)
+			packages = append(packages, s.Binaries[j].Package)
+		}
 	}
 	env := map[string]string{"CGO_ENABLED": "0", "GOOS": target.OS}
 	if b.Cgo {
 		build := platforms.Normalize(opt.BuildPlatform)
 		if platforms.Format(build) != platforms.Format(target) {
-			return bkllb.State{}, s.ErrorAt([]any{"binaries", i, "cgo"},
+			return bkllb.State{}, nil, s.ErrorAt([]any{"binaries", i, "cgo"},
 				"binaries[%d] uses cgo, which builds only for the build platform %s, not %s; limit it with platforms: [%s] or drop cgo",
 				i, platforms.Format(build), platforms.Format(target), platforms.Format(build))
 		}
@@ -462,7 +558,11 @@ func build(s *spec.Spec, i int, root bkllb.State, modules bkllb.RunOption, goEnv
 	maps.Copy(env, goEnv)
 	buildEnv, err := goCommandEnv(s, data, mergeEnv(env, b.Env), "binaries", i, "env")
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
+	}
+	var where []bkllb.RunOption
+	for _, j := range group {
+		where = append(where, location(s, opt, "binaries", j))
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
@@ -471,11 +571,11 @@ func build(s *spec.Spec, i int, root bkllb.State, modules bkllb.RunOption, goEnv
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
 		modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
-		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", b.Package, platforms.Format(target))),
-		location(s, opt, "binaries", i),
+		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", strings.Join(packages, " "), platforms.Format(target))),
+		runOptions(where...),
 	}
 	run := root.Run(append(runOpts, buildEnv...)...)
-	return run.AddMount(outDir, bkllb.Scratch()), nil
+	return run.AddMount(outDir, bkllb.Scratch()), files, nil
 }
 
 // mergeEnv returns base with the binary's own env on top; the binary's
@@ -491,7 +591,7 @@ func mergeEnv(base, own map[string]string) map[string]string {
 func binariesLayer(bins []Built, epoch time.Time, target ocispecs.Platform) bkllb.State {
 	fa := bkllb.Mkdir(spec.BinDir, 0o755, bkllb.WithParents(true))
 	for _, b := range bins {
-		fa = fa.Copy(b.State, "/"+b.Name, path.Join(spec.BinDir, b.Name))
+		fa = fa.Copy(b.State, b.File, path.Join(spec.BinDir, b.Name))
 	}
 	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] collect binaries ("+platforms.Format(target)+")"))
 	return stamped(tree, epoch, "copy binaries ("+platforms.Format(target)+")")

@@ -3,6 +3,7 @@ package llb
 import (
 	"bytes"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -409,5 +410,69 @@ func TestModuleCacheLayer(t *testing.T) {
 	got := cacheMounts(build)
 	if _, ok := got[modCacheDir]; ok || got[buildCache] != "gobuild-gocache" {
 		t.Errorf("build cache mounts = %v, want only the build cache", got)
+	}
+}
+
+// TestBinariesSharingSettingsBuildTogether: binaries with the same flags and
+// environment share one go build; any difference, or an executable name go
+// would give twice, keeps a binary on its own.
+func TestBinariesSharingSettingsBuildTogether(t *testing.T) {
+	const specText = `version: 1
+binaries:
+  - package: ./cmd/api
+  - package: ./cmd/admin
+    name: adm
+  - package: ./tools/api
+    name: api-tool
+  - package: ./cmd/tagged
+    tags: [netgo]
+  - package: ./cmd/env
+    env: {GOAMD64: v3}
+  - package: ./cmd/v2
+  - package: .
+    name: root
+`
+	steps, _ := convert(t, specText, "linux/amd64", nil)
+	builds := map[string][]string{}
+	for _, s := range steps {
+		if strings.HasPrefix(s.name, "go build ") {
+			builds[s.name] = s.op.GetExec().Meta.Args
+		}
+	}
+	common := []string{"go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w"}
+	want := map[string][]string{
+		"go build ./cmd/api ./cmd/admin (linux/amd64)": append(slices.Clone(common), "-o", "/out/", "./cmd/api", "./cmd/admin"),
+		"go build ./tools/api (linux/amd64)":           append(slices.Clone(common), "-o", "/out/api-tool", "./tools/api"),
+		"go build ./cmd/tagged (linux/amd64)":          {"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo", "-ldflags", "-s -w", "-o", "/out/tagged", "./cmd/tagged"},
+		"go build ./cmd/env (linux/amd64)":             append(slices.Clone(common), "-o", "/out/env", "./cmd/env"),
+		"go build ./cmd/v2 (linux/amd64)":              append(slices.Clone(common), "-o", "/out/v2", "./cmd/v2"),
+		"go build . (linux/amd64)":                     append(slices.Clone(common), "-o", "/out/root", "."),
+	}
+	if len(builds) != len(want) {
+		t.Errorf("go build steps = %q, want %d of them", slices.Sorted(maps.Keys(builds)), len(want))
+	}
+	for name, args := range want {
+		if got, ok := builds[name]; !ok {
+			t.Errorf("no step %q", name)
+		} else if !slices.Equal(got, args) {
+			t.Errorf("%s:\n got %q\nwant %q", name, got, args)
+		}
+	}
+
+	// The image takes each executable from where go wrote it, under the
+	// binary's own name.
+	collect := findStep(t, steps, "[internal] collect binaries (linux/amd64)").GetFile()
+	copies := map[string]string{}
+	for _, a := range collect.Actions {
+		if cp := a.GetCopy(); cp != nil {
+			copies[cp.Dest] = cp.Src
+		}
+	}
+	for dest, src := range map[string]string{
+		"/usr/local/bin/api": "/api", "/usr/local/bin/adm": "/admin", "/usr/local/bin/api-tool": "/api-tool", "/usr/local/bin/root": "/root",
+	} {
+		if copies[dest] != src {
+			t.Errorf("%s copied from %q, want %q", dest, copies[dest], src)
+		}
 	}
 }

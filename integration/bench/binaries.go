@@ -10,12 +10,11 @@ import (
 )
 
 // The several-binaries table settles how to build more than one main package
-// of a module: gobuild runs one go build per (binary, platform), which
-// BuildKit runs in parallel and caches one by one; the alternative is one
-// go build naming every main package, which type-checks and compiles each
-// shared package once but reruns, and relinks, everything when any binary
-// changes. The gRPC module's server and healthcheck share grpc, protobuf and
-// x/net; C-style Dockerfiles of both shapes stand beside gobuild.
+// of a module: one go build per binary, which BuildKit runs side by side,
+// or one go build naming every main package, which compiles each shared
+// package once. The gRPC module's server and healthcheck share grpc,
+// protobuf and x/net. gobuild, which builds alike binaries together,
+// stands beside C-style Dockerfiles of both shapes.
 
 const twoBinariesSpec = `version: 1
 go: "1.26"
@@ -89,7 +88,7 @@ func (b *bench) severalBinaries(ctx context.Context, w io.Writer, m module) erro
 		label string
 		req   buildRequest
 	}{
-		{"A: gobuild (one go build per binary)", buildRequest{tool: toolA, filename: "gobuild.two.yaml"}},
+		{"A: gobuild", buildRequest{tool: toolA, filename: "gobuild.two.yaml"}},
 		{"C, one RUN per binary", buildRequest{tool: toolC, filename: "Dockerfile.perbinary"}},
 		{"C, one go build for both", buildRequest{tool: toolC, filename: "Dockerfile.onebuild"}},
 	}
