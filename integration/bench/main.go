@@ -135,7 +135,7 @@ var allPlatforms = []string{"linux/" + runtime.GOARCH, "linux/arm64", "linux/arm
 
 func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the report")
-	runs := flag.Int("runs", 3, "runs per warm measurement (the median is reported)")
+	runs := flag.Int("runs", 5, "runs per warm measurement (the median is reported; a warm build varies by ~0.1 s, a tenth of a small service's rebuild)")
 	coldRuns := flag.Int("cold-runs", 3, "runs per cold and fresh-builder measurement")
 	emulate := flag.Bool("emulate", true, "measure B under QEMU emulation for the foreign platforms (needs qemu-user-static)")
 	only := flag.String("only", "", "measure only the modules whose name contains this")
