@@ -593,8 +593,7 @@ func binariesLayer(bins []Built, epoch time.Time, target ocispecs.Platform) bkll
 	for _, b := range bins {
 		fa = fa.Copy(b.State, b.File, path.Join(spec.BinDir, b.Name))
 	}
-	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] collect binaries ("+platforms.Format(target)+")"))
-	return stamped(tree, epoch, "copy binaries ("+platforms.Format(target)+")")
+	return stamped(fa, epoch, "copy binaries ("+platforms.Format(target)+")")
 }
 
 // filesLayer copies image.files from the context, with their owners and
@@ -625,17 +624,17 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 			fa = fa.Copy(context, src, f.Dst, info)
 		}
 	}
-	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] collect image.files"))
-	return stamped(tree, epoch, "copy image.files"), nil
+	return stamped(fa, epoch, "copy image.files"), nil
 }
 
-// stamped copies a tree into a new layer with every timestamp set to the
-// epoch. Stamping each action is not enough: creating a file updates its
-// directory's mtime to the wall clock, and the copy fixes directories
-// only after their contents.
-func stamped(tree bkllb.State, epoch time.Time, name string) bkllb.State {
+// stamped builds a tree with actions and copies it into a new layer with
+// every timestamp set to the epoch. Stamping each action is not enough:
+// creating a file updates its directory's mtime to the wall clock, and the
+// copy fixes directories only after their contents. Both run in one file
+// op, so the intermediate tree is never a step (or a snapshot) of its own.
+func stamped(tree *bkllb.FileAction, epoch time.Time, name string) bkllb.State {
 	return bkllb.Scratch().File(
-		bkllb.Copy(tree, "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: &epoch}),
+		bkllb.Copy(tree.WithState(bkllb.Scratch()), "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: &epoch}),
 		bkllb.WithCustomName(name),
 	)
 }
@@ -644,8 +643,9 @@ func stamped(tree bkllb.State, epoch time.Time, name string) bkllb.State {
 // a system (users, CA certificates, time zones, /tmp) and nothing else. It
 // needs no image pull and is the same for every platform.
 func StaticBase(builder bkllb.State, epoch time.Time, cacerts, tzdata bool) bkllb.State {
-	// Mkdir drops the sticky bit, so /tmp is copied with an explicit mode.
-	tmp := bkllb.Scratch().File(bkllb.Mkdir("/tmp", 0o755), bkllb.WithCustomName("[internal] make /tmp"))
+	// Mkdir drops the sticky bit, so /tmp is made aside (in the same file
+	// op) and copied with an explicit mode.
+	tmp := bkllb.Mkdir("/tmp", 0o755).WithState(bkllb.Scratch())
 	parents := bkllb.WithParents(true)
 	fa := bkllb.Mkdir("/etc", 0o755).
 		Mkfile("/etc/passwd", 0o644, []byte(passwd)).
@@ -663,8 +663,7 @@ func StaticBase(builder bkllb.State, epoch time.Time, cacerts, tzdata bool) bkll
 	}
 	fa = fa.Mkdir("/home/nonroot", 0o700, parents, bkllb.WithUIDGID(65532, 65532)).
 		Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}})
-	tree := bkllb.Scratch().File(fa, bkllb.WithCustomName("[internal] assemble the static base"))
-	return stamped(tree, epoch, "static base ("+strings.Join(append([]string{"passwd"}, parts...), ", ")+")")
+	return stamped(fa, epoch, "static base ("+strings.Join(append([]string{"passwd"}, parts...), ", ")+")")
 }
 
 const passwd = `root:x:0:0:root:/root:/sbin/nologin

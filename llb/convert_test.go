@@ -354,7 +354,7 @@ image:
 	if slices.Contains(cfg.Env, "ZONEINFO="+ZoneinfoPath) || findStep(t, steps, "static base (passwd, CA certificates)") == nil {
 		t.Error("tzdata: false still ships time zones")
 	}
-	cp := findStep(t, steps, "[internal] collect image.files").GetFile().Actions[0].GetCopy()
+	cp := findStep(t, steps, "copy image.files").GetFile().Actions[0].GetCopy()
 	if cp.Src != "/static" || cp.Dest != "/srv" || cp.Mode != 0o440 || cp.Owner.User.GetByID() != 1000 || cp.Owner.Group.GetByID() != 1001 {
 		t.Errorf("files copy = %+v", cp)
 	}
@@ -461,7 +461,7 @@ binaries:
 
 	// The image takes each executable from where go wrote it, under the
 	// binary's own name.
-	collect := findStep(t, steps, "[internal] collect binaries (linux/amd64)").GetFile()
+	collect := findStep(t, steps, "copy binaries (linux/amd64)").GetFile()
 	copies := map[string]string{}
 	for _, a := range collect.Actions {
 		if cp := a.GetCopy(); cp != nil {
@@ -473,6 +473,31 @@ binaries:
 	} {
 		if copies[dest] != src {
 			t.Errorf("%s copied from %q, want %q", dest, copies[dest], src)
+		}
+	}
+}
+
+// Each layer the frontend writes is one file op reading straight from its
+// sources (the go builds, the builder image): the tree is assembled and
+// stamped inside that op, not in a step of its own on the rebuild's path.
+func TestLayersAreOneStepEach(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/arm64", nil)
+	byDigest := map[digest.Digest]step{}
+	for _, s := range steps {
+		byDigest[digest.FromBytes(s.raw)] = s
+	}
+	for name, wantInput := range map[string]func(*pb.Op) bool{
+		"copy binaries (linux/arm64)": func(op *pb.Op) bool { return op.GetExec() != nil },
+		"static base (passwd, CA certificates, time zones)": func(op *pb.Op) bool { return op.GetSource() != nil },
+	} {
+		op := findStep(t, steps, name)
+		if len(op.Inputs) == 0 {
+			t.Errorf("%s has no inputs", name)
+		}
+		for _, in := range op.Inputs {
+			if src := byDigest[digest.Digest(in.Digest)]; !wantInput(src.op) {
+				t.Errorf("%s reads from %q, an intermediate step", name, src.name)
+			}
 		}
 	}
 }
