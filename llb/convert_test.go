@@ -487,7 +487,7 @@ func TestLayersAreOneStepEach(t *testing.T) {
 		byDigest[digest.FromBytes(s.raw)] = s
 	}
 	for name, wantInput := range map[string]func(*pb.Op) bool{
-		"copy binaries (linux/arm64)": func(op *pb.Op) bool { return op.GetExec() != nil },
+		"copy binaries (linux/arm64)":                       func(op *pb.Op) bool { return op.GetExec() != nil },
 		"static base (passwd, CA certificates, time zones)": func(op *pb.Op) bool { return op.GetSource() != nil },
 	} {
 		op := findStep(t, steps, name)
