@@ -493,6 +493,9 @@ type measurement struct {
 func (b *bench) scenario(ctx context.Context, r buildRequest, runs int, before func(run int) error) measurement {
 	var walls, overheads, spans, exports []time.Duration
 	for i := range runs {
+		if err := ctx.Err(); err != nil {
+			return measurement{failed: err}
+		}
 		if before != nil {
 			if err := before(i); err != nil {
 				return measurement{failed: err}
@@ -518,6 +521,9 @@ func (b *bench) freshBuilder(ctx context.Context, r buildRequest, edit func() er
 	cacheRef := fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
 	var walls []time.Duration
 	for range b.coldRuns {
+		if err := ctx.Err(); err != nil {
+			return measurement{failed: err}
+		}
 		b.daemons++
 		name := fmt.Sprintf("fresh-%d", b.daemons)
 		seed := r
@@ -592,6 +598,9 @@ func (b *bench) measureSections(ctx context.Context, w io.Writer, modules []modu
 		rows, moduleSpans, err := b.moduleRows(ctx, m, dir)
 		if err != nil {
 			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err // interrupted: every row after it would just fail
 		}
 		spans = append(spans, moduleSpans...)
 		fmt.Fprintf(w, "## %s\n\n| scenario | A | B | C | D | A/C | A/D |\n| --- | --- | --- | --- | --- | --- | --- |\n", m.name)
