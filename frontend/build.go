@@ -108,8 +108,62 @@ type builder struct {
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
-// builder image and the main context.
+// builder image and the main context. The context's reads (go.mod then the
+// image it names, the .go files, .git/HEAD) are independent round trips to
+// the client, so they run at once: on a one-line rebuild they are most of
+// the time before the first go command starts.
 func (b *builder) prepare(ctx context.Context) error {
+	s, bc := b.spec, b.bc
+	// Nothing in a build reads .git unless a binary stamps VCS data, so it
+	// stays out of the go commands' view: a commit, fetch or checkout of
+	// another branch with the same sources keeps every step cached.
+	excludes, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return err
+	}
+	if !s.UsesBuildvcs() {
+		excludes = append(excludes, ".git")
+	}
+	mc, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
+	if err != nil {
+		return err
+	}
+	b.mainContext = *mc
+	b.commit = bc.BuildOpts().Opts[keyVCSRevision]
+	_, explicitVersion := bc.BuildArgs[argVersion]
+	needVCS := !explicitVersion || b.commit == ""
+
+	var (
+		wg                    sync.WaitGroup
+		moduleErr, sourcesErr error
+		isGitCheckout         bool
+	)
+	wg.Go(func() { moduleErr = b.loadModule(ctx) })
+	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
+	if needVCS {
+		wg.Go(func() {
+			_, err := readContextFile(ctx, b.c, bc, ".git/HEAD")
+			isGitCheckout = err == nil // else not a git checkout, or .git is ignored
+		})
+	}
+	wg.Wait()
+	// The first problem in the order a user fixes them: go.mod, then the
+	// packages.
+	if moduleErr != nil {
+		return moduleErr
+	}
+	if sourcesErr != nil {
+		return sourcesErr
+	}
+	if needVCS && isGitCheckout {
+		return b.readVCS(ctx)
+	}
+	return nil
+}
+
+// loadModule reads go.mod, fills the defaults that depend on it and on the
+// build options, and loads the builder image.
+func (b *builder) loadModule(ctx context.Context) error {
 	s, bc := b.spec, b.bc
 	goMod, err := readContextFile(ctx, b.c, bc, s.ModFile())
 	if err != nil {
@@ -139,38 +193,12 @@ func (b *builder) prepare(ctx context.Context) error {
 	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
 		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
 	}
-	// Nothing in a build reads .git unless a binary stamps VCS data, so it
-	// stays out of the go commands' view: a commit, fetch or checkout of
-	// another branch with the same sources keeps every step cached.
-	excludes, err := bc.DockerIgnorePatterns(ctx)
-	if err != nil {
-		return err
-	}
-	if !s.UsesBuildvcs() {
-		excludes = append(excludes, ".git")
-	}
-	mc, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
-	if err != nil {
-		return err
-	}
-	b.mainContext = *mc
-	b.commit = bc.BuildOpts().Opts[keyVCSRevision]
-	if err := b.readVCS(ctx); err != nil {
-		return err
-	}
-	return b.scanSources(ctx, excludes)
+	return nil
 }
 
 // readVCS fills what the client did not say (VERSION, vcs:revision) from
-// the context's git history, when the context has one: the nearest tag,
-// the commit and its time.
+// the context's git history: the nearest tag, the commit and its time.
 func (b *builder) readVCS(ctx context.Context) error {
-	if _, explicit := b.bc.BuildArgs[argVersion]; explicit && b.commit != "" {
-		return nil
-	}
-	if _, err := readContextFile(ctx, b.c, b.bc, ".git/HEAD"); err != nil {
-		return nil // not a git checkout, or .git is ignored
-	}
 	withGit, err := b.bc.MainContext(ctx)
 	if err != nil {
 		return err
