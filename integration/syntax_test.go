@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
-
-	"github.com/moby/buildkit/solver/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
 )
 

@@ -11,7 +11,7 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
-	"io/fs"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -29,43 +29,60 @@ type fieldDoc struct {
 	example  string
 }
 
+// parseSpecFiles parses the non-test Go files of the spec package with
+// their comments; the package has no build-tagged files to tell apart.
+func parseSpecFiles(specDir string) ([]*ast.File, error) {
+	names, err := filepath.Glob(filepath.Join(specDir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
 // comments reads the doc comments of the spec package's struct fields,
 // keyed by "Type.Field".
 func comments(specDir string) (map[string]fieldDoc, map[string]string, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, specDir, func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments)
+	files, err := parseSpecFiles(specDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	fields := map[string]fieldDoc{}
 	types := map[string]string{}
-	for _, pkg := range pkgs {
-		for _, f := range pkg.Files {
-			for _, decl := range f.Decls {
-				gd, ok := decl.(*ast.GenDecl)
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, sp := range gd.Specs {
+				ts, ok := sp.(*ast.TypeSpec)
 				if !ok {
 					continue
 				}
-				for _, sp := range gd.Specs {
-					ts, ok := sp.(*ast.TypeSpec)
-					if !ok {
+				if gd.Doc != nil {
+					types[ts.Name.Name] = strings.TrimSpace(gd.Doc.Text())
+				}
+				st, ok := ts.Type.(*ast.StructType)
+				if !ok {
+					continue
+				}
+				for _, fl := range st.Fields.List {
+					if fl.Doc == nil || len(fl.Names) == 0 {
 						continue
 					}
-					if gd.Doc != nil {
-						types[ts.Name.Name] = strings.TrimSpace(gd.Doc.Text())
-					}
-					st, ok := ts.Type.(*ast.StructType)
-					if !ok {
-						continue
-					}
-					for _, fl := range st.Fields.List {
-						if fl.Doc == nil || len(fl.Names) == 0 {
-							continue
-						}
-						fields[ts.Name.Name+"."+fl.Names[0].Name] = parseDoc(fl.Doc.Text())
-					}
+					fields[ts.Name.Name+"."+fl.Names[0].Name] = parseDoc(fl.Doc.Text())
 				}
 			}
 		}
@@ -219,7 +236,7 @@ func Reference(specDir string) ([]byte, error) {
 		seen[t.Name()] = true
 		fmt.Fprintf(&b, "\n## %s\n\n", title)
 		if d := types[t.Name()]; d != "" {
-			b.WriteString(doc.Synopsis(d) + "\n\n")
+			b.WriteString(new(doc.Package).Synopsis(d) + "\n\n")
 		}
 		b.WriteString("| field | type | default | description | example |\n| --- | --- | --- | --- | --- |\n")
 		var nested []reflect.StructField
