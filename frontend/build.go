@@ -103,6 +103,7 @@ type builder struct {
 	version       string
 	commit        string
 	commitTime    *time.Time
+	goFiles       map[string][]goFile
 	sources       *gbllb.SourceSet
 	moduleCache   gbllb.ModuleCache
 }
@@ -155,6 +156,9 @@ func (b *builder) prepare(ctx context.Context) error {
 	if sourcesErr != nil {
 		return sourcesErr
 	}
+	if err := b.checkSources(); err != nil {
+		return err
+	}
 	if needVCS && isGitCheckout {
 		return b.readVCS(ctx)
 	}
@@ -169,7 +173,7 @@ func (b *builder) loadModule(ctx context.Context) error {
 	if err != nil {
 		return s.ErrorAt([]any{"module"}, "reading %s from the build context: %v; module must name the directory holding go.mod", s.ModFile(), err)
 	}
-	if err := s.ApplyDefaults(goMod); err != nil {
+	if err := s.FillDefaults(goMod); err != nil {
 		return err
 	}
 	if len(bc.TargetPlatforms) == 0 && len(s.Platforms) > 0 {

@@ -27,7 +27,8 @@ type goFile struct {
 }
 
 // scanSources reads every .go file of the context (nothing else is
-// transferred for it) to learn two things before anything is compiled:
+// transferred for it); checkSources then learns two things before anything
+// is compiled:
 // whether each binary's package is a main package, and which files the
 // //go:embed directives name. The second lets go build see only what the
 // go command reads, so an edit to docs or other unrelated files leaves
@@ -52,14 +53,17 @@ func (b *builder) scanSources(ctx context.Context, excludes []string) error {
 	if err != nil {
 		return err
 	}
-	files, err := readGoFiles(ctx, ref)
-	if err != nil {
+	b.goFiles, err = readGoFiles(ctx, ref)
+	return err
+}
+
+// checkSources checks the scanned packages against the spec and narrows
+// what go build sees; it runs once the spec's defaults are filled.
+func (b *builder) checkSources() error {
+	if err := b.checkPackages(b.goFiles); err != nil {
 		return err
 	}
-	if err := b.checkPackages(files); err != nil {
-		return err
-	}
-	embeds, ok := embedPatterns(files)
+	embeds, ok := embedPatterns(b.goFiles)
 	if ok && !b.spec.UsesCgo() {
 		// cgo directives may name any file (-I${SRCDIR}/include), so only
 		// pure Go builds are narrowed.

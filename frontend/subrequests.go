@@ -66,10 +66,10 @@ func (b *builder) targets() *targets.List {
 // go.mod and the context's .dockerignore.
 func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	s := b.spec
-	if s.Builder == "" {
-		if goMod, err := readContextFile(ctx, b.c, b.bc, s.ModFile()); err == nil {
-			_ = s.ApplyDefaults(goMod) // without go.mod, the build would say so
-		}
+	if !s.Filled() {
+		goMod, _ := readContextFile(ctx, b.c, b.bc, s.ModFile())
+		// Without go.mod only the builder stays unknown; the build says why.
+		_ = s.FillDefaults(goMod)
 	}
 	ignore, err := b.bc.DockerIgnorePatterns(ctx)
 	if err != nil {

@@ -41,7 +41,7 @@ func convert(t *testing.T, specText, target string, mod func(*Options)) ([]step,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ApplyDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+	if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
 		t.Fatal(err)
 	}
 	build := platforms.MustParse("linux/amd64")

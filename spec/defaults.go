@@ -1,38 +1,108 @@
 package spec
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"golang.org/x/mod/modfile"
 	"gopkg.in/yaml.v3"
 )
 
-// ModFile is the path of go.mod inside the build context.
-func (s *Spec) ModFile() string { return path.Join(s.Module, "go.mod") }
+// ModFile is the path of go.mod inside the build context. It is right
+// before defaults are filled too, since reading go.mod is how they start.
+func (s *Spec) ModFile() string { return path.Join(s.moduleDir(), "go.mod") }
 
-// ApplyDefaults fills what depends on the module: the Go version from
-// go.mod (its toolchain directive, else its go directive) and the builder
-// image for that version.
-func (s *Spec) ApplyDefaults(goMod []byte) error {
-	if s.Go == "" {
-		v, err := GoVersion(s.ModFile(), goMod)
-		if err != nil {
-			return err
-		}
-		s.Go = v
+// moduleDir is module, cleaned, "." when unset.
+func (s *Spec) moduleDir() string {
+	if clean, ok := contextPath(cmp.Or(s.Module, ".")); ok {
+		return clean
 	}
-	s.Go = strings.TrimPrefix(s.Go, "go")
-	if s.Builder == "" {
-		s.Builder = "golang:" + s.Go
-	}
-	return nil
+	return s.Module // validation reports it
 }
 
-// GoVersion reads the Go version a module asks for.
+// FillDefaults gives every field its default, once, so that nothing after
+// it decides a default again: module and paths cleaned, binary names,
+// *bool switches resolved, the image's base, user and entrypoint, the test
+// packages, and what go.mod decides (the Go version, hence the builder).
+// goMod is the module's go.mod; when it does not give a version, every
+// other default is still filled and the error says how to fix it. The
+// spec must have passed Parse. Calling it again changes nothing.
+func (s *Spec) FillDefaults(goMod []byte) error {
+	s.Module = s.moduleDir()
+	for i := range s.Binaries {
+		b := &s.Binaries[i]
+		b.Name = cmp.Or(b.Name, defaultName(b.Package))
+		b.Trimpath = orTrue(b.Trimpath)
+		b.Strip = orTrue(b.Strip)
+	}
+	img := &s.Image
+	img.Base = cmp.Or(img.Base, BaseStatic)
+	img.Cacerts = orTrue(img.Cacerts)
+	img.Tzdata = orTrue(img.Tzdata)
+	img.User = cmp.Or(img.User, DefaultUser)
+	if len(img.Entrypoint) == 0 && len(s.Binaries) > 0 && s.Binaries[0].Name != "" {
+		img.Entrypoint = []string{path.Join(BinDir, s.Binaries[0].Name)}
+	}
+	for i := range img.Files {
+		if clean, ok := contextPath(img.Files[i].Src); ok {
+			img.Files[i].Src = clean
+		}
+	}
+	if len(s.Test.Packages) == 0 {
+		s.Test.Packages = []string{"./..."}
+	}
+
+	var err error
+	if s.Go == "" {
+		s.Go, err = GoVersion(s.ModFile(), goMod)
+	}
+	s.Go = strings.TrimPrefix(s.Go, "go")
+	if s.Go != "" {
+		s.Builder = cmp.Or(s.Builder, "golang:"+s.Go)
+	}
+	s.filled = err == nil
+	return err
+}
+
+// Filled reports whether FillDefaults completed: code that reads the spec
+// for a build checks it rather than guess a default of its own.
+func (s *Spec) Filled() bool { return s.filled }
+
+// ErrNotFilled is returned by code that needs a spec's defaults when
+// FillDefaults has not run.
+var ErrNotFilled = errors.New("the spec's defaults are not filled in (FillDefaults)")
+
+func orTrue(b *bool) *bool {
+	if b != nil {
+		return b
+	}
+	on := true
+	return &on
+}
+
+// defaultName is a binary's name when the spec gives none: the package's
+// last path element, which the module root does not have.
+func defaultName(pkg string) string {
+	if pkg == "" {
+		return ""
+	}
+	name := path.Base(path.Clean(pkg))
+	if name == "." || name == ".." || name == "/" {
+		return ""
+	}
+	return name
+}
+
+// GoVersion reads the Go version a module asks for: its toolchain
+// directive, else its go directive.
 func GoVersion(filename string, goMod []byte) (string, error) {
+	if goMod == nil {
+		return "", fmt.Errorf("%s was not read; set \"go\" in the spec", filename)
+	}
 	f, err := modfile.Parse(filename, goMod, nil)
 	if err != nil {
 		return "", fmt.Errorf("%w; fix go.mod (go mod tidy) or set \"go\" in the spec", err)
@@ -46,87 +116,60 @@ func GoVersion(filename string, goMod []byte) (string, error) {
 	return "", fmt.Errorf("%s has no go directive; add one (go mod edit -go=1.26) or set \"go\" in the spec", filename)
 }
 
-// BaseFor returns the base of the image for a platform: image.bases'
-// entry for it, else image.base.
-func (s *Spec) BaseFor(target platforms.Platform) string {
-	if base, ok := s.Image.Bases[platformKey(target, s.Image.Bases)]; ok {
-		return base
-	}
-	return s.Image.Base
-}
-
-// BinaryTargets reports whether binary i is built for a platform.
-func (s *Spec) BinaryTargets(i int, target platforms.Platform) bool {
-	ps := s.Binaries[i].Platforms
-	if len(ps) == 0 {
-		return true
-	}
-	want := platforms.Format(platforms.Normalize(target))
-	for _, p := range ps {
-		if parsed, err := platforms.Parse(p); err == nil && platforms.Format(platforms.Normalize(parsed)) == want {
-			return true
-		}
-	}
-	return false
-}
-
-// platformKey finds the key of m that names target, however it is spelled
-// ("linux/arm64" and "linux/arm64/v8" are the same platform).
-func platformKey(target platforms.Platform, m map[string]string) string {
-	want := platforms.Format(platforms.Normalize(target))
-	for k := range m {
-		if parsed, err := platforms.Parse(k); err == nil && platforms.Format(platforms.Normalize(parsed)) == want {
-			return k
-		}
-	}
-	return ""
-}
-
-// Resolved returns the spec as YAML with every default filled in, for the
-// "spec" target: what the build will actually do.
+// Resolved returns the spec as YAML, for the "spec" target: after
+// FillDefaults, what the build will actually do.
 func (s *Spec) Resolved() ([]byte, error) {
-	r := *s
-	on := func(b *bool) *bool {
-		v := BoolValue(b, true)
-		return &v
+	if !s.filled {
+		return nil, ErrNotFilled
 	}
-	r.Binaries = make([]Binary, len(s.Binaries))
-	for i, b := range s.Binaries {
-		b.Trimpath, b.Strip = on(b.Trimpath), on(b.Strip)
-		r.Binaries[i] = b
+	return yaml.Marshal(s)
+}
+
+type moduleSettingField struct{ env, field string }
+
+// moduleSettingFields are the spec's go environment settings for module
+// downloads, by variable name, in the order the spec declares them.
+var moduleSettingFields = []moduleSettingField{
+	{"GOPROXY", "goproxy"},
+	{"GOPRIVATE", "goprivate"},
+	{"GONOSUMDB", "gonosumdb"},
+	{"GOFLAGS", "goflags"},
+	{"GOEXPERIMENT", "goexperiment"},
+}
+
+// moduleSetting returns a pointer to the field a module setting is kept in.
+func (s *Spec) moduleSetting(field string) *string {
+	switch field {
+	case "goproxy":
+		return &s.Goproxy
+	case "goprivate":
+		return &s.Goprivate
+	case "gonosumdb":
+		return &s.Gonosumdb
+	case "goflags":
+		return &s.Goflags
+	case "goexperiment":
+		return &s.Goexperiment
 	}
-	r.Image.Cacerts, r.Image.Tzdata = on(s.Image.Cacerts), on(s.Image.Tzdata)
-	return yaml.Marshal(&r)
+	panic("unknown module setting " + field)
 }
 
 // ModuleSettings are the go environment variables the spec sets for module
 // downloads, by variable name; empty values are unset.
 func (s *Spec) ModuleSettings() map[string]string {
-	return map[string]string{
-		"GOPROXY":      s.Goproxy,
-		"GOPRIVATE":    s.Goprivate,
-		"GONOSUMDB":    s.Gonosumdb,
-		"GOFLAGS":      s.Goflags,
-		"GOEXPERIMENT": s.Goexperiment,
+	m := map[string]string{}
+	for _, f := range moduleSettingFields {
+		m[f.env] = *s.moduleSetting(f.field)
 	}
+	return m
 }
 
 // UsesBuildvcs reports whether a binary stamps VCS data, and so needs .git.
 func (s *Spec) UsesBuildvcs() bool {
-	for _, b := range s.Binaries {
-		if b.Buildvcs {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Binaries, func(b Binary) bool { return b.Buildvcs })
 }
 
 // UsesCgo reports whether a binary is built with cgo.
 func (s *Spec) UsesCgo() bool {
-	for _, b := range s.Binaries {
-		if b.Cgo {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Binaries, func(b Binary) bool { return b.Cgo })
 }

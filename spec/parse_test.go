@@ -23,6 +23,12 @@ image:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.Binaries[0].Name != "" || s.Image.Base != "" || s.Filled() {
+		t.Errorf("Parse filled defaults: name=%q base=%q", s.Binaries[0].Name, s.Image.Base)
+	}
+	if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+		t.Fatal(err)
+	}
 	if s.Binaries[0].Name != "server" || s.Binaries[1].Name != "gotool" {
 		t.Errorf("names = %q, %q", s.Binaries[0].Name, s.Binaries[1].Name)
 	}
@@ -31,9 +37,6 @@ image:
 	}
 	if got := strings.Join(s.Image.Entrypoint, " "); got != "/usr/local/bin/server" {
 		t.Errorf("entrypoint = %q", got)
-	}
-	if err := s.ApplyDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
-		t.Fatal(err)
 	}
 	if s.Go != "1.26" || s.Builder != "golang:1.26" {
 		t.Errorf("go=%q builder=%q", s.Go, s.Builder)

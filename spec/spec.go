@@ -67,6 +67,8 @@ type Spec struct {
 	doc *yaml.Node
 	// filename is the name errors are reported against.
 	filename string
+	// filled is set by FillDefaults once every default is in place.
+	filled bool
 }
 
 // Binary is one main package compiled into the image.

@@ -1,0 +1,133 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+const goMod126 = "module example.com/x\n\ngo 1.26\n"
+
+func mustParse(t *testing.T, text string) *Spec {
+	t.Helper()
+	s, err := Parse("gobuild.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return s
+}
+
+// TestFillDefaults: one pass gives every field its default, and what the
+// spec sets is kept.
+func TestFillDefaults(t *testing.T) {
+	cases := []struct {
+		name  string
+		spec  string
+		goMod string
+		check func(t *testing.T, s *Spec)
+	}{
+		{"empty fields", "version: 1\nbinaries: [{package: ./cmd/server}]\n", goMod126, func(t *testing.T, s *Spec) {
+			b := s.Binaries[0]
+			if b.Name != "server" || b.Trimpath == nil || !*b.Trimpath || b.Strip == nil || !*b.Strip {
+				t.Errorf("binary = %+v", b)
+			}
+			img := s.Image
+			if img.Base != BaseStatic || img.User != DefaultUser || img.Cacerts == nil || !*img.Cacerts || img.Tzdata == nil || !*img.Tzdata {
+				t.Errorf("image = %+v", img)
+			}
+			if strings.Join(img.Entrypoint, " ") != "/usr/local/bin/server" {
+				t.Errorf("entrypoint = %q", img.Entrypoint)
+			}
+			if s.Module != "." || strings.Join(s.Test.Packages, " ") != "./..." {
+				t.Errorf("module = %q, test packages = %q", s.Module, s.Test.Packages)
+			}
+			if s.Go != "1.26" || s.Builder != "golang:1.26" {
+				t.Errorf("go = %q, builder = %q", s.Go, s.Builder)
+			}
+		}},
+		{"set values win", "version: 1\ngo: go1.25.4\nbuilder: mirror.example/go:1\nmodule: ./svc/\nbinaries: [{package: ./cmd/a, name: b, trimpath: false, strip: false}]\nimage: {base: scratch, user: '1000', cacerts: false, tzdata: false, entrypoint: [/x], files: [{src: ./static/, dst: /s}]}\ntest: {packages: [./pkg/...]}\n", goMod126, func(t *testing.T, s *Spec) {
+			b := s.Binaries[0]
+			if b.Name != "b" || *b.Trimpath || *b.Strip {
+				t.Errorf("binary = %+v", b)
+			}
+			img := s.Image
+			if img.Base != BaseScratch || img.User != "1000" || *img.Cacerts || *img.Tzdata || img.Entrypoint[0] != "/x" || img.Files[0].Src != "static" {
+				t.Errorf("image = %+v", img)
+			}
+			if s.Module != "svc" || s.Test.Packages[0] != "./pkg/..." || s.Go != "1.25.4" || s.Builder != "mirror.example/go:1" {
+				t.Errorf("module=%q test=%q go=%q builder=%q", s.Module, s.Test.Packages, s.Go, s.Builder)
+			}
+		}},
+		{"toolchain line", "version: 1\nbinaries: [{package: ./cmd/a}]\n", "module x\n\ngo 1.24\n\ntoolchain go1.26.8\n", func(t *testing.T, s *Spec) {
+			if s.Go != "1.26.8" || s.Builder != "golang:1.26.8" {
+				t.Errorf("go = %q, builder = %q", s.Go, s.Builder)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustParse(t, tc.spec)
+			if err := s.FillDefaults([]byte(tc.goMod)); err != nil {
+				t.Fatal(err)
+			}
+			if !s.Filled() {
+				t.Error("Filled() = false after FillDefaults")
+			}
+			tc.check(t, s)
+			// A second pass changes nothing.
+			before, _ := s.Resolved()
+			if err := s.FillDefaults(nil); err != nil {
+				t.Fatalf("second pass: %v", err)
+			}
+			if after, _ := s.Resolved(); string(after) != string(before) {
+				t.Errorf("second pass changed the spec:\n%s\nthen\n%s", before, after)
+			}
+		})
+	}
+}
+
+// TestFillDefaultsWithoutGoVersion: a go.mod that names no version is an
+// error, and every other default is still filled (lint relies on it).
+func TestFillDefaultsWithoutGoVersion(t *testing.T) {
+	s := mustParse(t, "version: 1\nbinaries: [{package: ./cmd/a}]\n")
+	err := s.FillDefaults([]byte("module x\n"))
+	if err == nil || !strings.Contains(err.Error(), "has no go directive") {
+		t.Fatalf("error = %v", err)
+	}
+	if s.Filled() || s.Binaries[0].Name != "a" || s.Image.Base != BaseStatic || s.Builder != "" {
+		t.Errorf("filled=%v name=%q base=%q builder=%q", s.Filled(), s.Binaries[0].Name, s.Image.Base, s.Builder)
+	}
+	if _, err := s.Resolved(); err != ErrNotFilled {
+		t.Errorf("Resolved on an unfilled spec: %v", err)
+	}
+}
+
+// TestResolved: --target spec prints the filled spec, switches included,
+// and it parses back to the same spec.
+func TestResolved(t *testing.T) {
+	s := mustParse(t, "version: 1\nbinaries: [{package: ./cmd/a, ldflags: ['-X main.v={{.Version}}']}]\n")
+	if err := s.FillDefaults([]byte(goMod126)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"trimpath: true", "strip: true", "cacerts: true", "tzdata: true", "base: static", "user: \"65532\"", "builder: golang:1.26", "name: a", "- ./...", "{{.Version}}"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("resolved spec lacks %q:\n%s", want, out)
+		}
+	}
+	again := mustParse(t, string(out))
+	if err := again.FillDefaults(nil); err != nil {
+		t.Fatal(err)
+	}
+	if out2, _ := again.Resolved(); string(out2) != string(out) {
+		t.Errorf("the resolved spec does not resolve to itself:\n%s\nthen\n%s", out, out2)
+	}
+}
