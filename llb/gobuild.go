@@ -24,32 +24,26 @@ type Built struct {
 // Binaries built with the same flags and environment share one go build,
 // which compiles the packages they share once; see buildGroups.
 func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
-	target := platforms.Normalize(opt.TargetPlatform)
-	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
-	if err != nil {
-		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
-	}
-	data := opt.templateData(target)
-	downloaded, modules, err := download(s, opt, data)
+	p, err := newPlatformBuild(s, opt)
 	if err != nil {
 		return nil, err
 	}
 	var selected []int
 	for i := range s.Binaries {
-		if s.BinaryTargets(i, target) {
+		if s.BinaryTargets(i, p.target) {
 			selected = append(selected, i)
 		}
 	}
 	if len(selected) == 0 {
-		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
+		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(p.target))
 	}
-	groups, err := buildGroups(s, selected, target, data)
+	groups, err := buildGroups(s, selected, p.target, p.data)
 	if err != nil {
 		return nil, err
 	}
 	bins := make([]Built, len(s.Binaries))
 	for _, group := range groups {
-		out, files, err := build(s, group, downloaded, modules, goEnv, target, data, opt)
+		out, files, err := p.goBuild(group)
 		if err != nil {
 			return nil, err
 		}
@@ -62,6 +56,34 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		built = append(built, bins[i])
 	}
 	return built, nil
+}
+
+// platformBuild is what every go build for one target platform shares.
+type platformBuild struct {
+	s      *spec.Spec
+	opt    Options
+	target ocispecs.Platform
+	data   spec.TemplateData
+	// goEnv selects the target: GOARCH and its variant (GOARM, GOAMD64...).
+	goEnv map[string]string
+	// root is where go build runs, modules the mount that gives it the
+	// downloaded modules.
+	root    bkllb.State
+	modules bkllb.RunOption
+}
+
+func newPlatformBuild(s *spec.Spec, opt Options) (*platformBuild, error) {
+	target := platforms.Normalize(opt.TargetPlatform)
+	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
+	if err != nil {
+		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
+	}
+	data := opt.templateData(target)
+	root, modules, err := download(s, opt, data)
+	if err != nil {
+		return nil, err
+	}
+	return &platformBuild{s: s, opt: opt, target: target, data: data, goEnv: goEnv, root: root, modules: modules}, nil
 }
 
 // buildGroups splits the binaries into go builds. Binaries whose go build
@@ -161,42 +183,15 @@ func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
 	return append(args, "-o", path.Join(outDir, b.Name), b.Package), nil
 }
 
-// build runs one go build for the binaries of group, which buildGroups
+// goBuild runs one go build for the binaries of group, which buildGroups
 // made alike. It returns the output state and each binary's path in it.
-func build(s *spec.Spec, group []int, root bkllb.State, modules bkllb.RunOption, goEnv map[string]string, target ocispecs.Platform, data spec.TemplateData, opt Options) (bkllb.State, []string, error) {
-	i := group[0]
-	b := s.Binaries[i]
-	args, err := BuildArgs(s, i, data)
+func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
+	s, opt := p.s, p.opt
+	args, files, packages, err := p.groupArgs(group)
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
-	files := []string{"/" + b.Name}
-	packages := []string{b.Package}
-	if len(group) > 1 {
-		// go build -o DIR/ names each executable after its package; the
-		// image takes it from there under the binary's own name.
-		args = append(args[:len(args)-2], outDir+"/")
-		files = files[:0]
-		packages = packages[:0]
-		for _, j := range group {
-			name, _ := execName(s.Binaries[j].Package)
-			args = append(args, s.Binaries[j].Package)
-			files = append(files, "/"+name)
-			packages = append(packages, s.Binaries[j].Package)
-		}
-	}
-	env := map[string]string{"CGO_ENABLED": "0", "GOOS": target.OS}
-	if b.Cgo {
-		build := platforms.Normalize(opt.BuildPlatform)
-		if platforms.Format(build) != platforms.Format(target) {
-			return bkllb.State{}, nil, s.ErrorAt([]any{"binaries", i, "cgo"},
-				"binaries[%d] uses cgo, which builds only for the build platform %s, not %s; limit it with platforms: [%s] or drop cgo",
-				i, platforms.Format(build), platforms.Format(target), platforms.Format(build))
-		}
-		env["CGO_ENABLED"] = "1"
-	}
-	maps.Copy(env, goEnv)
-	buildEnv, err := goCommandEnv(s, data, mergeEnv(env, b.Env), "binaries", i, "env")
+	env, err := p.buildEnv(group[0])
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
@@ -209,13 +204,55 @@ func build(s *spec.Spec, group []int, root bkllb.State, modules bkllb.RunOption,
 		credentials(),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
-		modules,
+		p.modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
-		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", strings.Join(packages, " "), platforms.Format(target))),
+		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", strings.Join(packages, " "), platforms.Format(p.target))),
 		runOptions(where...),
 	}
-	run := root.Run(append(runOpts, buildEnv...)...)
+	run := p.root.Run(append(runOpts, env...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), files, nil
+}
+
+// groupArgs is the go build command line for a group, with the path of
+// each binary in the output and the packages built.
+func (p *platformBuild) groupArgs(group []int) (args, files, packages []string, err error) {
+	b := p.s.Binaries[group[0]]
+	args, err = BuildArgs(p.s, group[0], p.data)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(group) == 1 {
+		return args, []string{"/" + b.Name}, []string{b.Package}, nil
+	}
+	// go build -o DIR/ names each executable after its package; the
+	// image takes it from there under the binary's own name.
+	args = append(args[:len(args)-2], outDir+"/")
+	for _, j := range group {
+		name, _ := execName(p.s.Binaries[j].Package)
+		args = append(args, p.s.Binaries[j].Package)
+		files = append(files, "/"+name)
+		packages = append(packages, p.s.Binaries[j].Package)
+	}
+	return args, files, packages, nil
+}
+
+// buildEnv is the go build environment of binary i, which speaks for its
+// group: cross-compiling to the target, cgo only on the build platform.
+func (p *platformBuild) buildEnv(i int) ([]bkllb.RunOption, error) {
+	s, target := p.s, p.target
+	b := s.Binaries[i]
+	env := map[string]string{"CGO_ENABLED": "0", "GOOS": target.OS}
+	if b.Cgo {
+		buildPlatform := platforms.Normalize(p.opt.BuildPlatform)
+		if platforms.Format(buildPlatform) != platforms.Format(target) {
+			return nil, s.ErrorAt([]any{"binaries", i, "cgo"},
+				"binaries[%d] uses cgo, which builds only for the build platform %s, not %s; limit it with platforms: [%s] or drop cgo",
+				i, platforms.Format(buildPlatform), platforms.Format(target), platforms.Format(buildPlatform))
+		}
+		env["CGO_ENABLED"] = "1"
+	}
+	maps.Copy(env, p.goEnv)
+	return goCommandEnv(s, p.data, mergeEnv(env, b.Env), "binaries", i, "env")
 }
 
 // mergeEnv returns base with the binary's own env on top; the binary's
