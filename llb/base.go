@@ -157,6 +157,31 @@ func stamped(tree *bkllb.FileAction, epoch time.Time, name string) bkllb.State {
 func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.TemplateData, bins []Built) (*dockerspec.DockerOCIImage, error) {
 	base := s.BaseFor(target)
 	epoch := opt.epoch()
+	img := inheritedConfig(opt, base)
+	img.Created = &epoch
+	img.Platform = ocispecs.Platform{OS: target.OS, Architecture: target.Architecture, Variant: target.Variant}
+	img.RootFS.Type = "layers"
+
+	env, err := imageEnv(s, data, base, img.Config.Env)
+	if err != nil {
+		return nil, err
+	}
+	img.Config.Env = env
+	applyImageSettings(&img.Config, s.Image)
+
+	labels, err := renderMap(s, data, s.Image.Labels, "image", "labels")
+	if err != nil {
+		return nil, err
+	}
+	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), labels)
+	addHistory(img, s, base, bins, epoch)
+	return img, nil
+}
+
+// inheritedConfig is what an image base passes on to the image: its config
+// and history, but not its entrypoint and command, which belong to the
+// base's program. The static and scratch bases pass on nothing.
+func inheritedConfig(opt Options, base string) *dockerspec.DockerOCIImage {
 	img := &dockerspec.DockerOCIImage{}
 	if opt.BaseImage != nil && base != spec.BaseStatic && base != spec.BaseScratch {
 		img.Config = opt.BaseImage.Config
@@ -165,14 +190,15 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 		img.Config.Labels = maps.Clone(opt.BaseImage.Config.Labels)
 		img.Config.ExposedPorts = maps.Clone(opt.BaseImage.Config.ExposedPorts)
 		img.Config.Volumes = maps.Clone(opt.BaseImage.Config.Volumes)
-		// The base's entrypoint and command belong to the base's program.
 		img.Config.Entrypoint, img.Config.Cmd = nil, nil
 	}
-	img.Created = &epoch
-	img.Platform = ocispecs.Platform{OS: target.OS, Architecture: target.Architecture, Variant: target.Variant}
-	img.RootFS.Type = "layers"
+	return img
+}
 
-	env := envMap(img.Config.Env)
+// imageEnv is the image's environment, sorted: the base's, a default PATH,
+// ZONEINFO for the static base's time zones, and image.env on top.
+func imageEnv(s *spec.Spec, data spec.TemplateData, base string, inherited []string) ([]string, error) {
+	env := envMap(inherited)
 	if _, ok := env["PATH"]; !ok {
 		env["PATH"] = defaultPath
 	}
@@ -184,35 +210,39 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 		return nil, err
 	}
 	maps.Copy(env, imageEnv)
-	img.Config.Env = nil
+	var out []string
 	for _, k := range slices.Sorted(maps.Keys(env)) {
-		img.Config.Env = append(img.Config.Env, k+"="+env[k])
+		out = append(out, k+"="+env[k])
 	}
+	return out, nil
+}
 
-	img.Config.User = s.Image.User
-	img.Config.Entrypoint = s.Image.Entrypoint
-	img.Config.Cmd = s.Image.Cmd
-	if s.Image.Workdir != "" {
-		img.Config.WorkingDir = s.Image.Workdir
+// applyImageSettings sets what image says of how the container runs.
+func applyImageSettings(cfg *dockerspec.DockerOCIImageConfig, image spec.Image) {
+	cfg.User = image.User
+	cfg.Entrypoint = image.Entrypoint
+	cfg.Cmd = image.Cmd
+	if image.Workdir != "" {
+		cfg.WorkingDir = image.Workdir
 	}
-	for _, p := range s.Image.Ports {
-		if img.Config.ExposedPorts == nil {
-			img.Config.ExposedPorts = map[string]struct{}{}
+	for _, p := range image.Ports {
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = map[string]struct{}{}
 		}
 		norm, _ := p.Normalize() // validated by spec.Parse
-		img.Config.ExposedPorts[norm] = struct{}{}
+		cfg.ExposedPorts[norm] = struct{}{}
 	}
-	for _, v := range s.Image.Volumes {
-		if img.Config.Volumes == nil {
-			img.Config.Volumes = map[string]struct{}{}
+	for _, v := range image.Volumes {
+		if cfg.Volumes == nil {
+			cfg.Volumes = map[string]struct{}{}
 		}
-		img.Config.Volumes[v] = struct{}{}
+		cfg.Volumes[v] = struct{}{}
 	}
-	if s.Image.Stopsignal != "" {
-		img.Config.StopSignal = s.Image.Stopsignal
+	if image.Stopsignal != "" {
+		cfg.StopSignal = image.Stopsignal
 	}
-	if hc := s.Image.Healthcheck; hc != nil {
-		img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
+	if hc := image.Healthcheck; hc != nil {
+		cfg.Healthcheck = &dockerspec.HealthcheckConfig{
 			Test:        append([]string{"CMD"}, hc.Command...),
 			Interval:    duration(hc.Interval),
 			Timeout:     duration(hc.Timeout),
@@ -220,15 +250,12 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 			Retries:     hc.Retries,
 		}
 	}
+}
 
-	labels, err := renderMap(s, data, s.Image.Labels, "image", "labels")
-	if err != nil {
-		return nil, err
-	}
-	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), labels)
-
-	// One history entry per layer this frontend adds, dated by the epoch:
-	// the exporter would otherwise stamp them with the wall clock.
+// addHistory adds one history entry per layer this frontend adds, dated
+// by the epoch: the exporter would otherwise stamp them with the wall
+// clock.
+func addHistory(img *dockerspec.DockerOCIImage, s *spec.Spec, base string, bins []Built, epoch time.Time) {
 	history := func(createdBy string) {
 		img.History = append(img.History, ocispecs.History{Created: &epoch, CreatedBy: "gobuild: " + createdBy, Comment: "gobuild"})
 	}
@@ -243,7 +270,6 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 	if len(s.Image.Files) > 0 {
 		history("image.files")
 	}
-	return img, nil
 }
 
 // ociLabels are the org.opencontainers.image annotations gobuild knows.

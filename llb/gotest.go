@@ -13,38 +13,35 @@ import (
 // Test runs go test on the build platform with the spec's test settings.
 // The state's output is empty: solving it is what runs the tests.
 func Test(s *spec.Spec, opt Options) (bkllb.State, error) {
-	t := s.Test
-	args := []string{"go", "test"}
-	if len(t.Tags) > 0 {
-		args = append(args, "-tags", strings.Join(t.Tags, ","))
-	}
-	args = append(args, t.Flags...)
-	args = append(args, t.Packages...)
-	cgo := "0"
-	if t.Cgo {
-		cgo = "1"
-	}
-	return check(s, opt, args, map[string]string{"CGO_ENABLED": cgo}, t.Env, "test", fmt.Sprintf("go test %s", strings.Join(t.Packages, " ")))
+	return goCheck(s, opt, "test", s.Test.Flags, s.Test.Cgo)
 }
 
 // Vet runs go vet on the packages the tests cover.
 func Vet(s *spec.Spec, opt Options) (bkllb.State, error) {
-	args := []string{"go", "vet"}
-	if len(s.Test.Tags) > 0 {
-		args = append(args, "-tags", strings.Join(s.Test.Tags, ","))
-	}
-	args = append(args, s.Test.Packages...)
-	return check(s, opt, args, map[string]string{"CGO_ENABLED": "0"}, s.Test.Env, "test", fmt.Sprintf("go vet %s", strings.Join(s.Test.Packages, " ")))
+	return goCheck(s, opt, "vet", nil, false)
 }
 
-func check(s *spec.Spec, opt Options, args []string, base, own map[string]string, at, name string) (bkllb.State, error) {
-	build := platforms.Normalize(opt.BuildPlatform)
-	data := opt.templateData(build)
+// goCheck runs go test or go vet (command) on the test packages, on the
+// build platform, after the module download.
+func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool) (bkllb.State, error) {
+	t := s.Test
+	args := []string{"go", command}
+	if len(t.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(t.Tags, ","))
+	}
+	args = append(args, flags...)
+	args = append(args, t.Packages...)
+	cgoEnabled := "0"
+	if cgo {
+		cgoEnabled = "1"
+	}
+	buildPlatform := platforms.Normalize(opt.BuildPlatform)
+	data := opt.templateData(buildPlatform)
 	downloaded, modules, err := download(s, opt, data)
 	if err != nil {
 		return bkllb.State{}, err
 	}
-	env, err := goCommandEnv(s, data, mergeEnv(base, own), at, "env")
+	env, err := goCommandEnv(s, data, mergeEnv(map[string]string{"CGO_ENABLED": cgoEnabled}, t.Env), "test", "env")
 	if err != nil {
 		return bkllb.State{}, err
 	}
@@ -56,8 +53,8 @@ func check(s *spec.Spec, opt Options, args []string, base, own map[string]string
 		bkllb.AddMount(srcDir, opt.Context),
 		modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
-		bkllb.WithCustomName(name + " (" + platforms.Format(build) + ")"),
-		location(s, opt, at),
+		bkllb.WithCustomName(fmt.Sprintf("go %s %s (%s)", command, strings.Join(t.Packages, " "), platforms.Format(buildPlatform))),
+		location(s, opt, "test"),
 	}
 	run := downloaded.Run(append(runOpts, env...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), nil
