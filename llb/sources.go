@@ -1,8 +1,14 @@
 package llb
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/parser"
+	"go/token"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gobuildkit/gobuild/spec"
@@ -70,4 +76,100 @@ func pgoProfile(flags []string) string {
 		}
 	}
 	return ""
+}
+
+// GoFile is one .go file of the context, as the frontend read it.
+type GoFile struct {
+	Name string
+	Data []byte
+}
+
+// CheckMainPackage reports why the Go files of a binary's package
+// directory are not a main package, if they are not. Build constraints
+// are not evaluated: a directory whose Go files all say "package main" is
+// taken for a main package.
+func CheckMainPackage(files []GoFile) error {
+	seen := false
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f.Name, f.Data, parser.PackageClauseOnly)
+		if err != nil {
+			continue // go build will report it, with the compiler's words
+		}
+		if parsed.Name.Name != "main" {
+			return fmt.Errorf("is package %s, not a main package", parsed.Name.Name)
+		}
+		seen = true
+	}
+	if !seen {
+		return fmt.Errorf("has no Go files here (is the directory missing, or excluded by .dockerignore?)")
+	}
+	return nil
+}
+
+// EmbedPatterns returns the patterns of every //go:embed directive in the
+// non-test files (keyed by their directory in the context), relative to the
+// context root and sorted, as SourceSet.Embeds wants them. It returns false
+// when a directive cannot be read: the build then sees the whole context
+// rather than miss a file.
+func EmbedPatterns(files map[string][]GoFile) ([]string, bool) {
+	var out []string
+	for dir, fs := range files {
+		for _, f := range fs {
+			if strings.HasSuffix(f.Name, "_test.go") || !bytes.Contains(f.Data, []byte("//go:embed")) {
+				continue
+			}
+			sc := bufio.NewScanner(bytes.NewReader(f.Data))
+			sc.Buffer(nil, len(f.Data)+1)
+			for sc.Scan() {
+				args, found := strings.CutPrefix(strings.TrimSpace(sc.Text()), "//go:embed")
+				if !found || (args != "" && args[0] != ' ' && args[0] != '\t') {
+					continue
+				}
+				patterns, err := splitEmbedArgs(args)
+				if err != nil {
+					return nil, false
+				}
+				for _, p := range patterns {
+					p = strings.TrimPrefix(p, "all:")
+					out = append(out, path.Join(dir, p))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
+}
+
+// splitEmbedArgs splits a //go:embed argument list the way the go command
+// does: space-separated, each either bare or a Go string literal.
+func splitEmbedArgs(args string) ([]string, error) {
+	var out []string
+	for {
+		args = strings.TrimLeft(args, " \t")
+		if args == "" {
+			return out, nil
+		}
+		var arg string
+		switch args[0] {
+		case '"', '`':
+			quoted, err := strconv.QuotedPrefix(args)
+			if err != nil {
+				return nil, err
+			}
+			if arg, err = strconv.Unquote(quoted); err != nil {
+				return nil, err
+			}
+			args = args[len(quoted):]
+		default:
+			end := strings.IndexAny(args, " \t")
+			if end < 0 {
+				end = len(args)
+			}
+			arg, args = args[:end], args[end:]
+		}
+		out = append(out, arg)
+	}
 }
