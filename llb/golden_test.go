@@ -109,6 +109,28 @@ func convertImage(s *spec.Spec, opt Options) ([]goldenState, string, error) {
 	return []goldenState{{"image", res.State}}, "== image config\n" + string(img) + "\n\n== annotations\n" + string(ann) + "\n", nil
 }
 
+// goldenOptions are fixed options, as the frontend would fill them: a
+// pinned build platform, version, commit, args, dates and source map.
+func goldenOptions(target string, specData []byte) Options {
+	build := platforms.MustParse("linux/amd64")
+	epoch := time.Unix(1700000000, 0)
+	commitTime := time.Unix(1690000000, 0)
+	return Options{
+		BuildPlatform:  build,
+		TargetPlatform: platforms.MustParse(target),
+		Context: bkllb.Local("context", bkllb.SessionID("golden"), bkllb.SharedKeyHint("context"),
+			bkllb.ExcludePatterns([]string{"*.md"})),
+		Builder:    bkllb.Image("golang:1.26", bkllb.Platform(build)),
+		Version:    "v1.2.3",
+		Commit:     "0123456789abcdef0123456789abcdef01234567",
+		Args:       map[string]string{"PROXY": "https://proxy.example"},
+		Source:     "https://github.com/example/x",
+		Epoch:      &epoch,
+		CommitTime: &commitTime,
+		SourceMap:  bkllb.NewSourceMap(nil, "gobuild.yaml", "", specData),
+	}
+}
+
 // TestGolden pins the whole definition of a few representative specs, as
 // a readable dump, so that a refactoring that changes any op shows up as a
 // diff. Run with -update to rewrite the golden files after a deliberate
@@ -128,23 +150,7 @@ func TestGolden(t *testing.T) {
 			if err := s.ApplyDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
 				t.Fatal(err)
 			}
-			build := platforms.MustParse("linux/amd64")
-			epoch := time.Unix(1700000000, 0)
-			commitTime := time.Unix(1690000000, 0)
-			opt := Options{
-				BuildPlatform:  build,
-				TargetPlatform: platforms.MustParse(tc.target),
-				Context: bkllb.Local("context", bkllb.SessionID("golden"), bkllb.SharedKeyHint("context"),
-					bkllb.ExcludePatterns([]string{"*.md"})),
-				Builder:    bkllb.Image("golang:1.26", bkllb.Platform(build)),
-				Version:    "v1.2.3",
-				Commit:     "0123456789abcdef0123456789abcdef01234567",
-				Args:       map[string]string{"PROXY": "https://proxy.example"},
-				Source:     "https://github.com/example/x",
-				Epoch:      &epoch,
-				CommitTime: &commitTime,
-				SourceMap:  bkllb.NewSourceMap(nil, "gobuild.yaml", "", data),
-			}
+			opt := goldenOptions(tc.target, data)
 			if tc.opt != nil {
 				tc.opt(&opt)
 			}
@@ -184,22 +190,48 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// lineDiff lists the lines only one side has; enough to see what changed.
+// lineDiff lists the lines that differ, each under the op (or section)
+// it belongs to, from a longest common subsequence of the lines.
 func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	// lcs[i][j] is the LCS length of w[i:] and g[j:].
+	lcs := make([][]int, len(w)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(g)+1)
+	}
+	for i := len(w) - 1; i >= 0; i-- {
+		for j := len(g) - 1; j >= 0; j-- {
+			if w[i] == g[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
 	var b strings.Builder
-	for _, l := range wl {
-		if !slices.Contains(gl, l) {
-			b.WriteString("- " + l + "\n")
+	header, shown := "", ""
+	emit := func(sign, line string) {
+		if header != shown {
+			b.WriteString("@@ " + header + "\n")
+			shown = header
 		}
+		b.WriteString(sign + " " + line + "\n")
 	}
-	for _, l := range gl {
-		if !slices.Contains(wl, l) {
-			b.WriteString("+ " + l + "\n")
+	i, j := 0, 0
+	for i < len(w) || j < len(g) {
+		switch {
+		case i < len(w) && j < len(g) && w[i] == g[j]:
+			if strings.HasPrefix(w[i], "op ") || strings.HasPrefix(w[i], "== ") {
+				header = w[i]
+			}
+			i, j = i+1, j+1
+		case j < len(g) && (i == len(w) || lcs[i][j+1] >= lcs[i+1][j]):
+			emit("+", g[j])
+			j++
+		default:
+			emit("-", w[i])
+			i++
 		}
-	}
-	if b.Len() == 0 {
-		return "(the same lines in another order)"
 	}
 	return b.String()
 }
