@@ -103,7 +103,7 @@ type builder struct {
 	version       string
 	commit        string
 	commitTime    *time.Time
-	goFiles       map[string][]goFile
+	goFiles       map[string][]gbllb.GoFile
 	sources       *gbllb.SourceSet
 	moduleCache   gbllb.ModuleCache
 }

@@ -1,6 +1,10 @@
 package llb
 
 import (
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/gobuildkit/gobuild/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 )
@@ -26,4 +30,28 @@ func VCS(s *spec.Spec, opt Options) bkllb.State {
 		bkllb.WithCustomName("git describe"),
 	)
 	return run.AddMount("/out", bkllb.Scratch())
+}
+
+// VCSInfo is what VCS found out; empty fields are unknown.
+type VCSInfo struct {
+	// Version is git describe's answer: the nearest tag, else the commit.
+	Version string
+	Commit  string
+	// CommitTime is the commit's time, in UTC.
+	CommitTime *time.Time
+}
+
+// ParseVCS reads the VCSFile that VCS wrote. Missing lines are empty, and
+// a time that is not a number of seconds is unknown.
+func ParseVCS(data []byte) VCSInfo {
+	lines := strings.Split(string(data), "\n")
+	for len(lines) < 3 {
+		lines = append(lines, "")
+	}
+	info := VCSInfo{Version: lines[0], Commit: lines[1]}
+	if sec, err := strconv.ParseInt(lines[2], 10, 64); err == nil {
+		t := time.Unix(sec, 0).UTC()
+		info.CommitTime = &t
+	}
+	return info
 }

@@ -61,8 +61,8 @@ func Errors(err error) []*Error {
 }
 
 // Parse decodes and validates a spec. It reports every problem it finds at
-// once, as *Error values joined with errors.Join. Defaults that need the
-// build context (the Go version) are applied later by ApplyDefaults.
+// once, as *Error values joined with errors.Join. It fills no default:
+// FillDefaults does, once go.mod is known.
 func Parse(filename string, data []byte) (*Spec, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -1,0 +1,108 @@
+package llb
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+)
+
+func TestImageConfig(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	_, res := convert(t, testSpec, "linux/arm64", func(o *Options) { o.Epoch = &epoch })
+	img := res.Image
+	if img.Architecture != "arm64" || img.OS != "linux" {
+		t.Errorf("platform = %s/%s", img.OS, img.Architecture)
+	}
+	if img.Config.User != "65532" || !slices.Equal(img.Config.Entrypoint, []string{"/usr/local/bin/server"}) {
+		t.Errorf("user=%q entrypoint=%q", img.Config.User, img.Config.Entrypoint)
+	}
+	wantEnv := []string{"MODE=prod", "PATH=" + defaultPath, "ZONEINFO=" + ZoneinfoPath}
+	if !slices.Equal(img.Config.Env, wantEnv) {
+		t.Errorf("env = %q, want %q", img.Config.Env, wantEnv)
+	}
+	if _, ok := img.Config.ExposedPorts["8080/tcp"]; !ok {
+		t.Errorf("ports = %v", img.Config.ExposedPorts)
+	}
+	if !img.Created.Equal(epoch) || len(img.History) != 2 || !img.History[1].Created.Equal(epoch) {
+		t.Errorf("created = %v, history = %+v", img.Created, img.History)
+	}
+}
+
+func TestScratchHasNoBaseLayer(t *testing.T) {
+	steps, res := convert(t, testSpec+"  base: scratch\n", "linux/amd64", nil)
+	for _, s := range steps {
+		if strings.HasPrefix(s.name, "static base") {
+			t.Errorf("scratch image has step %q", s.name)
+		}
+	}
+	if len(res.Image.History) != 1 || slices.Contains(res.Image.Config.Env, "ZONEINFO="+ZoneinfoPath) {
+		t.Errorf("history = %d entries, env = %q", len(res.Image.History), res.Image.Config.Env)
+	}
+}
+
+func TestImageExtras(t *testing.T) {
+	const extrasSpec = `version: 1
+binaries:
+  - package: ./cmd/server
+image:
+  tzdata: false
+  bases: {linux/arm64: scratch}
+  volumes: [/data]
+  stopsignal: SIGINT
+  healthcheck: {command: [/usr/local/bin/server, -check], interval: 10s, retries: 2}
+  annotations: {org.opencontainers.image.description: "server {{.Version}}"}
+  files:
+    - {src: static, dst: /srv, owner: "1000:1001", mode: "0440"}
+`
+	steps, res := convert(t, extrasSpec, "linux/amd64", nil)
+	if res.Annotations["org.opencontainers.image.description"] != "server v1.2.3" {
+		t.Errorf("annotations = %v", res.Annotations)
+	}
+	cfg := res.Image.Config
+	if _, ok := cfg.Volumes["/data"]; !ok || cfg.StopSignal != "SIGINT" || cfg.Healthcheck.Retries != 2 || cfg.Healthcheck.Interval.Seconds() != 10 {
+		t.Errorf("config = %+v", cfg)
+	}
+	if slices.Contains(cfg.Env, "ZONEINFO="+ZoneinfoPath) || findStep(t, steps, "static base (passwd, CA certificates)") == nil {
+		t.Error("tzdata: false still ships time zones")
+	}
+	cp := findStep(t, steps, "copy image.files").GetFile().Actions[0].GetCopy()
+	if cp.Src != "/static" || cp.Dest != "/srv" || cp.Mode != 0o440 || cp.Owner.User.GetByID() != 1000 || cp.Owner.Group.GetByID() != 1001 {
+		t.Errorf("files copy = %+v", cp)
+	}
+
+	armSteps, _ := convert(t, extrasSpec, "linux/arm64", nil)
+	for _, s := range armSteps {
+		if strings.HasPrefix(s.name, "static base") {
+			t.Error("image.bases[linux/arm64] = scratch still has the static base")
+		}
+	}
+}
+
+// Each layer the frontend writes is one file op reading straight from its
+// sources (the go builds, the builder image): the tree is assembled and
+// stamped inside that op, not in a step of its own on the rebuild's path.
+func TestLayersAreOneStepEach(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/arm64", nil)
+	byDigest := map[digest.Digest]step{}
+	for _, s := range steps {
+		byDigest[digest.FromBytes(s.raw)] = s
+	}
+	for name, wantInput := range map[string]func(*pb.Op) bool{
+		"copy binaries (linux/arm64)":                       func(op *pb.Op) bool { return op.GetExec() != nil },
+		"static base (passwd, CA certificates, time zones)": func(op *pb.Op) bool { return op.GetSource() != nil },
+	} {
+		op := findStep(t, steps, name)
+		if len(op.Inputs) == 0 {
+			t.Errorf("%s has no inputs", name)
+		}
+		for _, in := range op.Inputs {
+			if src := byDigest[digest.Digest(in.Digest)]; !wantInput(src.op) {
+				t.Errorf("%s reads from %q, an intermediate step", name, src.name)
+			}
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package llb
+
+import bkllb "github.com/moby/buildkit/client/llb"
+
+// Where credentials for private modules appear in go commands. They are
+// mounted, never copied: BuildKit keeps secrets and the SSH agent out of
+// layers, cache keys and logs.
+const (
+	NetrcSecretID   = "netrc"
+	netrcPath       = "/run/secrets/netrc"
+	sshAgentPath    = "/run/buildkit/ssh_agent"
+	knownHostsNoted = "StrictHostKeyChecking=accept-new"
+)
+
+// credentials mounts the client's "netrc" secret (--secret id=netrc,src=...)
+// and its default SSH agent (--ssh default) when it offers them: go reads
+// the first through NETRC for module proxies and HTTPS, git the second
+// for ssh:// modules.
+func credentials() bkllb.RunOption {
+	return runOptions(
+		bkllb.AddSecret(netrcPath, bkllb.SecretID(NetrcSecretID), bkllb.SecretOptional),
+		bkllb.AddSSHSocket(bkllb.SSHID("default"), bkllb.SSHSocketTarget(sshAgentPath), bkllb.SSHOptional),
+		bkllb.AddEnv("NETRC", netrcPath),
+		bkllb.AddEnv("SSH_AUTH_SOCK", sshAgentPath),
+		bkllb.AddEnv("GIT_SSH_COMMAND", "ssh -o "+knownHostsNoted),
+	)
+}
+
+// runOptionList applies several run options as one.
+type runOptionList []bkllb.RunOption
+
+func (l runOptionList) SetRunOption(ei *bkllb.ExecInfo) {
+	for _, o := range l {
+		o.SetRunOption(ei)
+	}
+}
+
+func runOptions(opts ...bkllb.RunOption) bkllb.RunOption { return runOptionList(opts) }

@@ -1,0 +1,194 @@
+package llb
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+)
+
+func TestCrossCompileEnv(t *testing.T) {
+	cases := []struct {
+		target string
+		want   map[string]string
+		absent []string
+	}{
+		{"linux/amd64", map[string]string{"GOOS": "linux", "GOARCH": "amd64"}, []string{"GOAMD64", "GOARM"}},
+		{"linux/amd64/v3", map[string]string{"GOARCH": "amd64", "GOAMD64": "v3"}, nil},
+		{"linux/arm64", map[string]string{"GOARCH": "arm64"}, []string{"GOARM", "GOARM64"}},
+		{"linux/arm/v7", map[string]string{"GOARCH": "arm", "GOARM": "7"}, nil},
+		{"linux/arm/v6", map[string]string{"GOARCH": "arm", "GOARM": "6"}, nil},
+		{"linux/ppc64le", map[string]string{"GOARCH": "ppc64le"}, nil},
+		{"linux/riscv64", map[string]string{"GOARCH": "riscv64"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.target, func(t *testing.T) {
+			steps, _ := convert(t, testSpec, tc.target, nil)
+			name := "go build ./cmd/server (" + platforms.Format(platforms.Normalize(platforms.MustParse(tc.target))) + ")"
+			op := findStep(t, steps, name)
+			// The toolchain runs on the build platform whatever the target.
+			if op.Platform.Architecture != "amd64" {
+				t.Errorf("go build runs on %s, want the build platform", op.Platform.Architecture)
+			}
+			e := env(op.GetExec())
+			want := map[string]string{"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+			for k, v := range tc.want {
+				want[k] = v
+			}
+			for k, v := range want {
+				if e[k] != v {
+					t.Errorf("%s=%q, want %q", k, e[k], v)
+				}
+			}
+			for _, k := range tc.absent {
+				if _, ok := e[k]; ok {
+					t.Errorf("%s is set", k)
+				}
+			}
+		})
+	}
+}
+
+func TestGoBuildArgs(t *testing.T) {
+	steps, _ := convert(t, testSpec, "linux/arm/v7", nil)
+	exec := findStep(t, steps, "go build ./cmd/server (linux/arm/v7)").GetExec()
+	want := []string{"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo,osusergo",
+		"-ldflags", "-s -w -X main.version=v1.2.3 -X main.arch=armv7", "-o", "/out/server", "./cmd/server"}
+	if !slices.Equal(exec.Meta.Args, want) {
+		t.Errorf("args:\n got %q\nwant %q", exec.Meta.Args, want)
+	}
+	if exec.Meta.Cwd != "/src" {
+		t.Errorf("cwd = %q", exec.Meta.Cwd)
+	}
+	if got := cacheMounts(exec); got[modCacheDir] != "gobuild-gomodcache" || got[buildCache] != "gobuild-gocache" {
+		t.Errorf("cache mounts = %v", got)
+	}
+	for _, m := range exec.Mounts {
+		if m.Dest == "/src" && !m.Readonly {
+			t.Error("the source is mounted writable")
+		}
+	}
+}
+
+func TestBuildOptions(t *testing.T) {
+	const optsSpec = `version: 1
+goproxy: "{{.Args.PROXY}},direct"
+goexperiment: greenteagc
+binaries:
+  - package: ./cmd/server
+    strip: false
+    trimpath: false
+    buildvcs: true
+    gcflags: [-N, -l]
+    flags: [-pgo=auto, -a]
+    env: {EXTRA: "{{.Target.Arch}}"}
+  - package: ./cmd/amd64only
+    platforms: [linux/amd64]
+`
+	steps, _ := convert(t, optsSpec, "linux/arm64", func(o *Options) { o.Args = map[string]string{"PROXY": "https://proxy.example"} })
+	exec := findStep(t, steps, "go build ./cmd/server (linux/arm64)").GetExec()
+	want := []string{"go", "build", "-buildvcs=true", "-gcflags", "-N -l", "-pgo=auto", "-a", "-o", "/out/server", "./cmd/server"}
+	if !slices.Equal(exec.Meta.Args, want) {
+		t.Errorf("args:\n got %q\nwant %q", exec.Meta.Args, want)
+	}
+	e := env(exec)
+	if e["GOPROXY"] != "https://proxy.example,direct" || e["GOEXPERIMENT"] != "greenteagc" || e["EXTRA"] != "arm64" {
+		t.Errorf("env = %v", e)
+	}
+	for _, s := range steps {
+		if strings.Contains(s.name, "amd64only") {
+			t.Errorf("step %q runs for arm64, outside the binary's platforms", s.name)
+		}
+	}
+}
+
+func TestCgoOnlyForBuildPlatform(t *testing.T) {
+	const cgoSpec = "version: 1\nbinaries:\n  - package: ./cmd/c\n    cgo: true\nimage:\n  base: gcr.io/distroless/base-debian12\n"
+	steps, _ := convert(t, cgoSpec, "linux/amd64", func(o *Options) { base := bkllb.Image("base"); o.Base = &base })
+	if e := env(findStep(t, steps, "go build ./cmd/c (linux/amd64)").GetExec()); e["CGO_ENABLED"] != "1" {
+		t.Errorf("CGO_ENABLED = %q", e["CGO_ENABLED"])
+	}
+	s, err := spec.Parse("gobuild.yaml", []byte(cgoSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := bkllb.Image("base")
+	_, err = Convert(context.Background(), s, Options{
+		BuildPlatform:  platforms.MustParse("linux/amd64"),
+		TargetPlatform: platforms.MustParse("linux/arm64"),
+		Builder:        bkllb.Image("golang:1.26"),
+		Base:           &base,
+	})
+	if err == nil || !strings.Contains(err.Error(), "gobuild.yaml:4:10: binaries[0] uses cgo, which builds only for the build platform linux/amd64, not linux/arm64") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+// TestBinariesSharingSettingsBuildTogether: binaries with the same flags and
+// environment share one go build; any difference, or an executable name go
+// would give twice, keeps a binary on its own.
+func TestBinariesSharingSettingsBuildTogether(t *testing.T) {
+	const specText = `version: 1
+binaries:
+  - package: ./cmd/api
+  - package: ./cmd/admin
+    name: adm
+  - package: ./tools/api
+    name: api-tool
+  - package: ./cmd/tagged
+    tags: [netgo]
+  - package: ./cmd/env
+    env: {GOAMD64: v3}
+  - package: ./cmd/v2
+  - package: .
+    name: root
+`
+	steps, _ := convert(t, specText, "linux/amd64", nil)
+	builds := map[string][]string{}
+	for _, s := range steps {
+		if strings.HasPrefix(s.name, "go build ") {
+			builds[s.name] = s.op.GetExec().Meta.Args
+		}
+	}
+	common := []string{"go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w"}
+	want := map[string][]string{
+		"go build ./cmd/api ./cmd/admin (linux/amd64)": append(slices.Clone(common), "-o", "/out/", "./cmd/api", "./cmd/admin"),
+		"go build ./tools/api (linux/amd64)":           append(slices.Clone(common), "-o", "/out/api-tool", "./tools/api"),
+		"go build ./cmd/tagged (linux/amd64)":          {"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo", "-ldflags", "-s -w", "-o", "/out/tagged", "./cmd/tagged"},
+		"go build ./cmd/env (linux/amd64)":             append(slices.Clone(common), "-o", "/out/env", "./cmd/env"),
+		"go build ./cmd/v2 (linux/amd64)":              append(slices.Clone(common), "-o", "/out/v2", "./cmd/v2"),
+		"go build . (linux/amd64)":                     append(slices.Clone(common), "-o", "/out/root", "."),
+	}
+	if len(builds) != len(want) {
+		t.Errorf("go build steps = %q, want %d of them", slices.Sorted(maps.Keys(builds)), len(want))
+	}
+	for name, args := range want {
+		if got, ok := builds[name]; !ok {
+			t.Errorf("no step %q", name)
+		} else if !slices.Equal(got, args) {
+			t.Errorf("%s:\n got %q\nwant %q", name, got, args)
+		}
+	}
+
+	// The image takes each executable from where go wrote it, under the
+	// binary's own name.
+	collect := findStep(t, steps, "copy binaries (linux/amd64)").GetFile()
+	copies := map[string]string{}
+	for _, a := range collect.Actions {
+		if cp := a.GetCopy(); cp != nil {
+			copies[cp.Dest] = cp.Src
+		}
+	}
+	for dest, src := range map[string]string{
+		"/usr/local/bin/api": "/api", "/usr/local/bin/adm": "/admin", "/usr/local/bin/api-tool": "/api-tool", "/usr/local/bin/root": "/root",
+	} {
+		if copies[dest] != src {
+			t.Errorf("%s copied from %q, want %q", dest, copies[dest], src)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package llb
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+)
+
+// Test runs go test on the build platform with the spec's test settings.
+// The state's output is empty: solving it is what runs the tests.
+func Test(s *spec.Spec, opt Options) (bkllb.State, error) {
+	return goCheck(s, opt, "test", s.Test.Flags, s.Test.Cgo)
+}
+
+// Vet runs go vet on the packages the tests cover.
+func Vet(s *spec.Spec, opt Options) (bkllb.State, error) {
+	return goCheck(s, opt, "vet", nil, false)
+}
+
+// goCheck runs go test or go vet (command) on the test packages, on the
+// build platform, after the module download.
+func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool) (bkllb.State, error) {
+	t := s.Test
+	args := []string{"go", command}
+	if len(t.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(t.Tags, ","))
+	}
+	args = append(args, flags...)
+	args = append(args, t.Packages...)
+	cgoEnabled := "0"
+	if cgo {
+		cgoEnabled = "1"
+	}
+	buildPlatform := platforms.Normalize(opt.BuildPlatform)
+	data := opt.templateData(buildPlatform)
+	downloaded, modules, err := download(s, opt, data)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	env, err := goCommandEnv(s, data, mergeEnv(map[string]string{"CGO_ENABLED": cgoEnabled}, t.Env), "test", "env")
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	runOpts := []bkllb.RunOption{
+		bkllb.Args(args),
+		bkllb.Dir(path.Join(srcDir, s.Module)),
+		// Writable, as tests may write next to their sources; the writes
+		// are thrown away.
+		bkllb.AddMount(srcDir, opt.Context),
+		modules,
+		cacheMount(opt, buildCache, "gobuild-gocache"),
+		bkllb.WithCustomName(fmt.Sprintf("go %s %s (%s)", command, strings.Join(t.Packages, " "), platforms.Format(buildPlatform))),
+		location(s, opt, "test"),
+	}
+	run := downloaded.Run(append(runOpts, env...)...)
+	return run.AddMount(outDir, bkllb.Scratch()), nil
+}
