@@ -36,7 +36,7 @@ func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Bui
 	var layers []bkllb.State
 	switch base := s.BaseFor(target); base {
 	case spec.BaseStatic:
-		layers = append(layers, StaticBase(opt.Builder, epoch, spec.BoolValue(s.Image.Cacerts, true), spec.BoolValue(s.Image.Tzdata, true)))
+		layers = append(layers, StaticBase(opt.Builder, epoch, *s.Image.Cacerts, *s.Image.Tzdata))
 	case spec.BaseScratch:
 	default:
 		if opt.Base == nil {
@@ -153,8 +153,9 @@ func stamped(tree *bkllb.FileAction, epoch time.Time, name string) bkllb.State {
 }
 
 // imageConfig is the OCI config of one platform's image: the base image's
-// config when there is one, with the spec's settings on top.
-func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.TemplateData, bins []Built) (*dockerspec.DockerOCIImage, error) {
+// config when there is one, with the spec's settings (image templates
+// rendered) on top.
+func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.TemplateData, bins []Built) *dockerspec.DockerOCIImage {
 	base := s.BaseFor(target)
 	epoch := opt.epoch()
 	img := inheritedConfig(opt, base)
@@ -162,20 +163,11 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 	img.Platform = ocispecs.Platform{OS: target.OS, Architecture: target.Architecture, Variant: target.Variant}
 	img.RootFS.Type = "layers"
 
-	env, err := imageEnv(s, data, base, img.Config.Env)
-	if err != nil {
-		return nil, err
-	}
-	img.Config.Env = env
+	img.Config.Env = imageEnv(s, base, img.Config.Env)
 	applyImageSettings(&img.Config, s.Image)
-
-	labels, err := renderMap(s, data, s.Image.Labels, "image", "labels")
-	if err != nil {
-		return nil, err
-	}
-	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), labels)
+	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), s.Image.Labels)
 	addHistory(img, s, base, bins, epoch)
-	return img, nil
+	return img
 }
 
 // inheritedConfig is what an image base passes on to the image: its config
@@ -197,24 +189,20 @@ func inheritedConfig(opt Options, base string) *dockerspec.DockerOCIImage {
 
 // imageEnv is the image's environment, sorted: the base's, a default PATH,
 // ZONEINFO for the static base's time zones, and image.env on top.
-func imageEnv(s *spec.Spec, data spec.TemplateData, base string, inherited []string) ([]string, error) {
+func imageEnv(s *spec.Spec, base string, inherited []string) []string {
 	env := envMap(inherited)
 	if _, ok := env["PATH"]; !ok {
 		env["PATH"] = defaultPath
 	}
-	if base == spec.BaseStatic && spec.BoolValue(s.Image.Tzdata, true) {
+	if base == spec.BaseStatic && *s.Image.Tzdata {
 		env["ZONEINFO"] = ZoneinfoPath
 	}
-	imageEnv, err := renderMap(s, data, s.Image.Env, "image", "env")
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(env, imageEnv)
+	maps.Copy(env, s.Image.Env)
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		out = append(out, k+"="+env[k])
 	}
-	return out, nil
+	return out
 }
 
 // applyImageSettings sets what image says of how the container runs.

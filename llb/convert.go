@@ -117,19 +117,16 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 		return nil, err
 	}
 	data := opt.templateData(target)
+	s, err = s.Rendered(data, spec.PartImage)
+	if err != nil {
+		return nil, err
+	}
 	st, err := imageLayers(s, opt, target, bins)
 	if err != nil {
 		return nil, err
 	}
-	img, err := imageConfig(s, opt, target, data, bins)
-	if err != nil {
-		return nil, err
-	}
-	annotations, err := renderMap(s, data, s.Image.Annotations, "image", "annotations")
-	if err != nil {
-		return nil, err
-	}
-	return &Result{State: st, Image: img, Annotations: annotations}, nil
+	img := imageConfig(s, opt, target, data, bins)
+	return &Result{State: st, Image: img, Annotations: s.Image.Annotations}, nil
 }
 
 // location ties a step to the spec entry that caused it, so a failing step

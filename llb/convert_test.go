@@ -129,3 +129,91 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplatesRenderedWhereUsed: each step renders only the templates it
+// uses, so a build-arg read only by the test target is not needed for the
+// image, and a missing one is an error at its line, whichever step reads it.
+func TestTemplatesRenderedWhereUsed(t *testing.T) {
+	const text = `version: 1
+goproxy: "{{.Args.PROXY}}"
+binaries:
+  - package: ./cmd/a
+    ldflags: ["-X main.v={{.Args.LD}}"]
+  - package: ./cmd/b
+    platforms: [linux/arm64]
+    env: {B: "{{.Args.ARM_ONLY}}"}
+image:
+  labels: {l: "{{.Args.LABEL}}"}
+test:
+  env: {T: "{{.Args.TEST}}"}
+`
+	all := map[string]string{"PROXY": "p", "LD": "l", "LABEL": "x"}
+	without := func(name string) map[string]string {
+		m := map[string]string{}
+		for k, v := range all {
+			if k != name {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	run := func(target string, args map[string]string, build func(*spec.Spec, Options) error) error {
+		s, err := spec.Parse("gobuild.yaml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+			t.Fatal(err)
+		}
+		return build(s, Options{BuildPlatform: platforms.MustParse("linux/amd64"), TargetPlatform: platforms.MustParse(target),
+			Builder: bkllb.Image("golang:1.26"), Args: args})
+	}
+	image := func(s *spec.Spec, opt Options) error { _, err := Convert(context.Background(), s, opt); return err }
+	test := func(s *spec.Spec, opt Options) error { _, err := Test(s, opt); return err }
+	cases := []struct {
+		name    string
+		target  string
+		args    map[string]string
+		build   func(*spec.Spec, Options) error
+		wantErr string
+	}{
+		{"image without the test's arg", "linux/amd64", all, image, ""},
+		{"amd64 image without the arm64 binary's arg", "linux/amd64", all, image, ""},
+		{"arm64 image needs it", "linux/arm64", all, image, "gobuild.yaml:8:14: binaries[1].env[B]: invalid template"},
+		{"image needs the label's arg", "linux/amd64", without("LABEL"), image, "gobuild.yaml:10:15: image.labels[l]: invalid template"},
+		{"image needs the ldflags' arg", "linux/amd64", without("LD"), image, "gobuild.yaml:5:15: binaries[0].ldflags[0]: invalid template"},
+		{"image needs the proxy's arg", "linux/amd64", without("PROXY"), image, "gobuild.yaml:2:10: goproxy: invalid template"},
+		{"test needs its arg", "linux/amd64", all, test, "gobuild.yaml:12:12: test.env[T]: invalid template"},
+		{"test without the image's args", "linux/amd64", map[string]string{"PROXY": "p", "TEST": "t"}, test, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(tc.target, tc.args, tc.build)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("error = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestUnfilledSpecRefused: the translation never decides a default itself;
+// given a spec whose defaults are not filled, it says so.
+func TestUnfilledSpecRefused(t *testing.T) {
+	s, err := spec.Parse("gobuild.yaml", []byte(testSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{BuildPlatform: platforms.MustParse("linux/amd64"), TargetPlatform: platforms.MustParse("linux/amd64"), Builder: bkllb.Image("golang:1.26")}
+	if _, err := Convert(context.Background(), s, opt); err != spec.ErrNotFilled {
+		t.Errorf("Convert: %v", err)
+	}
+	if _, err := Binaries(s, opt); err != spec.ErrNotFilled {
+		t.Errorf("Binaries: %v", err)
+	}
+	if _, err := Test(s, opt); err != spec.ErrNotFilled {
+		t.Errorf("Test: %v", err)
+	}
+	if _, err := Vet(s, opt); err != spec.ErrNotFilled {
+		t.Errorf("Vet: %v", err)
+	}
+}

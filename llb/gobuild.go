@@ -24,23 +24,33 @@ type Built struct {
 // Binaries built with the same flags and environment share one go build,
 // which compiles the packages they share once; see buildGroups.
 func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
-	p, err := newPlatformBuild(s, opt)
-	if err != nil {
-		return nil, err
+	if !s.Filled() {
+		return nil, spec.ErrNotFilled
 	}
+	target := platforms.Normalize(opt.TargetPlatform)
 	var selected []int
+	parts := []spec.Part{spec.PartGo}
 	for i := range s.Binaries {
-		if s.BinaryTargets(i, p.target) {
+		if s.BinaryTargets(i, target) {
 			selected = append(selected, i)
+			parts = append(parts, spec.PartBinary(i))
 		}
 	}
-	if len(selected) == 0 {
-		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(p.target))
-	}
-	groups, err := buildGroups(s, selected, p.target, p.data)
+	// Only what these builds use is rendered: a build-arg read by a binary
+	// of another platform is not needed here.
+	rendered, err := s.Rendered(opt.templateData(target), parts...)
 	if err != nil {
 		return nil, err
 	}
+	p, err := newPlatformBuild(rendered, opt)
+	if err != nil {
+		return nil, err
+	}
+	if len(selected) == 0 {
+		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
+	}
+	s = rendered
+	groups := buildGroups(s, selected, target)
 	bins := make([]Built, len(s.Binaries))
 	for _, group := range groups {
 		out, files, err := p.goBuild(group)
@@ -60,10 +70,10 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 
 // platformBuild is what every go build for one target platform shares.
 type platformBuild struct {
+	// s has the templates of the go commands rendered for target.
 	s      *spec.Spec
 	opt    Options
 	target ocispecs.Platform
-	data   spec.TemplateData
 	// goEnv selects the target: GOARCH and its variant (GOARM, GOAMD64...).
 	goEnv map[string]string
 	// root is where go build runs, modules the mount that gives it the
@@ -78,12 +88,8 @@ func newPlatformBuild(s *spec.Spec, opt Options) (*platformBuild, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
 	}
-	data := opt.templateData(target)
-	root, modules, err := download(s, opt, data)
-	if err != nil {
-		return nil, err
-	}
-	return &platformBuild{s: s, opt: opt, target: target, data: data, goEnv: goEnv, root: root, modules: modules}, nil
+	root, modules := download(s, opt)
+	return &platformBuild{s: s, opt: opt, target: target, goEnv: goEnv, root: root, modules: modules}, nil
 }
 
 // buildGroups splits the binaries into go builds. Binaries whose go build
@@ -94,7 +100,7 @@ func newPlatformBuild(s *spec.Spec, opt Options) (*platformBuild, error) {
 // binary stays on its own when go would name its executable ambiguously
 // (the module root, a major version directory, a name another binary of
 // the group has) or when it uses cgo, whose errors need their binary.
-func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform, data spec.TemplateData) ([][]int, error) {
+func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform) [][]int {
 	var groups [][]int
 	byKey := map[string]int{}          // build settings -> index in groups
 	names := map[int]map[string]bool{} // executables of each group
@@ -105,10 +111,7 @@ func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform, data sp
 			groups = append(groups, []int{i})
 			continue
 		}
-		args, err := BuildArgs(s, i, data)
-		if err != nil {
-			return nil, err
-		}
+		args := BuildArgs(s, i)
 		key := strings.Join(args[:len(args)-3], "\x00") // without -o OUT PACKAGE
 		for _, k := range slices.Sorted(maps.Keys(b.Env)) {
 			key += "\x00" + k + "=" + b.Env[k]
@@ -125,7 +128,7 @@ func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform, data sp
 		}
 		groups = append(groups, []int{i})
 	}
-	return groups, nil
+	return groups
 }
 
 // execName is the file name go build -o DIR/ gives a main package's
@@ -148,11 +151,12 @@ func isMajorVersion(elem string) bool {
 	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
 }
 
-// BuildArgs returns the go build command line for one binary.
-func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
+// BuildArgs returns the go build command line for one binary of a spec
+// whose defaults are filled and whose ldflags are rendered.
+func BuildArgs(s *spec.Spec, i int) []string {
 	b := s.Binaries[i]
 	args := []string{"go", "build"}
-	if spec.BoolValue(b.Trimpath, true) {
+	if *b.Trimpath {
 		args = append(args, "-trimpath")
 	}
 	args = append(args, "-buildvcs="+fmt.Sprint(b.Buildvcs))
@@ -160,16 +164,10 @@ func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
 		args = append(args, "-tags", strings.Join(b.Tags, ","))
 	}
 	var ldflags []string
-	if spec.BoolValue(b.Strip, true) {
+	if *b.Strip {
 		ldflags = append(ldflags, "-s", "-w")
 	}
-	for j, f := range b.Ldflags {
-		v, err := spec.Render(f, data)
-		if err != nil {
-			return nil, s.ErrorAt([]any{"binaries", i, "ldflags", j}, "%v", err)
-		}
-		ldflags = append(ldflags, v)
-	}
+	ldflags = append(ldflags, b.Ldflags...)
 	if len(ldflags) > 0 {
 		args = append(args, "-ldflags", strings.Join(ldflags, " "))
 	}
@@ -180,17 +178,14 @@ func BuildArgs(s *spec.Spec, i int, data spec.TemplateData) ([]string, error) {
 		args = append(args, "-asmflags", strings.Join(b.Asmflags, " "))
 	}
 	args = append(args, b.Flags...)
-	return append(args, "-o", path.Join(outDir, b.Name), b.Package), nil
+	return append(args, "-o", path.Join(outDir, b.Name), b.Package)
 }
 
 // goBuild runs one go build for the binaries of group, which buildGroups
 // made alike. It returns the output state and each binary's path in it.
 func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	s, opt := p.s, p.opt
-	args, files, packages, err := p.groupArgs(group)
-	if err != nil {
-		return bkllb.State{}, nil, err
-	}
+	args, files, packages := p.groupArgs(group)
 	env, err := p.buildEnv(group[0])
 	if err != nil {
 		return bkllb.State{}, nil, err
@@ -215,14 +210,11 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 
 // groupArgs is the go build command line for a group, with the path of
 // each binary in the output and the packages built.
-func (p *platformBuild) groupArgs(group []int) (args, files, packages []string, err error) {
+func (p *platformBuild) groupArgs(group []int) (args, files, packages []string) {
 	b := p.s.Binaries[group[0]]
-	args, err = BuildArgs(p.s, group[0], p.data)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	args = BuildArgs(p.s, group[0])
 	if len(group) == 1 {
-		return args, []string{"/" + b.Name}, []string{b.Package}, nil
+		return args, []string{"/" + b.Name}, []string{b.Package}
 	}
 	// go build -o DIR/ names each executable after its package; the
 	// image takes it from there under the binary's own name.
@@ -233,7 +225,7 @@ func (p *platformBuild) groupArgs(group []int) (args, files, packages []string, 
 		files = append(files, "/"+name)
 		packages = append(packages, p.s.Binaries[j].Package)
 	}
-	return args, files, packages, nil
+	return args, files, packages
 }
 
 // buildEnv is the go build environment of binary i, which speaks for its
@@ -252,25 +244,18 @@ func (p *platformBuild) buildEnv(i int) ([]bkllb.RunOption, error) {
 		env["CGO_ENABLED"] = "1"
 	}
 	maps.Copy(env, p.goEnv)
-	return goCommandEnv(s, p.data, mergeEnv(env, b.Env), "binaries", i, "env")
-}
-
-// mergeEnv returns base with the binary's own env on top; the binary's
-// values are rendered later, where their positions are known.
-func mergeEnv(base, own map[string]string) map[string]string {
-	out := maps.Clone(base)
-	maps.Copy(out, own)
-	return out
+	maps.Copy(env, b.Env)
+	return goCommandEnv(s, env), nil
 }
 
 func cacheMount(opt Options, dir, id string) bkllb.RunOption {
 	return bkllb.AddMount(dir, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+id, bkllb.CacheMountShared))
 }
 
-// goCommandEnv is the environment of every go command: the module
-// settings, the spec's env and extra, sorted so that the definition does not
-// depend on map order.
-func goCommandEnv(s *spec.Spec, data spec.TemplateData, extra map[string]string, extraPath ...any) ([]bkllb.RunOption, error) {
+// goCommandEnv is the environment of every go command of a spec whose go
+// settings are rendered: the module settings, the spec's env and extra,
+// sorted so that the definition does not depend on map order.
+func goCommandEnv(s *spec.Spec, extra map[string]string) []bkllb.RunOption {
 	env := map[string]string{
 		"GOMODCACHE": modCacheDir,
 		"GOCACHE":    buildCache,
@@ -278,48 +263,16 @@ func goCommandEnv(s *spec.Spec, data spec.TemplateData, extra map[string]string,
 		// behind the user's back.
 		"GOTOOLCHAIN": "local",
 	}
-	moduleSettings, err := renderMap(s, data, s.ModuleSettings())
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range moduleSettings {
+	for k, v := range s.ModuleSettings() {
 		if v != "" {
 			env[k] = v
 		}
 	}
-	specEnv, err := renderMap(s, data, s.Env, "env")
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(env, specEnv)
-	if len(extraPath) > 0 {
-		rendered, err := renderMap(s, data, extra, extraPath...)
-		if err != nil {
-			return nil, err
-		}
-		extra = rendered
-	}
+	maps.Copy(env, s.Env)
 	maps.Copy(env, extra)
 	var opts []bkllb.RunOption
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		opts = append(opts, bkllb.AddEnv(k, env[k]))
 	}
-	return opts, nil
-}
-
-// renderMap expands the templates in m's values; errors point at the
-// value's line.
-func renderMap(s *spec.Spec, data spec.TemplateData, m map[string]string, at ...any) (map[string]string, error) {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		r, err := spec.Render(v, data)
-		if err != nil {
-			if len(at) == 0 { // module settings: the key is the field
-				return nil, s.ErrorAt([]any{strings.ToLower(k)}, "%s: %v", strings.ToLower(k), err)
-			}
-			return nil, s.ErrorAt(append(slices.Clone(at), k), "%v", err)
-		}
-		out[k] = r
-	}
-	return out, nil
+	return opts
 }

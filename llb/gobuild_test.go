@@ -117,6 +117,9 @@ func TestCgoOnlyForBuildPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+		t.Fatal(err)
+	}
 	base := bkllb.Image("base")
 	_, err = Convert(context.Background(), s, Options{
 		BuildPlatform:  platforms.MustParse("linux/amd64"),

@@ -2,6 +2,7 @@ package llb
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"strings"
 
@@ -24,6 +25,14 @@ func Vet(s *spec.Spec, opt Options) (bkllb.State, error) {
 // goCheck runs go test or go vet (command) on the test packages, on the
 // build platform, after the module download.
 func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool) (bkllb.State, error) {
+	if !s.Filled() {
+		return bkllb.State{}, spec.ErrNotFilled
+	}
+	buildPlatform := platforms.Normalize(opt.BuildPlatform)
+	s, err := s.Rendered(opt.templateData(buildPlatform), spec.PartGo, spec.PartTest)
+	if err != nil {
+		return bkllb.State{}, err
+	}
 	t := s.Test
 	args := []string{"go", command}
 	if len(t.Tags) > 0 {
@@ -35,16 +44,9 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 	if cgo {
 		cgoEnabled = "1"
 	}
-	buildPlatform := platforms.Normalize(opt.BuildPlatform)
-	data := opt.templateData(buildPlatform)
-	downloaded, modules, err := download(s, opt, data)
-	if err != nil {
-		return bkllb.State{}, err
-	}
-	env, err := goCommandEnv(s, data, mergeEnv(map[string]string{"CGO_ENABLED": cgoEnabled}, t.Env), "test", "env")
-	if err != nil {
-		return bkllb.State{}, err
-	}
+	downloaded, modules := download(s, opt)
+	env := map[string]string{"CGO_ENABLED": cgoEnabled}
+	maps.Copy(env, t.Env)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
@@ -56,6 +58,6 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 		bkllb.WithCustomName(fmt.Sprintf("go %s %s (%s)", command, strings.Join(t.Packages, " "), platforms.Format(buildPlatform))),
 		location(s, opt, "test"),
 	}
-	run := downloaded.Run(append(runOpts, env...)...)
+	run := downloaded.Run(append(runOpts, goCommandEnv(s, env)...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), nil
 }

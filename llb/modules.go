@@ -34,13 +34,11 @@ func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
 	)
 }
 
-// download fetches the module's dependencies. It returns the state the
+// download fetches the module's dependencies, with the go settings of s
+// rendered. It returns the state the
 // go commands run on and the mount that gives them the modules.
-func download(s *spec.Spec, opt Options, data spec.TemplateData) (bkllb.State, bkllb.RunOption, error) {
-	env, err := goCommandEnv(s, data, nil)
-	if err != nil {
-		return bkllb.State{}, nil, err
-	}
+func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
+	env := goCommandEnv(s, nil)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args([]string{"go", "mod", "download"}),
 		credentials(),
@@ -52,9 +50,9 @@ func download(s *spec.Spec, opt Options, data spec.TemplateData) (bkllb.State, b
 		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName("go mod download (into a layer)"))...)...)
 		modules := run.AddMount(modCacheDir, bkllb.Scratch())
 		// Writable, so that go may take its locks; the writes are dropped.
-		return opt.Builder, bkllb.AddMount(modCacheDir, modules), nil
+		return opt.Builder, bkllb.AddMount(modCacheDir, modules)
 	}
 	modCache := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
 	run := opt.Builder.Run(append(runOpts, append(env, modCache, bkllb.WithCustomName("go mod download"))...)...)
-	return run.Root(), modCache, nil
+	return run.Root(), modCache
 }

@@ -264,11 +264,3 @@ var Targets = []struct{ Name, Description string }{
 	{TargetVet, "go vet on the build platform"},
 	{TargetSpec, "the spec with every default filled in, as gobuild.resolved.yaml"},
 }
-
-// BoolValue returns *b, or def when b is nil.
-func BoolValue(b *bool, def bool) bool {
-	if b == nil {
-		return def
-	}
-	return *b
-}
