@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -59,26 +58,14 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if res, handled, err := bc.HandleSubrequest(ctx, b.subrequests()); err != nil || handled {
 		return res, err
 	}
-
-	target := bc.Target
-	if target == "" {
-		target = spec.TargetImage
-	}
-	if !knownTarget(target) {
-		return nil, fmt.Errorf("unknown target %q; valid targets: %s", target, strings.Join(targetNames(), ", "))
+	t, err := lookupTarget(bc.Target)
+	if err != nil {
+		return nil, err
 	}
 	if err := b.prepare(ctx); err != nil {
 		return nil, err
 	}
-	switch target {
-	case spec.TargetBinaries:
-		return b.buildBinaries(ctx)
-	case spec.TargetTest, spec.TargetVet:
-		return b.buildCheck(ctx, target)
-	case spec.TargetSpec:
-		return b.buildResolvedSpec(ctx)
-	}
-	return b.buildImage(ctx)
+	return t.build(b, ctx)
 }
 
 // builder holds what one build has learned so far.

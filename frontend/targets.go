@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -10,6 +11,42 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
 )
+
+// target is one --target: its name, what --call=targets says of it and the
+// function that builds it, registered together so that a target cannot be
+// listed without being built or built without being listed.
+type target struct {
+	name        string
+	description string
+	build       func(*builder, context.Context) (*client.Result, error)
+}
+
+// targetTable is every target, the default first. Build dispatches through
+// it and --call=targets lists it. spec.Targets, from which the reference
+// docs are generated, is checked against it by the tests.
+var targetTable = []target{
+	{"image", "the container image (default)", (*builder).buildImage},
+	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries},
+	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test)},
+	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet)},
+	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec},
+}
+
+// lookupTarget returns the target a client asked for by name; the empty
+// name is the default.
+func lookupTarget(name string) (target, error) {
+	if name == "" {
+		return targetTable[0], nil
+	}
+	names := make([]string, 0, len(targetTable))
+	for _, t := range targetTable {
+		if t.name == name {
+			return t, nil
+		}
+		names = append(names, t.name)
+	}
+	return target{}, fmt.Errorf("unknown target %q; valid targets: %s", name, strings.Join(names, ", "))
+}
 
 // buildBinaries returns every platform's binaries in one tree, as
 // <os>_<arch>[_<variant>]/<name>, ready for --output type=local.
@@ -29,21 +66,16 @@ func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
 	return b.singleResult(ctx, llb.Scratch().File(fa, llb.WithCustomName("collect binaries")), false)
 }
 
-// buildCheck runs go test or go vet; a failure fails the build with the
-// command's output.
-func (b *builder) buildCheck(ctx context.Context, target string) (*client.Result, error) {
-	opt := b.options(b.buildPlatform)
-	var st llb.State
-	var err error
-	if target == spec.TargetTest {
-		st, err = gbllb.Test(b.spec, opt)
-	} else {
-		st, err = gbllb.Vet(b.spec, opt)
+// checkTarget builds a target that runs a go command on the build platform
+// (go test, go vet); a failure fails the build with the command's output.
+func checkTarget(check func(*spec.Spec, gbllb.Options) (llb.State, error)) func(*builder, context.Context) (*client.Result, error) {
+	return func(b *builder, ctx context.Context) (*client.Result, error) {
+		st, err := check(b.spec, b.options(b.buildPlatform))
+		if err != nil {
+			return nil, err
+		}
+		return b.singleResult(ctx, st, true)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return b.singleResult(ctx, st, true)
 }
 
 // buildResolvedSpec outputs the spec with its defaults filled in.
@@ -54,21 +86,4 @@ func (b *builder) buildResolvedSpec(ctx context.Context) (*client.Result, error)
 	}
 	st := llb.Scratch().File(llb.Mkfile("/gobuild.resolved.yaml", 0o644, data), llb.WithCustomName("write gobuild.resolved.yaml"))
 	return b.singleResult(ctx, st, false)
-}
-
-func knownTarget(name string) bool {
-	for _, t := range spec.Targets {
-		if t.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func targetNames() []string {
-	var names []string
-	for _, t := range spec.Targets {
-		names = append(names, t.Name)
-	}
-	return names
 }
