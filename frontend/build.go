@@ -1,14 +1,17 @@
 // Package frontend is the BuildKit gateway side of gobuild: it reads the
 // client's options through dockerui, loads the spec and the images it
 // names, and hands each target platform to the pure llb package.
+//
+// Build reads the spec, answers buildx's subrequests (subrequests.go),
+// parses the build-args (buildargs.go), reads the context (context.go,
+// sources.go, vcs.go) and dispatches to the target asked for (targets.go,
+// image.go).
 package frontend
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
-	"strconv"
 	"sync"
 	"time"
 
@@ -21,18 +24,12 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Build-args and options the frontend reads.
+// Options the frontend reads besides dockerui's and the build-args.
 const (
-	argVersion         = "VERSION"
-	argSourceDateEpoch = "SOURCE_DATE_EPOCH"
-	// argModuleCache picks where modules are kept: "mount" (default) or
-	// "layer", for ephemeral builders fed by a registry cache.
-	argModuleCache = "GOBUILD_MODULE_CACHE"
 	// keyVCSRevision and keyVCSSource are set by buildx for git contexts.
 	keyVCSRevision = "vcs:revision"
 	keyVCSSource   = "vcs:source"
 	keyFilename    = "filename"
-	defaultVersion = "dev"
 )
 
 // Build is the frontend's entry point, run by the gateway for each build.
@@ -55,11 +52,17 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		return nil, err
 	}
 	b := &builder{c: c, bc: bc, spec: s, src: src}
+	// The subrequests (--call) read no build-arg.
 	if res, handled, err := bc.HandleSubrequest(ctx, b.subrequests()); err != nil || handled {
 		return res, err
 	}
 	t, err := lookupTarget(bc.Target)
 	if err != nil {
+		return nil, err
+	}
+	// The build-args need nothing from the context, so a bad one is
+	// reported before anything is read from it.
+	if b.buildArgs, err = parseBuildArgs(bc.BuildArgs); err != nil {
 		return nil, err
 	}
 	if err := b.prepare(ctx); err != nil {
@@ -74,16 +77,16 @@ type builder struct {
 	bc   *dockerui.Client
 	spec *spec.Spec
 	src  *dockerui.Source
+	// buildArgs is parsed before the context is read; readVCS may then
+	// replace the default version with the nearest tag.
+	buildArgs
 
 	buildPlatform ocispecs.Platform
 	builderImage  llb.State
 	mainContext   llb.State
-	epoch         *time.Time
-	version       string
 	commit        string
 	commitTime    *time.Time
 	sources       *gbllb.SourceSet
-	moduleCache   gbllb.ModuleCache
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -92,25 +95,12 @@ type builder struct {
 // the client, so they run at once: on a one-line rebuild they are most of
 // the time before the first go command starts.
 func (b *builder) prepare(ctx context.Context) error {
-	s, bc := b.spec, b.bc
-	// Nothing in a build reads .git unless a binary stamps VCS data, so it
-	// stays out of the go commands' view: a commit, fetch or checkout of
-	// another branch with the same sources keeps every step cached.
-	excludes, err := bc.DockerIgnorePatterns(ctx)
+	excludes, err := b.loadMainContext(ctx)
 	if err != nil {
 		return err
 	}
-	if !s.UsesBuildvcs() {
-		excludes = append(excludes, ".git")
-	}
-	mc, err := bc.MainContext(ctx, llb.ExcludePatterns(excludes))
-	if err != nil {
-		return err
-	}
-	b.mainContext = *mc
-	b.commit = bc.BuildOpts().Opts[keyVCSRevision]
-	_, explicitVersion := bc.BuildArgs[argVersion]
-	needVCS := !explicitVersion || b.commit == ""
+	b.commit = b.bc.BuildOpts().Opts[keyVCSRevision]
+	needVCS := !b.explicitVersion || b.commit == ""
 
 	var (
 		wg                    sync.WaitGroup
@@ -121,7 +111,7 @@ func (b *builder) prepare(ctx context.Context) error {
 	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
 	if needVCS {
 		wg.Go(func() {
-			_, err := readContextFile(ctx, b.c, bc, ".git/HEAD")
+			_, err := readContextFile(ctx, b.c, b.bc, ".git/HEAD")
 			isGitCheckout = err == nil // else not a git checkout, or .git is ignored
 		})
 	}
@@ -156,17 +146,6 @@ func (b *builder) loadModule(ctx context.Context) error {
 			bc.TargetPlatforms = append(bc.TargetPlatforms, platforms.Normalize(platforms.MustParse(p)))
 		}
 		bc.MultiPlatformRequested = bc.MultiPlatformRequested || len(bc.TargetPlatforms) > 1
-	}
-	if b.epoch, err = sourceDateEpoch(bc.BuildArgs); err != nil {
-		return err
-	}
-	b.version = cmp.Or(bc.BuildArgs[argVersion], defaultVersion)
-	switch mode := gbllb.ModuleCache(cmp.Or(bc.BuildArgs[argModuleCache], string(gbllb.ModuleCacheMount))); mode {
-	case gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer:
-		b.moduleCache = mode
-	default:
-		return fmt.Errorf("build-arg %s=%q: want %q (a persistent cache mount) or %q (a layer a registry cache carries)",
-			argModuleCache, mode, gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer)
 	}
 	b.buildPlatform = bc.BuildPlatforms[0]
 	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
@@ -242,17 +221,4 @@ func (c withDefaultFilename) BuildOpts() client.BuildOpts {
 		opts.Opts = m
 	}
 	return opts
-}
-
-func sourceDateEpoch(args map[string]string) (*time.Time, error) {
-	v, ok := args[argSourceDateEpoch]
-	if !ok || v == "" {
-		return nil, nil
-	}
-	sec, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("build-arg %s=%q is not a number of seconds since 1970", argSourceDateEpoch, v)
-	}
-	t := time.Unix(sec, 0).UTC()
-	return &t, nil
 }

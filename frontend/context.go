@@ -13,6 +13,27 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// loadMainContext sets the main context the go commands see and returns
+// the patterns it excludes. Nothing in a build reads .git unless a binary
+// stamps VCS data, so it stays out of the go commands' view: a commit,
+// fetch or checkout of another branch with the same sources keeps every
+// step cached.
+func (b *builder) loadMainContext(ctx context.Context) ([]string, error) {
+	excludes, err := b.bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !b.spec.UsesBuildvcs() {
+		excludes = append(excludes, ".git")
+	}
+	mc, err := b.bc.MainContext(ctx, llb.ExcludePatterns(excludes))
+	if err != nil {
+		return nil, err
+	}
+	b.mainContext = *mc
+	return excludes, nil
+}
+
 // readContextFile reads one file of the main context, transferring only
 // that file.
 func readContextFile(ctx context.Context, c client.Client, bc *dockerui.Client, name string) ([]byte, error) {
