@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 
@@ -23,22 +24,38 @@ type optsClient struct {
 
 func (c optsClient) BuildOpts() client.BuildOpts { return client.BuildOpts{Opts: c.opts} }
 
+// TestDefaultFilename: gobuild.yaml is the filename when the client names
+// none, an explicit one is kept, every other option is kept, and the
+// client's own map is never written to.
 func TestDefaultFilename(t *testing.T) {
 	cases := []struct {
+		name string
 		opts map[string]string
 		want string
 	}{
-		{map[string]string{}, "gobuild.yaml"},
-		{map[string]string{"filename": "deploy/app.yaml"}, "deploy/app.yaml"},
+		{"nil map", nil, "gobuild.yaml"},
+		{"empty map", map[string]string{}, "gobuild.yaml"},
+		{"other options", map[string]string{"target": "binaries", "build-arg:VERSION": "v1"}, "gobuild.yaml"},
+		{"empty filename", map[string]string{"filename": "", "target": "test"}, "gobuild.yaml"},
+		{"explicit", map[string]string{"filename": "deploy/app.yaml"}, "deploy/app.yaml"},
+		{"explicit with others", map[string]string{"filename": "deploy/app.yaml", "target": "vet"}, "deploy/app.yaml"},
 	}
 	for _, tc := range cases {
-		inner := optsClient{opts: tc.opts}
-		got := withDefaultFilename{inner}.BuildOpts().Opts["filename"]
-		if got != tc.want {
-			t.Errorf("opts %v: filename %q, want %q", tc.opts, got, tc.want)
+		before := maps.Clone(tc.opts)
+		got := withDefaultFilename{optsClient{opts: tc.opts}}.BuildOpts().Opts
+		if got["filename"] != tc.want {
+			t.Errorf("%s: filename %q, want %q", tc.name, got["filename"], tc.want)
 		}
-		if _, changed := tc.opts["filename"]; !changed && len(tc.opts) != 0 {
-			t.Error("the client's own options were modified")
+		want := maps.Clone(before)
+		if want == nil {
+			want = map[string]string{}
+		}
+		want["filename"] = tc.want
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: options %v, want %v", tc.name, got, want)
+		}
+		if !maps.Equal(tc.opts, before) || (tc.opts == nil) != (before == nil) {
+			t.Errorf("%s: the client's own options were changed from %v to %v", tc.name, before, tc.opts)
 		}
 	}
 }
