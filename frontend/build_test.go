@@ -1,13 +1,20 @@
 package frontend
 
 import (
-	"strings"
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"sync"
 	"testing"
 
-	"github.com/gobuildkit/gobuild/spec"
-	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/solver/errdefs"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
 type optsClient struct {
@@ -17,58 +24,153 @@ type optsClient struct {
 
 func (c optsClient) BuildOpts() client.BuildOpts { return client.BuildOpts{Opts: c.opts} }
 
+// TestDefaultFilename: gobuild.yaml is the filename when the client names
+// none, an explicit one is kept, every other option is kept, and the
+// client's own map is never written to.
 func TestDefaultFilename(t *testing.T) {
 	cases := []struct {
+		name string
 		opts map[string]string
 		want string
 	}{
-		{map[string]string{}, "gobuild.yaml"},
-		{map[string]string{"filename": "deploy/app.yaml"}, "deploy/app.yaml"},
+		{"nil map", nil, "gobuild.yaml"},
+		{"empty map", map[string]string{}, "gobuild.yaml"},
+		{"other options", map[string]string{"target": "binaries", "build-arg:VERSION": "v1"}, "gobuild.yaml"},
+		{"empty filename", map[string]string{"filename": "", "target": "test"}, "gobuild.yaml"},
+		{"explicit", map[string]string{"filename": "deploy/app.yaml"}, "deploy/app.yaml"},
+		{"explicit with others", map[string]string{"filename": "deploy/app.yaml", "target": "vet"}, "deploy/app.yaml"},
 	}
 	for _, tc := range cases {
-		inner := optsClient{opts: tc.opts}
-		got := withDefaultFilename{inner}.BuildOpts().Opts["filename"]
-		if got != tc.want {
-			t.Errorf("opts %v: filename %q, want %q", tc.opts, got, tc.want)
+		before := maps.Clone(tc.opts)
+		got := withDefaultFilename{optsClient{opts: tc.opts}}.BuildOpts().Opts
+		if got["filename"] != tc.want {
+			t.Errorf("%s: filename %q, want %q", tc.name, got["filename"], tc.want)
 		}
-		if _, changed := tc.opts["filename"]; !changed && len(tc.opts) != 0 {
-			t.Error("the client's own options were modified")
+		want := maps.Clone(before)
+		if want == nil {
+			want = map[string]string{}
+		}
+		want["filename"] = tc.want
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: options %v, want %v", tc.name, got, want)
+		}
+		if !maps.Equal(tc.opts, before) || (tc.opts == nil) != (before == nil) {
+			t.Errorf("%s: the client's own options were changed from %v to %v", tc.name, before, tc.opts)
 		}
 	}
 }
 
-func TestSourceDateEpoch(t *testing.T) {
-	if tm, err := sourceDateEpoch(map[string]string{}); tm != nil || err != nil {
-		t.Errorf("unset: %v, %v", tm, err)
+// fakeGateway is a gateway client whose every solved reference holds the
+// same files. It records what Build asks of it; anything else it is asked
+// panics through the nil client.Client.
+type fakeGateway struct {
+	client.Client
+	opts  map[string]string
+	files map[string][]byte
+
+	mu       sync.Mutex
+	solves   int
+	resolves []string
+}
+
+func (g *fakeGateway) BuildOpts() client.BuildOpts {
+	// No gateway capabilities: the spec and the context come from locals.
+	return client.BuildOpts{Opts: g.opts, LLBCaps: pb.Caps.CapSet(pb.Caps.All()), Caps: gwpb.Caps.CapSet(nil)}
+}
+
+func (g *fakeGateway) Solve(context.Context, client.SolveRequest) (*client.Result, error) {
+	g.mu.Lock()
+	g.solves++
+	g.mu.Unlock()
+	res := client.NewResult()
+	res.SetRef(fakeRef{files: g.files})
+	return res, nil
+}
+
+func (g *fakeGateway) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	g.mu.Lock()
+	g.resolves = append(g.resolves, ref)
+	g.mu.Unlock()
+	return "", "", nil, errors.New("no registry here")
+}
+
+type fakeRef struct {
+	client.Reference
+	files map[string][]byte
+}
+
+func (r fakeRef) ReadFile(_ context.Context, req client.ReadRequest) ([]byte, error) {
+	if data, ok := r.files[req.Filename]; ok {
+		return data, nil
 	}
-	tm, err := sourceDateEpoch(map[string]string{"SOURCE_DATE_EPOCH": "1700000000"})
-	if err != nil || tm.Unix() != 1700000000 {
-		t.Errorf("set: %v, %v", tm, err)
+	return nil, errors.New(req.Filename + ": not found")
+}
+
+func (r fakeRef) StatFile(_ context.Context, req client.StatRequest) (*fstypes.Stat, error) {
+	return nil, errors.New(req.Path + ": not found")
+}
+
+func (r fakeRef) ReadDir(context.Context, client.ReadDirRequest) ([]*fstypes.Stat, error) {
+	return nil, nil
+}
+
+func newFakeGateway(opts map[string]string) *fakeGateway {
+	return &fakeGateway{opts: opts, files: map[string][]byte{
+		"gobuild.yaml": []byte("version: 1\nbinaries:\n  - package: ./cmd/app\n"),
+		"go.mod":       []byte("module example.com/app\n\ngo 1.26\n"),
+	}}
+}
+
+// TestBuildChecksRequestFirst: an unknown target or a bad build-arg fails
+// the build once the spec is read, before anything else is read from the
+// context (one solve, the spec's) or any image is resolved.
+func TestBuildChecksRequestFirst(t *testing.T) {
+	cases := []struct {
+		name string
+		opts map[string]string
+		want string
+	}{
+		{"unknown target", map[string]string{"target": "imgae"},
+			`unknown target "imgae"; valid targets: image, binaries, test, vet, spec`},
+		{"bad epoch", map[string]string{"build-arg:SOURCE_DATE_EPOCH": "yesterday"},
+			`build-arg SOURCE_DATE_EPOCH="yesterday" is not a number of seconds since 1970`},
+		{"bad module cache", map[string]string{"target": "binaries", "build-arg:GOBUILD_MODULE_CACHE": "volume"},
+			`build-arg GOBUILD_MODULE_CACHE="volume": want "mount" (a persistent cache mount) or "layer" (a layer a registry cache carries)`},
 	}
-	if _, err := sourceDateEpoch(map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
-		t.Errorf("bad value: %v", err)
+	for _, tc := range cases {
+		g := newFakeGateway(tc.opts)
+		_, err := Build(context.Background(), g)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: error %v, want %s", tc.name, err, tc.want)
+		}
+		if g.solves != 1 || len(g.resolves) != 0 {
+			t.Errorf("%s: %d solves and image resolves %q before the error; want only the spec read", tc.name, g.solves, g.resolves)
+		}
 	}
 }
 
-// TestSpecErrorsCarryEveryLine: all problems of a spec reach the client as
-// ranges of one source, so each offending line is shown.
-func TestSpecErrorsCarryEveryLine(t *testing.T) {
-	data := []byte("version: 1\nbinaries:\n  - package: ./x\n    nme: y\nimag:\n  ports: [1]\n")
-	_, err := spec.Parse("gobuild.yaml", data)
-	if err == nil {
-		t.Fatal("no error")
+// TestBuildListsTargets: --call=targets answers with the target table, the
+// first as the default, whatever the build-args say.
+func TestBuildListsTargets(t *testing.T) {
+	g := newFakeGateway(map[string]string{"requestid": "frontend.targets", "build-arg:SOURCE_DATE_EPOCH": "yesterday"})
+	res, err := Build(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
 	}
-	st := llb.Scratch()
-	wrapped := withSpecSource(err, llb.NewSourceMap(&st, "gobuild.yaml", "YAML", data))
-	sources := errdefs.Sources(wrapped)
-	if len(sources) != 1 {
-		t.Fatalf("%d sources", len(sources))
+	var l targets.List
+	if err := json.Unmarshal(res.Metadata["result.json"], &l); err != nil {
+		t.Fatal(err)
 	}
-	var lines []int32
-	for _, r := range sources[0].Ranges {
-		lines = append(lines, r.Start.Line)
+	if len(l.Targets) != len(targetTable) {
+		t.Fatalf("%d targets listed, want %d: %+v", len(l.Targets), len(targetTable), l.Targets)
 	}
-	if len(lines) != 2 || lines[0] != 4 || lines[1] != 5 {
-		t.Errorf("lines = %v, want [4 5]", lines)
+	for i, got := range l.Targets {
+		want := targetTable[i]
+		if got.Name != want.name || got.Description != want.description || got.Default != (i == 0) {
+			t.Errorf("target %d = %+v, want %s: %s, default %v", i, got, want.name, want.description, i == 0)
+		}
+	}
+	if len(l.Sources) != 1 || string(l.Sources[0]) != string(g.files["gobuild.yaml"]) {
+		t.Errorf("sources = %q, want the spec", l.Sources)
 	}
 }

@@ -54,10 +54,11 @@ func (b *builder) outline() *outline.Outline {
 	return o
 }
 
+// targets lists targetTable, the first as the default.
 func (b *builder) targets() *targets.List {
 	l := &targets.List{Sources: [][]byte{b.src.Data}}
-	for i, t := range spec.Targets {
-		l.Targets = append(l.Targets, targets.Target{Name: t.Name, Description: t.Description, Default: i == 0})
+	for i, t := range targetTable {
+		l.Targets = append(l.Targets, targets.Target{Name: t.name, Description: t.description, Default: i == 0})
 	}
 	return l
 }

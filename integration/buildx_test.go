@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -32,6 +35,24 @@ var (
 // buildx runs `docker buildx ARGS` in dir and returns its combined output.
 func buildx(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
+	out, err := buildxCommand(t, dir, args...).CombinedOutput()
+	return string(out), err
+}
+
+// buildxStdout runs `docker buildx ARGS` in dir and returns what it wrote
+// to its standard output (a --call's answer) apart from the progress and
+// errors it wrote to its standard error.
+func buildxStdout(t *testing.T, dir string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var outBuf, errBuf bytes.Buffer
+	cmd := buildxCommand(t, dir, args...)
+	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
+	err = cmd.Run()
+	return outBuf.String(), errBuf.String(), err
+}
+
+func buildxCommand(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
 	dockerOnce.Do(func() { dockerConfig, dockerErr = setUpDockerConfig() })
 	if dockerErr != nil {
 		t.Fatal(dockerErr)
@@ -39,8 +60,7 @@ func buildx(t *testing.T, dir string, args ...string) (string, error) {
 	cmd := exec.Command(filepath.Join(bed.Bin, "docker"), append([]string{"buildx", "--builder", "gobuild-test"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "BUILDKIT_PROGRESS=plain", "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return cmd
 }
 
 // setUpDockerConfig makes a docker config directory of the tests' own (the
@@ -217,26 +237,127 @@ target "twobins-binaries" {
 	}
 }
 
+// TestBuildxCalls: buildx's --call=outline, targets and check reach the
+// frontend through the # syntax= line and bring back its answers: the
+// build-args the spec reads with their lines, the target table with its
+// default, and the lint findings with their lines.
 func TestBuildxCalls(t *testing.T) {
+	t.Run("outline", testBuildxOutline)
+	t.Run("targets", testBuildxTargets)
+	t.Run("check", testBuildxCheck)
+}
+
+func testBuildxOutline(t *testing.T) {
 	dir := specWithSyntax(t, "../examples/private")
-	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--call", "outline", "--build-context", goContext(), ".")
+	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
 	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		t.Fatal(err)
 	}
-	for _, want := range []string{"PRIVATE_GOPROXY", "VERSION", "netrc"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("--call=outline lacks %q:\n%s", want, out)
+	stdout, stderr, err := buildxStdout(t, dir, "build", "-f", "gobuild.yaml", "--call", "outline,format=json", "--build-context", goContext(), ".")
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, stdout, stderr)
+	}
+	var o outline.Outline
+	if err := json.Unmarshal([]byte(stdout), &o); err != nil {
+		t.Fatalf("--call=outline,format=json: %v\n%s%s", err, stdout, stderr)
+	}
+	if o.Name != "gobuild.yaml" || len(o.Sources) != 1 || !bytes.Equal(o.Sources[0], spec) {
+		t.Errorf("outline of %q with sources %q, want gobuild.yaml and its text", o.Name, o.Sources)
+	}
+	var names []string
+	args := map[string]outline.Arg{}
+	for _, a := range o.Args {
+		names = append(names, a.Name)
+		args[a.Name] = a
+	}
+	if want := []string{"VERSION", "SOURCE_DATE_EPOCH", "PRIVATE_GOPROXY"}; !slices.Equal(names, want) {
+		t.Errorf("build-args %q, want %q", names, want)
+	}
+	if v := args["VERSION"]; v.Value != "dev" || !strings.Contains(v.Description, "{{.Version}}") {
+		t.Errorf("VERSION = %+v, want the default dev and what it sets", v)
+	}
+	line := int32(specLine(t, spec, "{{.Args.PRIVATE_GOPROXY}}"))
+	if p := args["PRIVATE_GOPROXY"]; p.Description != "read by {{.Args.PRIVATE_GOPROXY}}" || p.Location == nil ||
+		len(p.Location.Ranges) != 1 || p.Location.Ranges[0].Start.Line != line {
+		t.Errorf("PRIVATE_GOPROXY = %+v, want it read at line %d", p, line)
+	}
+	if len(o.Secrets) != 1 || o.Secrets[0].Name != "netrc" || len(o.SSH) != 1 || o.SSH[0].Name != "default" {
+		t.Errorf("secrets %+v, ssh %+v; want the netrc secret and the default agent", o.Secrets, o.SSH)
+	}
+}
+
+func testBuildxTargets(t *testing.T) {
+	dir := specWithSyntax(t, "../examples/private")
+	stdout, stderr, err := buildxStdout(t, dir, "build", "-f", "gobuild.yaml", "--call", "targets", "--build-context", goContext(), ".")
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, stdout, stderr)
+	}
+	// buildx prints the frontend's list as a table, the default marked.
+	want := []struct{ name, description string }{
+		{"image (default)", "the container image (default)"},
+		{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local"},
+		{"test", "go test on the build platform, with the spec's tags and env"},
+		{"vet", "go vet on the build platform"},
+		{"spec", "the spec with every default filled in, as gobuild.resolved.yaml"},
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(want)+1 || !regexp.MustCompile(`^TARGET\s+DESCRIPTION$`).MatchString(lines[0]) {
+		t.Fatalf("--call=targets printed %d lines, want a header and %d targets:\n%s", len(lines), len(want), stdout)
+	}
+	for i, w := range want {
+		row := regexp.MustCompile(`^` + regexp.QuoteMeta(w.name) + `\s+` + regexp.QuoteMeta(w.description) + `$`)
+		if !row.MatchString(lines[i+1]) {
+			t.Errorf("target %d is %q, want %s: %s", i, lines[i+1], w.name, w.description)
 		}
 	}
-	out, err = buildx(t, dir, "build", "-f", "gobuild.yaml", "--call", "targets", "--build-context", goContext(), ".")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+}
+
+func testBuildxCheck(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	spec := "# syntax=" + frontendImageRef(t) + "\nversion: 1\nbuilder: golang:1.26\nbinaries:\n  - package: ./cmd/server\nimage:\n  user: root\n"
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"image", "binaries", "test", "vet", "spec"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("--call=targets lacks %q:\n%s", want, out)
+	// buildx fails a check that finds something; the answer is printed
+	// all the same.
+	stdout, stderr, _ := buildxStdout(t, dir, "build", "-f", "gobuild.yaml", "--call", "check,format=json", "--build-context", goContext(), ".")
+	var res lint.LintResults
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("--call=check,format=json: %v\n%s%s", err, stdout, stderr)
+	}
+	type finding struct {
+		rule string
+		line int32
+	}
+	var got []finding
+	for _, w := range res.Warnings {
+		f := finding{rule: w.RuleName}
+		if w.Location != nil && len(w.Location.Ranges) > 0 {
+			f.line = w.Location.Ranges[0].Start.Line
+		}
+		got = append(got, f)
+	}
+	// In line order: no .dockerignore (line 1), the builder's floating
+	// tag, the root user.
+	want := []finding{{"GitDirInContext", 1}, {"FloatingImage", 3}, {"RunsAsRoot", 7}}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %+v, want %+v", got, want)
+	}
+	if len(res.Sources) != 1 || res.Sources[0].Filename != "gobuild.yaml" || string(res.Sources[0].Data) != spec {
+		t.Errorf("sources = %+v, want gobuild.yaml and its text", res.Sources)
+	}
+}
+
+// specLine is the 1-based line of the spec that contains s.
+func specLine(t *testing.T, spec []byte, s string) int {
+	t.Helper()
+	for i, line := range strings.Split(string(spec), "\n") {
+		if strings.Contains(line, s) {
+			return i + 1
 		}
 	}
+	t.Fatalf("the spec has no line with %q", s)
+	return 0
 }
 
 // TestMultiNodeBuilder: a buildx builder with two nodes, one per platform,

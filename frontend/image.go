@@ -1,0 +1,73 @@
+package frontend
+
+import (
+	"context"
+	"sync"
+
+	"github.com/containerd/platforms"
+	gbllb "github.com/gobuildkit/gobuild/llb"
+	"github.com/gobuildkit/gobuild/spec"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// buildImage builds the image target: one image per target platform, with
+// the annotations the spec asks for on each manifest.
+func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
+	s, bc := b.spec, b.bc
+	var mu sync.Mutex
+	annotations := map[string]string{}
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
+		target := b.buildPlatform
+		if platform != nil {
+			target = *platform
+		}
+		opt := b.options(target)
+		switch base := s.BaseFor(target); base {
+		case spec.BaseStatic, spec.BaseScratch:
+		default:
+			st, img, err := loadImage(ctx, b.c, bc, base, target)
+			if err != nil {
+				return nil, s.ErrorAt(basePath(s, target), "loading base image %s for %s: %v", base, platforms.Format(target), err)
+			}
+			opt.Base, opt.BaseImage = &st, img
+		}
+		res, err := gbllb.Convert(ctx, s, opt)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := b.solve(ctx, res.State, target, false)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		for k, v := range res.Annotations {
+			var p *ocispecs.Platform
+			if bc.MultiPlatformRequested {
+				p = &target
+			}
+			annotations[exptypes.AnnotationManifestKey(p, k)] = v
+		}
+		mu.Unlock()
+		return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: opt.BaseImage, Epoch: b.epoch}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range annotations {
+		rb.AddMeta(k, []byte(v))
+	}
+	return rb.Finalize()
+}
+
+// basePath is where the base for a platform is set in the spec.
+func basePath(s *spec.Spec, target ocispecs.Platform) []any {
+	for k := range s.Image.Bases {
+		if p, err := platforms.Parse(k); err == nil && platforms.Format(platforms.Normalize(p)) == platforms.Format(platforms.Normalize(target)) {
+			return []any{"image", "bases", k}
+		}
+	}
+	return []any{"image", "base"}
+}

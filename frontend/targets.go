@@ -1,0 +1,89 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/containerd/platforms"
+	gbllb "github.com/gobuildkit/gobuild/llb"
+	"github.com/gobuildkit/gobuild/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+)
+
+// target is one --target: its name, what --call=targets says of it and the
+// function that builds it, registered together so that a target cannot be
+// listed without being built or built without being listed.
+type target struct {
+	name        string
+	description string
+	build       func(*builder, context.Context) (*client.Result, error)
+}
+
+// targetTable is every target, the default first. Build dispatches through
+// it and --call=targets lists it. spec.Targets, from which the reference
+// docs are generated, is checked against it by the tests.
+var targetTable = []target{
+	{"image", "the container image (default)", (*builder).buildImage},
+	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries},
+	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test)},
+	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet)},
+	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec},
+}
+
+// lookupTarget returns the target a client asked for by name; the empty
+// name is the default.
+func lookupTarget(name string) (target, error) {
+	if name == "" {
+		return targetTable[0], nil
+	}
+	names := make([]string, 0, len(targetTable))
+	for _, t := range targetTable {
+		if t.name == name {
+			return t, nil
+		}
+		names = append(names, t.name)
+	}
+	return target{}, fmt.Errorf("unknown target %q; valid targets: %s", name, strings.Join(names, ", "))
+}
+
+// buildBinaries returns every platform's binaries in one tree, as
+// <os>_<arch>[_<variant>]/<name>, ready for --output type=local.
+func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
+	fa := llb.Mkdir("/", 0o755)
+	for _, target := range b.targetPlatforms() {
+		target = platforms.Normalize(target)
+		bins, err := gbllb.Binaries(b.spec, b.options(target))
+		if err != nil {
+			return nil, err
+		}
+		dir := "/" + strings.ReplaceAll(platforms.Format(target), "/", "_")
+		for _, bin := range bins {
+			fa = fa.Copy(bin.State, bin.File, dir+"/"+bin.Name, &llb.CopyInfo{CreateDestPath: true})
+		}
+	}
+	return b.singleResult(ctx, llb.Scratch().File(fa, llb.WithCustomName("collect binaries")), false)
+}
+
+// checkTarget builds a target that runs a go command on the build platform
+// (go test, go vet); a failure fails the build with the command's output.
+func checkTarget(check func(*spec.Spec, gbllb.Options) (llb.State, error)) func(*builder, context.Context) (*client.Result, error) {
+	return func(b *builder, ctx context.Context) (*client.Result, error) {
+		st, err := check(b.spec, b.options(b.buildPlatform))
+		if err != nil {
+			return nil, err
+		}
+		return b.singleResult(ctx, st, true)
+	}
+}
+
+// buildResolvedSpec outputs the spec with its defaults filled in.
+func (b *builder) buildResolvedSpec(ctx context.Context) (*client.Result, error) {
+	data, err := b.spec.Resolved()
+	if err != nil {
+		return nil, err
+	}
+	st := llb.Scratch().File(llb.Mkfile("/gobuild.resolved.yaml", 0o644, data), llb.WithCustomName("write gobuild.resolved.yaml"))
+	return b.singleResult(ctx, st, false)
+}

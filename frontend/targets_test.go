@@ -1,0 +1,99 @@
+package frontend
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/gobuildkit/gobuild/spec"
+)
+
+// defaultTarget is the target a build without --target gets, as the README
+// and the reference docs say.
+const defaultTarget = "image"
+
+// targetTableProblems says what is wrong with a target table: a target
+// without a name, a description or a handler, a name used twice, or a
+// default that is not first.
+func targetTableProblems(table []target, defaultName string) []string {
+	var problems []string
+	seen := map[string]bool{}
+	for i, t := range table {
+		switch {
+		case t.name == "":
+			problems = append(problems, fmt.Sprintf("target %d has no name", i))
+		case seen[t.name]:
+			problems = append(problems, fmt.Sprintf("target %q is listed twice", t.name))
+		}
+		seen[t.name] = true
+		if t.description == "" {
+			problems = append(problems, fmt.Sprintf("target %q has no description", t.name))
+		}
+		if t.build == nil {
+			problems = append(problems, fmt.Sprintf("target %q has no handler", t.name))
+		}
+	}
+	if len(table) == 0 || table[0].name != defaultName {
+		problems = append(problems, fmt.Sprintf("the default target %q is not first", defaultName))
+	}
+	return problems
+}
+
+func TestTargetTable(t *testing.T) {
+	for _, p := range targetTableProblems(targetTable, defaultTarget) {
+		t.Error(p)
+	}
+}
+
+// TestTargetTableProblems: the check above finds each kind of mistake.
+func TestTargetTableProblems(t *testing.T) {
+	build := targetTable[0].build
+	cases := []struct {
+		name  string
+		table []target
+		want  []string
+	}{
+		{"no handler", []target{{"image", "i", build}, {"sbom", "s", nil}}, []string{`target "sbom" has no handler`}},
+		{"twice", []target{{"image", "i", build}, {"vet", "v", build}, {"vet", "v2", build}}, []string{`target "vet" is listed twice`}},
+		{"default second", []target{{"vet", "v", build}, {"image", "i", build}}, []string{`the default target "image" is not first`}},
+		{"empty", nil, []string{`the default target "image" is not first`}},
+		{"no name or description", []target{{"image", "i", build}, {"", "", build}}, []string{"target 1 has no name", `target "" has no description`}},
+	}
+	for _, tc := range cases {
+		if got := targetTableProblems(tc.table, "image"); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: problems %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestTargetsMatchSpecDocs: the reference docs are generated from
+// spec.Targets, so it must list the table's targets, in order, with the
+// same descriptions.
+func TestTargetsMatchSpecDocs(t *testing.T) {
+	var table, docs []string
+	for _, tg := range targetTable {
+		table = append(table, tg.name+": "+tg.description)
+	}
+	for _, tg := range spec.Targets {
+		docs = append(docs, tg.Name+": "+tg.Description)
+	}
+	if !slices.Equal(table, docs) {
+		t.Errorf("spec.Targets differs from the frontend's table:\n docs:  %q\n table: %q", docs, table)
+	}
+}
+
+func TestLookupTarget(t *testing.T) {
+	if tg, err := lookupTarget(""); err != nil || tg.name != defaultTarget {
+		t.Errorf("no --target: %q, %v; want %q", tg.name, err, defaultTarget)
+	}
+	for _, want := range targetTable {
+		if tg, err := lookupTarget(want.name); err != nil || tg.name != want.name || tg.description != want.description {
+			t.Errorf("--target %s: %q, %v", want.name, tg.name, err)
+		}
+	}
+	_, err := lookupTarget("imgae")
+	want := `unknown target "imgae"; valid targets: image, binaries, test, vet, spec`
+	if err == nil || err.Error() != want {
+		t.Errorf("unknown target: %v, want %s", err, want)
+	}
+}
