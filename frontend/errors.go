@@ -1,21 +1,11 @@
 package frontend
 
 import (
-	"errors"
-
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 )
-
-// joinErrors joins errs into one error, nil when there are none.
-func joinErrors(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return errors.Join(errs...)
-}
 
 // withSpecSource attaches the spec's text and the lines of every problem to
 // err, so that buildx prints the offending lines of gobuild.yaml.

@@ -30,7 +30,7 @@ func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
 		default:
 			st, img, err := loadImage(ctx, b.c, bc, base, target)
 			if err != nil {
-				return nil, s.ErrorAt(basePath(s, target), "loading base image %s for %s: %v", base, platforms.Format(target), err)
+				return nil, s.ErrorAt(s.BasePath(target), "loading base image %s for %s: %v", base, platforms.Format(target), err)
 			}
 			opt.Base, opt.BaseImage = &st, img
 		}
@@ -60,14 +60,4 @@ func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
 		rb.AddMeta(k, []byte(v))
 	}
 	return rb.Finalize()
-}
-
-// basePath is where the base for a platform is set in the spec.
-func basePath(s *spec.Spec, target ocispecs.Platform) []any {
-	for k := range s.Image.Bases {
-		if p, err := platforms.Parse(k); err == nil && platforms.Format(platforms.Normalize(p)) == platforms.Format(platforms.Normalize(target)) {
-			return []any{"image", "bases", k}
-		}
-	}
-	return []any{"image", "base"}
 }

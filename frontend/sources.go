@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -129,5 +130,5 @@ func (b *builder) checkPackages(files map[string][]gbllb.GoFile) error {
 			errs = append(errs, s.ErrorAt([]any{"binaries", i, "package"}, "binaries[%d].package %s: %v", i, bin.Package, err))
 		}
 	}
-	return joinErrors(errs)
+	return errors.Join(errs...)
 }

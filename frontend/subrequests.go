@@ -84,11 +84,20 @@ func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 			RuleName:    f.Rule,
 			Description: f.Description,
 			Detail:      f.Detail,
-			Location:    b.location(f.Pos),
+			Location:    b.location(findingPos(f.Pos)),
 		})
 	}
 	if res.Warnings == nil {
 		res.Warnings = []lint.Warning{}
 	}
 	return res, nil
+}
+
+// findingPos is where a warning points: BuildKit's lint output needs a
+// line for every warning, so one about the whole spec points at its first.
+func findingPos(p spec.Pos) spec.Pos {
+	if p.Line == 0 {
+		return spec.Pos{Line: 1}
+	}
+	return p
 }

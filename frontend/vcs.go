@@ -2,9 +2,6 @@ package frontend
 
 import (
 	"context"
-	"strconv"
-	"strings"
-	"time"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -27,19 +24,13 @@ func (b *builder) readVCS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lines := strings.Split(string(data), "\n")
-	for len(lines) < 3 {
-		lines = append(lines, "")
-	}
-	if _, explicit := b.bc.BuildArgs[argVersion]; !explicit && lines[0] != "" {
-		b.version = lines[0]
+	info := gbllb.ParseVCS(data)
+	if !b.explicitVersion && info.Version != "" {
+		b.version = info.Version
 	}
 	if b.commit == "" {
-		b.commit = lines[1]
+		b.commit = info.Commit
 	}
-	if sec, err := strconv.ParseInt(lines[2], 10, 64); err == nil {
-		t := time.Unix(sec, 0).UTC()
-		b.commitTime = &t
-	}
+	b.commitTime = info.CommitTime
 	return nil
 }
