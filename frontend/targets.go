@@ -22,14 +22,25 @@ type target struct {
 }
 
 // targetTable is every target, the default first. Build dispatches through
-// it and --call=targets lists it. spec.Targets, from which the reference
-// docs are generated, is checked against it by the tests.
+// it, --call=targets and the reference docs (Targets) list it.
 var targetTable = []target{
 	{"image", "the container image (default)", (*builder).buildImage},
 	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries},
 	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test)},
 	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet)},
 	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec},
+}
+
+// TargetInfo names a target and says what it builds.
+type TargetInfo struct{ Name, Description string }
+
+// Targets lists the targets, the default first, for the generated docs.
+func Targets() []TargetInfo {
+	out := make([]TargetInfo, len(targetTable))
+	for i, t := range targetTable {
+		out[i] = TargetInfo{Name: t.name, Description: t.description}
+	}
+	return out
 }
 
 // lookupTarget returns the target a client asked for by name; the empty

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-
-	"github.com/gobuildkit/gobuild/spec"
 )
 
 // defaultTarget is the target a build without --target gets, as the README
@@ -63,22 +61,6 @@ func TestTargetTableProblems(t *testing.T) {
 		if got := targetTableProblems(tc.table, "image"); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: problems %q, want %q", tc.name, got, tc.want)
 		}
-	}
-}
-
-// TestTargetsMatchSpecDocs: the reference docs are generated from
-// spec.Targets, so it must list the table's targets, in order, with the
-// same descriptions.
-func TestTargetsMatchSpecDocs(t *testing.T) {
-	var table, docs []string
-	for _, tg := range targetTable {
-		table = append(table, tg.name+": "+tg.description)
-	}
-	for _, tg := range spec.Targets {
-		docs = append(docs, tg.Name+": "+tg.Description)
-	}
-	if !slices.Equal(table, docs) {
-		t.Errorf("spec.Targets differs from the frontend's table:\n docs:  %q\n table: %q", docs, table)
 	}
 }
 

@@ -245,14 +245,3 @@ const BinDir = "/usr/local/bin"
 
 // DefaultUser is the nonroot user of the static base (and of distroless).
 const DefaultUser = "65532"
-
-// Targets lists the build targets (--target) with their descriptions, the
-// default first, for the generated reference docs. The frontend's target
-// table is what builds them; its tests keep the two the same.
-var Targets = []struct{ Name, Description string }{
-	{"image", "the container image (default)"},
-	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local"},
-	{"test", "go test on the build platform, with the spec's tags and env"},
-	{"vet", "go vet on the build platform"},
-	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml"},
-}

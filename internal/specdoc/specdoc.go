@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/gobuildkit/gobuild/frontend"
 	"github.com/gobuildkit/gobuild/spec"
 )
 
@@ -222,7 +223,7 @@ func Reference(specDir string) ([]byte, error) {
 	b.WriteString("`{{.Date}}` is `SOURCE_DATE_EPOCH`, else the commit time, else the Unix epoch, never the wall clock.\n")
 	b.WriteString("\nTargets (`--target`): ")
 	var names []string
-	for _, t := range spec.Targets {
+	for _, t := range frontend.Targets() {
 		names = append(names, fmt.Sprintf("`%s`: %s", t.Name, t.Description))
 	}
 	b.WriteString(strings.Join(names, "; ") + ".\n")
