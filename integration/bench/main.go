@@ -31,7 +31,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/gobuildkit/gobuild/frontend"
-	"github.com/gobuildkit/gobuild/internal/testbed"
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client"
 	"github.com/opencontainers/go-digest"
@@ -92,7 +92,7 @@ const (
 )
 
 type bench struct {
-	bed      *testbed.Bed
+	bed      *testenv.Bed
 	runs     int
 	coldRuns int
 	logf     func(string, ...any)
@@ -153,7 +153,7 @@ func run(out string, runs, coldRuns int, emulate bool, only, scenario string, tr
 	// Ctrl-C cancels the builds and still stops the daemons.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	bed, err := testbed.Start(ctx, testbed.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: emulate})
+	bed, err := testenv.Start(ctx, testenv.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: emulate})
 	if err != nil {
 		return err
 	}

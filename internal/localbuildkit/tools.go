@@ -30,6 +30,8 @@ func buildTools(ctx context.Context, toolsDir string, tools []string, logf func(
 	if err != nil {
 		cache = os.TempDir()
 	}
+	// The directory keeps the name it had when the tests alone used it,
+	// so that tools built before are found.
 	bin := filepath.Join(cache, "gobuild-testbed", hex.EncodeToString(h[:8]))
 	// A stamp per tool, written once its build succeeded.
 	stamp := func(pkg string) string { return filepath.Join(bin, ".built-"+path.Base(pkg)) }
