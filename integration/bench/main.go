@@ -402,15 +402,6 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-func (b *bench) prune(ctx context.Context) error {
-	c, err := b.bed.Client(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Prune(ctx, nil, client.PruneAll)
-}
-
 // touch changes one Go file's content, as an edit does.
 func touch(dir, pkg string, n int) error {
 	f := filepath.Join(dir, pkg, "main.go")
@@ -674,7 +665,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		rows = append(rows, r)
 	}
 	measureAll("cold (empty BuildKit cache)", b.coldRuns, false, func(tool) func(int) error {
-		return func(int) error { return b.prune(ctx) }
+		return func(int) error { return b.bed.Prune(ctx) }
 	})
 	measureAll("no-op rebuild", b.runs, true, func(tool) func(int) error { return nil })
 	measureAll("one .go file changed", b.runs, true, func(tool) func(int) error { return edit })
