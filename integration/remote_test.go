@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
+	"github.com/gobuildkit/gobuild/internal/localbuildkit"
 	"github.com/moby/buildkit/client"
 )
 
@@ -66,7 +67,7 @@ func TestTLSDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := freeTCPPort()
+	port, err := localbuildkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
