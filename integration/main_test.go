@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -22,6 +23,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		// go test -short ./... is the unit tests alone: no daemon, no tool
+		// build, no root.
+		fmt.Fprintln(os.Stderr, "integration: skipped with -short")
+		return 0
+	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "gobuild-integration-")
 	if err != nil {
