@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/buildkit/client"
+	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 // TestBuildTwoBinariesMultiPlatform is the product's main promise: two main
@@ -20,14 +20,14 @@ import (
 // into static, minimal, nonroot images.
 func TestBuildTwoBinariesMultiPlatform(t *testing.T) {
 	ctx := context.Background()
-	res, err := build(ctx, "testdata/twobins", buildOpts{attrs: map[string]string{
+	res, err := bed.Build(ctx, "testdata/twobins", testenv.BuildOpts{Attrs: map[string]string{
 		"platform":          "linux/amd64,linux/arm64",
 		"build-arg:VERSION": "v1.2.3",
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,17 +37,17 @@ func TestBuildTwoBinariesMultiPlatform(t *testing.T) {
 
 	for platform, img := range images {
 		t.Run(strings.ReplaceAll(platform, "/", "_"), func(t *testing.T) {
-			arch := img.config.Architecture
+			arch := img.Config.Architecture
 			wantMachine := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
 			for _, name := range []string{"server", "worker"} {
-				f := img.files["/usr/local/bin/"+name]
+				f := img.Files["/usr/local/bin/"+name]
 				if f == nil {
 					t.Fatalf("/usr/local/bin/%s missing", name)
 				}
-				assertStaticELF(t, f.data, wantMachine)
+				assertStaticELF(t, f.Data, wantMachine)
 			}
 
-			cfg := img.config.Config
+			cfg := img.Config.Config
 			if cfg.User != "65532" {
 				t.Errorf("user = %q, want 65532", cfg.User)
 			}
@@ -60,24 +60,24 @@ func TestBuildTwoBinariesMultiPlatform(t *testing.T) {
 			if cfg.Labels["org.opencontainers.image.title"] != "twobins" {
 				t.Errorf("labels = %v", cfg.Labels)
 			}
-			if img.config.OS != "linux" || len(img.config.History) != len(img.manifest.Layers) {
-				t.Errorf("config os=%q history=%d layers=%d", img.config.OS, len(img.config.History), len(img.manifest.Layers))
+			if img.Config.OS != "linux" || len(img.Config.History) != len(img.Manifest.Layers) {
+				t.Errorf("config os=%q history=%d layers=%d", img.Config.OS, len(img.Config.History), len(img.Manifest.Layers))
 			}
 
-			ca := img.files["/etc/ssl/certs/ca-certificates.crt"]
-			if ca == nil || !bytes.Contains(ca.data, []byte("BEGIN CERTIFICATE")) {
+			ca := img.Files["/etc/ssl/certs/ca-certificates.crt"]
+			if ca == nil || !bytes.Contains(ca.Data, []byte("BEGIN CERTIFICATE")) {
 				t.Error("CA bundle missing or empty")
 			}
-			if zi := img.files["/usr/share/zoneinfo.zip"]; zi == nil || len(zi.data) < 100_000 {
+			if zi := img.Files["/usr/share/zoneinfo.zip"]; zi == nil || len(zi.Data) < 100_000 {
 				t.Error("zoneinfo.zip missing or truncated")
 			}
-			if p := img.files["/etc/passwd"]; p == nil || !bytes.Contains(p.data, []byte("nonroot:x:65532:65532:")) {
+			if p := img.Files["/etc/passwd"]; p == nil || !bytes.Contains(p.Data, []byte("nonroot:x:65532:65532:")) {
 				t.Error("/etc/passwd has no nonroot user")
 			}
-			if tmp := img.files["/tmp"]; tmp == nil || tmp.hdr.Mode&0o7777 != 0o1777 {
+			if tmp := img.Files["/tmp"]; tmp == nil || tmp.Hdr.Mode&0o7777 != 0o1777 {
 				t.Errorf("/tmp missing or not 1777: %+v", tmp)
 			}
-			for name := range img.files {
+			for name := range img.Files {
 				switch path.Base(name) {
 				case "sh", "bash", "ash", "busybox":
 					t.Errorf("image has a shell: %s", name)
@@ -89,15 +89,15 @@ func TestBuildTwoBinariesMultiPlatform(t *testing.T) {
 	// The native binary runs, reports the injected version and finds time
 	// zones through the image's ZONEINFO.
 	amd64 := images["linux/amd64"]
-	server := writeExecutable(t, amd64.files["/usr/local/bin/server"])
+	server := writeExecutable(t, amd64.Files["/usr/local/bin/server"])
 	if out := runBinary(t, nil, server, "version"); !strings.HasPrefix(out, "server v1.2.3 ") {
 		t.Errorf("amd64 server version = %q, want v1.2.3", out)
 	}
-	zoneinfo := writeExecutable(t, amd64.files["/usr/share/zoneinfo.zip"])
+	zoneinfo := writeExecutable(t, amd64.Files["/usr/share/zoneinfo.zip"])
 	if out := runBinary(t, []string{"ZONEINFO=" + zoneinfo}, server, "tz"); out != "tz America/New_York" {
 		t.Errorf("tz lookup = %q", out)
 	}
-	worker := writeExecutable(t, amd64.files["/usr/local/bin/worker"])
+	worker := writeExecutable(t, amd64.Files["/usr/local/bin/worker"])
 	if out := runBinary(t, nil, worker); out != "worker v1.2.3-amd64" {
 		t.Errorf("worker = %q, want the {{.Target.Arch}} template expanded", out)
 	}
@@ -107,7 +107,7 @@ func TestBuildTwoBinariesMultiPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatalf("qemu-aarch64-static is needed to run the arm64 binary (apt-get install -y qemu-user-static): %v", err)
 	}
-	arm := writeExecutable(t, images["linux/arm64"].files["/usr/local/bin/server"])
+	arm := writeExecutable(t, images["linux/arm64"].Files["/usr/local/bin/server"])
 	if out := runBinary(t, nil, qemu, arm, "version"); !strings.HasPrefix(out, "server v1.2.3 ") {
 		t.Errorf("arm64 server version = %q, want v1.2.3", out)
 	}
@@ -160,8 +160,8 @@ func assertStaticELF(t *testing.T, data []byte, machine elf.Machine) {
 func TestSourceChangeKeepsDownloadCached(t *testing.T) {
 	ctx := context.Background()
 	dir := copyDir(t, "testdata/twobins")
-	opts := buildOpts{attrs: map[string]string{"platform": "linux/amd64"}}
-	if _, err := build(ctx, dir, opts); err != nil {
+	opts := testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}}
+	if _, err := bed.Build(ctx, dir, opts); err != nil {
 		t.Fatal(err)
 	}
 	src := dir + "/cmd/worker/main.go"
@@ -173,21 +173,21 @@ func TestSourceChangeKeepsDownloadCached(t *testing.T) {
 	if err := os.WriteFile(src, code, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := build(ctx, dir, opts)
+	res, err := bed.Build(ctx, dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := res.vertex(t, "go mod download"); !v.Cached {
+	if v := vertex(t, res, "go mod download"); !v.Cached {
 		t.Error("go mod download ran again after a source change")
 	}
-	if v := res.vertex(t, "go build ./cmd/worker (linux/amd64)"); v.Cached {
+	if v := vertex(t, res, "go build ./cmd/worker (linux/amd64)"); v.Cached {
 		t.Error("go build was cached although its source changed")
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
-	worker := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/worker"])
+	worker := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/worker"])
 	if out := runBinary(t, nil, worker); !strings.HasPrefix(out, "worker (changed)") {
 		t.Errorf("rebuilt worker prints %q", out)
 	}
@@ -197,31 +197,31 @@ func TestSourceChangeKeepsDownloadCached(t *testing.T) {
 // image digest, even when nothing is cached between the two builds.
 func TestReproducible(t *testing.T) {
 	ctx := context.Background()
-	opts := buildOpts{attrs: map[string]string{
+	opts := testenv.BuildOpts{Attrs: map[string]string{
 		"platform":                    "linux/amd64,linux/arm64",
 		"build-arg:SOURCE_DATE_EPOCH": "1700000000",
 	}}
-	first, err := build(ctx, "testdata/twobins", opts)
+	first, err := bed.Build(ctx, "testdata/twobins", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pruneAll(t)
-	second, err := build(ctx, "testdata/twobins", opts)
+	second, err := bed.Build(ctx, "testdata/twobins", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := second.vertex(t, "go build ./cmd/server (linux/arm64)"); v.Cached {
+	if v := vertex(t, second, "go build ./cmd/server (linux/arm64)"); v.Cached {
 		t.Fatal("the second build was served from cache; the test proves nothing")
 	}
-	a, b := first.layout.top(), second.layout.top()
+	a, b := first.Layout.Top(), second.Layout.Top()
 	if a.Digest != b.Digest {
 		t.Errorf("image digests differ: %s vs %s", a.Digest, b.Digest)
 	}
-	before, err := first.layout.images()
+	before, err := first.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := second.layout.images()
+	images, err := second.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,46 +232,34 @@ func TestReproducible(t *testing.T) {
 			t.Errorf("%s missing from the first build", p)
 			continue
 		}
-		if old.manifest.Config.Digest != img.manifest.Config.Digest {
-			t.Errorf("%s: configs differ:\n%s\n%s", p, old.layout.blobs[old.manifest.Config.Digest], img.layout.blobs[img.manifest.Config.Digest])
+		if old.Manifest.Config.Digest != img.Manifest.Config.Digest {
+			t.Errorf("%s: configs differ:\n%s\n%s", p, old.Layout.Blobs[old.Manifest.Config.Digest], img.Layout.Blobs[img.Manifest.Config.Digest])
 		}
-		for i := range min(len(old.manifest.Layers), len(img.manifest.Layers)) {
-			if old.manifest.Layers[i].Digest != img.manifest.Layers[i].Digest {
-				t.Errorf("%s: layer %d differs: %s", p, i, diffFiles(old.files, img.files))
+		for i := range min(len(old.Manifest.Layers), len(img.Manifest.Layers)) {
+			if old.Manifest.Layers[i].Digest != img.Manifest.Layers[i].Digest {
+				t.Errorf("%s: layer %d differs: %s", p, i, diffFiles(old.Files, img.Files))
 			}
 		}
 	}
 	for p, img := range images {
-		if img.config.Created == nil || img.config.Created.Unix() != 1700000000 {
-			t.Errorf("%s: created = %v, want SOURCE_DATE_EPOCH", p, img.config.Created)
+		if img.Config.Created == nil || img.Config.Created.Unix() != 1700000000 {
+			t.Errorf("%s: created = %v, want SOURCE_DATE_EPOCH", p, img.Config.Created)
 		}
 	}
 }
 
-func pruneAll(t *testing.T) {
-	t.Helper()
-	c, err := bed.Client(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Prune(context.Background(), nil, client.PruneAll); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // diffFiles names the files whose content, mode or time differs.
-func diffFiles(a, b map[string]*file) string {
+func diffFiles(a, b map[string]*testenv.File) string {
 	var out []string
 	for name, fa := range a {
 		fb := b[name]
 		switch {
 		case fb == nil:
 			out = append(out, name+" only in the first")
-		case !bytes.Equal(fa.data, fb.data):
+		case !bytes.Equal(fa.Data, fb.Data):
 			out = append(out, name+" content")
-		case fa.hdr.Mode != fb.hdr.Mode || !fa.hdr.ModTime.Equal(fb.hdr.ModTime) || fa.hdr.Uid != fb.hdr.Uid:
-			out = append(out, fmt.Sprintf("%s header %v/%v %v/%v", name, fa.hdr.Mode, fb.hdr.Mode, fa.hdr.ModTime, fb.hdr.ModTime))
+		case fa.Hdr.Mode != fb.Hdr.Mode || !fa.Hdr.ModTime.Equal(fb.Hdr.ModTime) || fa.Hdr.Uid != fb.Hdr.Uid:
+			out = append(out, fmt.Sprintf("%s header %v/%v %v/%v", name, fa.Hdr.Mode, fb.Hdr.Mode, fa.Hdr.ModTime, fb.Hdr.ModTime))
 		}
 	}
 	slices.Sort(out)
@@ -294,22 +282,22 @@ binaries:
 	if err := os.WriteFile(path.Join(dir, "gobuild.yaml"), []byte(specText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{
 		"platform":          "linux/amd64,linux/arm64",
 		"build-arg:VERSION": "v2.0.0",
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range res.vertices {
+	for _, v := range res.Vertices {
 		if strings.HasPrefix(v.Name, "go build ./cmd/worker") || strings.HasPrefix(v.Name, "go build ./cmd/server (") {
 			t.Errorf("step %q: the binaries were built apart", v.Name)
 		}
 	}
 	for _, platform := range []string{"linux/amd64", "linux/arm64"} {
-		res.vertex(t, "go build ./cmd/server ./cmd/worker ("+platform+")")
+		vertex(t, res, "go build ./cmd/server ./cmd/worker ("+platform+")")
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,21 +307,21 @@ binaries:
 			t.Fatalf("no %s image", platform)
 		}
 		for _, name := range []string{"server", "jobs"} {
-			f := img.files["/usr/local/bin/"+name]
+			f := img.Files["/usr/local/bin/"+name]
 			if f == nil {
 				t.Fatalf("%s: /usr/local/bin/%s missing", platform, name)
 			}
-			assertStaticELF(t, f.data, machine)
+			assertStaticELF(t, f.Data, machine)
 		}
-		if img.files["/usr/local/bin/worker"] != nil {
+		if img.Files["/usr/local/bin/worker"] != nil {
 			t.Errorf("%s: /usr/local/bin/worker is there; the binary is named jobs", platform)
 		}
 	}
 	amd64 := images["linux/amd64"]
-	if out := runBinary(t, nil, writeExecutable(t, amd64.files["/usr/local/bin/jobs"])); out != "worker v2.0.0-amd64" {
+	if out := runBinary(t, nil, writeExecutable(t, amd64.Files["/usr/local/bin/jobs"])); out != "worker v2.0.0-amd64" {
 		t.Errorf("jobs = %q, want worker v2.0.0-amd64", out)
 	}
-	if out := runBinary(t, nil, writeExecutable(t, amd64.files["/usr/local/bin/server"]), "version"); !strings.HasPrefix(out, "server v2.0.0-amd64 ") {
+	if out := runBinary(t, nil, writeExecutable(t, amd64.Files["/usr/local/bin/server"]), "version"); !strings.HasPrefix(out, "server v2.0.0-amd64 ") {
 		t.Errorf("server version = %q", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
@@ -25,20 +26,20 @@ func TestGitChangeKeepsBuildCached(t *testing.T) {
 	git("add", ".")
 	git("commit", "-q", "-m", "first")
 	// VERSION is given, so the build has no reason to read git history.
-	opts := buildOpts{attrs: map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1", "vcs:revision": "fixed"}}
-	if _, err := build(context.Background(), dir, opts); err != nil {
+	opts := testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1", "vcs:revision": "fixed"}}
+	if _, err := bed.Build(context.Background(), dir, opts); err != nil {
 		t.Fatal(err)
 	}
 	git("commit", "-q", "--allow-empty", "-m", "second")
 	if err := os.WriteFile(filepath.Join(dir, ".git", "description"), []byte("changed\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := build(context.Background(), dir, opts)
+	res, err := bed.Build(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"go mod download", "go build ./cmd/server (linux/amd64)", "go build ./cmd/worker (linux/amd64)"} {
-		if v := res.vertex(t, name); !v.Cached {
+		if v := vertex(t, res, name); !v.Cached {
 			t.Errorf("%s ran again after a change to .git alone", name)
 		}
 	}
@@ -51,14 +52,14 @@ func TestGitChangeKeepsBuildCached(t *testing.T) {
 // Go's build cache makes that a link.)
 func TestDocsChangeKeepsBuildCached(t *testing.T) {
 	dir := copyDir(t, "testdata/twobins")
-	binaries := func() (*buildResult, string) {
+	binaries := func() (*testenv.BuildResult, string) {
 		t.Helper()
 		out := t.TempDir()
-		opts := buildOpts{
-			attrs:       map[string]string{"platform": "linux/amd64", "target": "binaries", "build-arg:VERSION": "v1"},
-			localOutput: out,
+		opts := testenv.BuildOpts{
+			Attrs:       map[string]string{"platform": "linux/amd64", "target": "binaries", "build-arg:VERSION": "v1"},
+			LocalOutput: out,
 		}
-		res, err := build(context.Background(), dir, opts)
+		res, err := bed.Build(context.Background(), dir, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,14 +81,14 @@ func TestDocsChangeKeepsBuildCached(t *testing.T) {
 	write("NOTES.txt", "a file nothing reads\n")
 	res, _ := binaries()
 	for _, name := range []string{server, worker} {
-		if !res.vertex(t, name).Cached {
+		if !vertex(t, res, name).Cached {
 			t.Errorf("%s ran again after a change to docs alone", name)
 		}
 	}
 
 	write("cmd/server/greeting.txt", "changed greeting\n")
 	res, out := binaries()
-	if res.vertex(t, server).Cached {
+	if vertex(t, res, server).Cached {
 		t.Errorf("%s stayed cached after its embedded file changed", server)
 	}
 	if out != "changed greeting\n<p>embedded tree</p>" {
@@ -123,10 +124,10 @@ func TestDependencyAddedFetchesOnlyIt(t *testing.T) {
 			}
 		}
 	}
-	opts := buildOpts{attrs: map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": proxy.url}}
+	opts := testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": proxy.url}}
 	write()
-	if res, err := build(context.Background(), dir, opts); err != nil {
-		t.Fatalf("%v\n%s", err, res.logs)
+	if res, err := bed.Build(context.Background(), dir, opts); err != nil {
+		t.Fatalf("%v\n%s", err, res.Logs)
 	}
 	if got, want := proxy.zipsServed(), []string{"/" + alpha.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
 		t.Fatalf("first build fetched %q, want %q", got, want)
@@ -136,11 +137,11 @@ func TestDependencyAddedFetchesOnlyIt(t *testing.T) {
 	files["go.sum"] += goSumLines(t, beta)
 	files["cmd/app/beta.go"] = "package main\n\nimport \"" + beta.path + "\"\n\nvar _ = beta.Name\n"
 	write()
-	res, err := build(context.Background(), dir, opts)
+	res, err := bed.Build(context.Background(), dir, opts)
 	if err != nil {
-		t.Fatalf("%v\n%s", err, res.logs)
+		t.Fatalf("%v\n%s", err, res.Logs)
 	}
-	if res.vertex(t, "go mod download").Cached {
+	if vertex(t, res, "go mod download").Cached {
 		t.Fatal("go mod download stayed cached after go.mod changed")
 	}
 	if got, want := proxy.zipsServed(), []string{"/" + beta.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 var (
@@ -74,11 +76,11 @@ func TestCLIStartsAndReusesLocalDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layout, err := readOCILayout(data)
+	layout, err := testenv.ReadLayout(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if images, err := layout.images(); err != nil || images["linux/amd64"] == nil || images["linux/arm64"] == nil {
+	if images, err := layout.Images(); err != nil || images["linux/amd64"] == nil || images["linux/arm64"] == nil {
 		t.Fatalf("OCI layout images = %v, %v; want linux/amd64 and linux/arm64", images, err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/solver/errdefs"
 )
 
@@ -29,7 +30,7 @@ func TestBrokenSpecPointsAtLine(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(tc.spec), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res, err := build(context.Background(), dir, buildOpts{})
+			res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{})
 			if err == nil {
 				t.Fatal("the build succeeded")
 			}
@@ -44,7 +45,7 @@ func TestBrokenSpecPointsAtLine(t *testing.T) {
 			if src.Info.Filename != "gobuild.yaml" || len(src.Ranges) == 0 || int(src.Ranges[0].Start.Line) != tc.wantLine {
 				t.Errorf("source = %s %v, want line %d", src.Info.Filename, src.Ranges, tc.wantLine)
 			}
-			for _, v := range res.vertices {
+			for _, v := range res.Vertices {
 				if strings.HasPrefix(v.Name, "go ") {
 					t.Errorf("step %q ran for a broken spec", v.Name)
 				}
@@ -61,7 +62,7 @@ func TestMissingPackageFailsAtBinary(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	_, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
 	if err == nil {
 		t.Fatal("the build succeeded")
 	}
@@ -86,7 +87,7 @@ func TestLibraryPackageRejected(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	_, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
 	if err == nil || !strings.Contains(err.Error(), "gobuild.yaml:4:14: binaries[1].package ./calc: is package calc, not a main package") {
 		t.Fatalf("error = %v", err)
 	}
@@ -99,7 +100,7 @@ func TestGoBuildFailurePointsAtBinary(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cmd", "worker", "broken.go"), []byte("package main\n\nfunc broken() { undefinedThing() }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := build(context.Background(), dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	_, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
 	if err == nil {
 		t.Fatal("the build succeeded")
 	}

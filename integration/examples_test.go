@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 // TestExamples builds every example as written and checks what each one
@@ -34,13 +36,13 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-func buildImages(t *testing.T, dir string, opt buildOpts) map[string]*image {
+func buildImages(t *testing.T, dir string, opt testenv.BuildOpts) map[string]*testenv.Image {
 	t.Helper()
-	res, err := build(context.Background(), dir, opt)
+	res, err := bed.Build(context.Background(), dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,21 +50,21 @@ func buildImages(t *testing.T, dir string, opt buildOpts) map[string]*image {
 }
 
 func checkHello(t *testing.T, dir string) {
-	images := buildImages(t, dir, buildOpts{attrs: map[string]string{"build-arg:VERSION": "v0.1.0"}})
+	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"build-arg:VERSION": "v0.1.0"}})
 	if got := slices.Sorted(mapsKeys(images)); !slices.Equal(got, []string{"linux/amd64", "linux/arm64"}) {
 		t.Fatalf("platforms = %q, want the spec's linux/amd64 and linux/arm64", got)
 	}
-	hello := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/hello"])
+	hello := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/hello"])
 	if out := runBinary(t, nil, hello, "-version"); out != "hello v0.1.0" {
 		t.Errorf("hello -version = %q", out)
 	}
-	if v := images["linux/amd64"].config.Config.Labels["org.opencontainers.image.version"]; v != "v0.1.0" {
+	if v := images["linux/amd64"].Config.Config.Labels["org.opencontainers.image.version"]; v != "v0.1.0" {
 		t.Errorf("version label = %q", v)
 	}
 }
 
 func checkMulti(t *testing.T, dir string) {
-	images := buildImages(t, dir, buildOpts{attrs: map[string]string{
+	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{
 		"build-arg:VERSION": "v2.0.0",
 		"vcs:revision":      "0123456789abcdef0123456789abcdef01234567",
 	}})
@@ -70,47 +72,47 @@ func checkMulti(t *testing.T, dir string) {
 	if amd == nil || arm == nil {
 		t.Fatalf("platforms = %q", slices.Sorted(mapsKeys(images)))
 	}
-	if amd.files["/usr/local/bin/migrate"] == nil || arm.files["/usr/local/bin/migrate"] != nil {
+	if amd.Files["/usr/local/bin/migrate"] == nil || arm.Files["/usr/local/bin/migrate"] != nil {
 		t.Error("migrate must be in the amd64 image only (binaries[1].platforms)")
 	}
-	if !slices.Contains(arm.config.Config.Env, "GOBUILD_TARGET=linux/arm64") {
-		t.Errorf("arm64 env = %q, want the target templated in", arm.config.Config.Env)
+	if !slices.Contains(arm.Config.Config.Env, "GOBUILD_TARGET=linux/arm64") {
+		t.Errorf("arm64 env = %q, want the target templated in", arm.Config.Config.Env)
 	}
-	api := writeExecutable(t, amd.files["/usr/local/bin/api"])
+	api := writeExecutable(t, amd.Files["/usr/local/bin/api"])
 	if out := runBinary(t, []string{"GOBUILD_TARGET=linux/amd64"}, api); out != "api v2.0.0 (0123456789ab) built for linux/amd64" {
 		t.Errorf("api = %q", out)
 	}
-	labels := amd.config.Config.Labels
+	labels := amd.Config.Config.Labels
 	if labels["org.opencontainers.image.revision"] != "0123456789abcdef0123456789abcdef01234567" || labels["org.opencontainers.image.description"] != "api v2.0.0" {
 		t.Errorf("labels = %v", labels)
 	}
 }
 
 func checkFiles(t *testing.T, dir string) {
-	images := buildImages(t, dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
+	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
 	img := images["linux/amd64"]
-	index := img.files["/srv/static/index.html"]
-	if index == nil || !bytes.Contains(index.data, []byte("static Go binary")) {
+	index := img.Files["/srv/static/index.html"]
+	if index == nil || !bytes.Contains(index.Data, []byte("static Go binary")) {
 		t.Fatal("/srv/static/index.html missing")
 	}
-	if index.hdr.Mode&0o7777 != 0o444 || index.hdr.Uid != 0 {
-		t.Errorf("index.html mode %o uid %d, want 0444 root", index.hdr.Mode&0o7777, index.hdr.Uid)
+	if index.Hdr.Mode&0o7777 != 0o444 || index.Hdr.Uid != 0 {
+		t.Errorf("index.html mode %o uid %d, want 0444 root", index.Hdr.Mode&0o7777, index.Hdr.Uid)
 	}
-	if img.files["/srv/static/robots.txt"] == nil {
+	if img.Files["/srv/static/robots.txt"] == nil {
 		t.Error("robots.txt missing")
 	}
-	hc := img.config.Config.Healthcheck
+	hc := img.Config.Config.Healthcheck
 	if hc == nil || !slices.Equal(hc.Test, []string{"CMD", "/usr/local/bin/site", "-healthcheck"}) || hc.Retries != 3 || hc.Interval.Seconds() != 30 {
 		t.Errorf("healthcheck = %+v", hc)
 	}
-	if img.config.Config.StopSignal != "SIGTERM" || len(img.manifest.Layers) != 3 {
-		t.Errorf("stopsignal %q, %d layers (want static base, binaries, files)", img.config.Config.StopSignal, len(img.manifest.Layers))
+	if img.Config.Config.StopSignal != "SIGTERM" || len(img.Manifest.Layers) != 3 {
+		t.Errorf("stopsignal %q, %d layers (want static base, binaries, files)", img.Config.Config.StopSignal, len(img.Manifest.Layers))
 	}
 }
 
 func checkTested(t *testing.T, dir string) {
-	images := buildImages(t, dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})
-	calc := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/calc"])
+	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
+	calc := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/calc"])
 	if out := runBinary(t, nil, calc, "1", "2", "39"); out != "42" {
 		t.Errorf("calc = %q", out)
 	}
@@ -122,34 +124,34 @@ func checkTested(t *testing.T, dir string) {
 func checkPrivate(t *testing.T, dir string) {
 	proxy := startPrivateProxy(t, "testdata/privatemod", "example.com/private/greet", "v1.0.0")
 	attrs := map[string]string{"platform": "linux/amd64", "build-arg:PRIVATE_GOPROXY": proxy.url}
-	res, err := build(context.Background(), dir, buildOpts{attrs: attrs, secrets: map[string][]byte{"netrc": proxy.netrc()}})
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: attrs, Secrets: map[string][]byte{"netrc": proxy.netrc()}})
 	if err != nil {
-		t.Fatalf("%v\n%s", err, res.logs)
+		t.Fatalf("%v\n%s", err, res.Logs)
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/app"])
+	app := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/app"])
 	if out := runBinary(t, nil, app); out != "hello, gobuild, from a private module" {
 		t.Errorf("app = %q", out)
 	}
-	for d, blob := range res.layout.blobs {
+	for d, blob := range res.Layout.Blobs {
 		if bytes.Contains(blob, []byte(proxy.password)) {
 			t.Errorf("blob %s holds the password", d)
 		}
 	}
 	for _, img := range images {
-		for name, f := range img.files {
-			if bytes.Contains(f.data, []byte(proxy.password)) {
+		for name, f := range img.Files {
+			if bytes.Contains(f.Data, []byte(proxy.password)) {
 				t.Errorf("image file %s holds the password", name)
 			}
 		}
 	}
-	if bytes.Contains(res.logs, []byte(proxy.password)) {
+	if bytes.Contains(res.Logs, []byte(proxy.password)) {
 		t.Error("the build log holds the password")
 	}
-	for _, v := range res.vertices {
+	for _, v := range res.Vertices {
 		if strings.Contains(v.Name, proxy.password) {
 			t.Errorf("step %q holds the password", v.Name)
 		}
@@ -158,11 +160,11 @@ func checkPrivate(t *testing.T, dir string) {
 	// With the caches emptied the download runs again, now without
 	// credentials.
 	pruneAll(t)
-	res, err = build(context.Background(), dir, buildOpts{attrs: attrs})
+	res, err = bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: attrs})
 	if err == nil {
 		t.Fatal("the build succeeded without credentials")
 	}
-	if !strings.Contains(err.Error(), "go mod download") || !bytes.Contains(res.logs, []byte("401 Unauthorized")) {
-		t.Errorf("error %q, logs %q: want go mod download refused by the proxy", err, res.logs)
+	if !strings.Contains(err.Error(), "go mod download") || !bytes.Contains(res.Logs, []byte("401 Unauthorized")) {
+		t.Errorf("error %q, logs %q: want go mod download refused by the proxy", err, res.Logs)
 	}
 }

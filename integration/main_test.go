@@ -1,19 +1,20 @@
 // Package integration tests gobuild end to end against a real buildkitd and
-// a real registry, started by the test bed for this test binary.
+// a real registry, started by the test environment for this test binary.
 package integration
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
 	"os"
 	"testing"
 
-	"github.com/gobuildkit/gobuild/internal/testbed"
+	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 var (
-	bed *testbed.Bed
+	bed *testenv.Bed
 	ca  *testCA
 )
 
@@ -22,6 +23,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		// go test -short ./... is the unit tests alone: no daemon, no tool
+		// build, no root.
+		fmt.Fprintln(os.Stderr, "integration: skipped with -short")
+		return 0
+	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "gobuild-integration-")
 	if err != nil {
@@ -32,7 +40,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	b, err := testbed.Start(ctx, testbed.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf, ExtraCACerts: ca.pem, Clients: true})
+	b, err := testenv.Start(ctx, testenv.Options{ToolsDir: "tools", Dir: dir, Log: log.Printf, ExtraCACerts: ca.pem, Clients: true})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "integration: starting the test bed: %v\n", err)
 		return 1

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gobuildkit/gobuild/integration/testenv"
+	"github.com/gobuildkit/gobuild/internal/localbuildkit"
 	"github.com/moby/buildkit/client"
 )
 
@@ -28,21 +30,21 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 		exportAttrs[k] = v
 	}
 	attrs := map[string]string{"platform": "linux/amd64,linux/arm64", "build-arg:VERSION": "v1"}
-	if _, err := build(ctx, "testdata/twobins", buildOpts{attrs: attrs,
-		cacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
+	if _, err := bed.Build(ctx, "testdata/twobins", testenv.BuildOpts{Attrs: attrs,
+		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := build(ctx, "testdata/twobins", buildOpts{attrs: attrs, addr: second,
-		cacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+	res, err := bed.Build(ctx, "testdata/twobins", testenv.BuildOpts{Attrs: attrs, Addr: second,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"go build ./cmd/server (linux/amd64)", "go build ./cmd/worker (linux/arm64)"} {
-		if v := res.vertex(t, name); !v.Cached {
+		if v := vertex(t, res, name); !v.Cached {
 			t.Errorf("%s ran on the second daemon despite the registry cache", name)
 		}
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil || len(images) != 2 {
 		t.Fatalf("images = %d, %v", len(images), err)
 	}
@@ -65,7 +67,7 @@ func TestTLSDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := freeTCPPort()
+	port, err := localbuildkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,15 +79,15 @@ func TestTLSDaemon(t *testing.T) {
 	}
 
 	// Without a client certificate the daemon refuses.
-	if _, err := build(ctx, "testdata/twobins", buildOpts{addr: addr, clientOpts: clientOpts[:1]}); err == nil {
+	if _, err := bed.Build(ctx, "testdata/twobins", testenv.BuildOpts{Addr: addr, ClientOpts: clientOpts[:1]}); err == nil {
 		t.Error("the daemon accepted a client without a certificate")
 	}
-	res, err := build(ctx, "testdata/twobins", buildOpts{addr: addr, clientOpts: clientOpts,
-		attrs: map[string]string{"platform": "linux/arm64", "build-arg:VERSION": "v-tls"}})
+	res, err := bed.Build(ctx, "testdata/twobins", testenv.BuildOpts{Addr: addr, ClientOpts: clientOpts,
+		Attrs: map[string]string{"platform": "linux/arm64", "build-arg:VERSION": "v-tls"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := res.layout.images()
+	images, err := res.Layout.Images()
 	if err != nil || images["linux/arm64"] == nil {
 		t.Fatalf("images = %v, %v", images, err)
 	}
@@ -118,8 +120,8 @@ func TestModuleCacheOnFreshBuilder(t *testing.T) {
 		cache := map[string]string{"ref": bed.Registry + "/cache:modules-" + mode, "registry.insecure": "true"}
 		exportAttrs := map[string]string{"mode": "max", "ref": cache["ref"], "registry.insecure": "true"}
 		attrs := map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1", "build-arg:GOBUILD_MODULE_CACHE": mode}
-		if _, err := build(ctx, dir, buildOpts{attrs: attrs,
-			cacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
+		if _, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
+			CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
 			t.Fatal(err)
 		}
 		main := filepath.Join(dir, "cmd", "server", "main.go")
@@ -130,20 +132,20 @@ func TestModuleCacheOnFreshBuilder(t *testing.T) {
 		if err := os.WriteFile(main, append(src, "\n// edited for "+mode+"\n"...), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res, err := build(ctx, dir, buildOpts{attrs: attrs, addr: fresh,
-			cacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+		res, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs, Addr: fresh,
+			CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := res.vertex(t, "go build ./cmd/server (linux/amd64)"); v.Cached {
+		if v := vertex(t, res, "go build ./cmd/server (linux/amd64)"); v.Cached {
 			t.Fatalf("%s: the edited server was not rebuilt", mode)
 		}
-		downloaded := strings.Contains(string(res.logs), "go: downloading github.com/google/uuid")
+		downloaded := strings.Contains(string(res.Logs), "go: downloading github.com/google/uuid")
 		if mode == "layer" && downloaded {
-			t.Errorf("layer: go build downloaded modules the registry cache holds:\n%s", res.logs)
+			t.Errorf("layer: go build downloaded modules the registry cache holds:\n%s", res.Logs)
 		}
 		if mode == "mount" && !downloaded {
-			t.Errorf("mount: go build found modules a fresh builder cannot have; is the test still measuring anything?\n%s", res.logs)
+			t.Errorf("mount: go build found modules a fresh builder cannot have; is the test still measuring anything?\n%s", res.Logs)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
@@ -21,7 +22,7 @@ import (
 // "# syntax=" line, and BuildKit's Dockerfile frontend hands the build to it.
 func TestSyntaxDirective(t *testing.T) {
 	dir := specWithSyntax(t, "testdata/twobins")
-	images := buildImages(t, dir, buildOpts{frontend: "dockerfile.v0", attrs: map[string]string{
+	images := buildImages(t, dir, testenv.BuildOpts{Frontend: "dockerfile.v0", Attrs: map[string]string{
 		"filename":          "gobuild.yaml",
 		"platform":          "linux/amd64",
 		"build-arg:VERSION": "v9.9.9",
@@ -30,10 +31,10 @@ func TestSyntaxDirective(t *testing.T) {
 	if img == nil {
 		t.Fatalf("no linux/amd64 image: %v", slices.Sorted(mapsKeys(images)))
 	}
-	if !slices.Equal(img.config.Config.Entrypoint, []string{"/usr/local/bin/server"}) {
-		t.Errorf("entrypoint = %q", img.config.Config.Entrypoint)
+	if !slices.Equal(img.Config.Config.Entrypoint, []string{"/usr/local/bin/server"}) {
+		t.Errorf("entrypoint = %q", img.Config.Config.Entrypoint)
 	}
-	server := writeExecutable(t, img.files["/usr/local/bin/server"])
+	server := writeExecutable(t, img.Files["/usr/local/bin/server"])
 	if out := runBinary(t, nil, server, "version"); !strings.HasPrefix(out, "server v9.9.9 ") {
 		t.Errorf("server version = %q", out)
 	}
@@ -48,7 +49,7 @@ func TestSyntaxDirectiveBadSpec(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := build(context.Background(), dir, buildOpts{frontend: "dockerfile.v0", attrs: map[string]string{"filename": "gobuild.yaml"}})
+	_, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Frontend: "dockerfile.v0", Attrs: map[string]string{"filename": "gobuild.yaml"}})
 	if err == nil {
 		t.Fatal("the build succeeded")
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -19,7 +20,7 @@ import (
 // platform's binaries out as <os>_<arch>/<name>.
 func TestTargetBinaries(t *testing.T) {
 	out := t.TempDir()
-	_, err := build(context.Background(), "testdata/twobins", buildOpts{localOutput: out, attrs: map[string]string{
+	_, err := bed.Build(context.Background(), "testdata/twobins", testenv.BuildOpts{LocalOutput: out, Attrs: map[string]string{
 		"target":   "binaries",
 		"platform": "linux/amd64,linux/arm64",
 	}})
@@ -45,12 +46,12 @@ func TestTargetBinaries(t *testing.T) {
 // and env, and a failing test fails the build with the test's output.
 func TestTargetTest(t *testing.T) {
 	ctx := context.Background()
-	res, err := build(ctx, "../examples/tested", buildOpts{localOutput: t.TempDir(), attrs: map[string]string{"target": "test"}})
+	res, err := bed.Build(ctx, "../examples/tested", testenv.BuildOpts{LocalOutput: t.TempDir(), Attrs: map[string]string{"target": "test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(res.logs), "--- PASS: TestEnv") {
-		t.Errorf("go test -v output missing from the logs:\n%s", res.logs)
+	if !strings.Contains(string(res.Logs), "--- PASS: TestEnv") {
+		t.Errorf("go test -v output missing from the logs:\n%s", res.Logs)
 	}
 
 	dir := copyDir(t, "../examples/tested")
@@ -62,12 +63,12 @@ func TestTargetTest(t *testing.T) {
 	if err := os.WriteFile(broken, []byte(strings.Replace(string(code), "got != 6", "got != 7", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err = build(ctx, dir, buildOpts{localOutput: t.TempDir(), attrs: map[string]string{"target": "test"}})
+	res, err = bed.Build(ctx, dir, testenv.BuildOpts{LocalOutput: t.TempDir(), Attrs: map[string]string{"target": "test"}})
 	if err == nil {
 		t.Fatal("a failing test passed the build")
 	}
-	if !strings.Contains(string(res.logs), "Sum(1, 2, 3) = 6, want 6") && !strings.Contains(string(res.logs), "--- FAIL: TestSum") {
-		t.Errorf("the failing test's output is not in the logs:\n%s", res.logs)
+	if !strings.Contains(string(res.Logs), "Sum(1, 2, 3) = 6, want 6") && !strings.Contains(string(res.Logs), "--- FAIL: TestSum") {
+		t.Errorf("the failing test's output is not in the logs:\n%s", res.Logs)
 	}
 	if !strings.Contains(err.Error(), "go test") {
 		t.Errorf("error %q does not name go test", err)
@@ -77,7 +78,7 @@ func TestTargetTest(t *testing.T) {
 // TestTargetVet: go vet passes on clean code and fails on a vet finding.
 func TestTargetVet(t *testing.T) {
 	ctx := context.Background()
-	if _, err := build(ctx, "../examples/tested", buildOpts{localOutput: t.TempDir(), attrs: map[string]string{"target": "vet"}}); err != nil {
+	if _, err := bed.Build(ctx, "../examples/tested", testenv.BuildOpts{LocalOutput: t.TempDir(), Attrs: map[string]string{"target": "vet"}}); err != nil {
 		t.Fatal(err)
 	}
 	dir := copyDir(t, "../examples/tested")
@@ -85,19 +86,19 @@ func TestTargetVet(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "calc", "show.go"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := build(ctx, dir, buildOpts{localOutput: t.TempDir(), attrs: map[string]string{"target": "vet"}})
+	res, err := bed.Build(ctx, dir, testenv.BuildOpts{LocalOutput: t.TempDir(), Attrs: map[string]string{"target": "vet"}})
 	if err == nil {
 		t.Fatal("go vet passed code with a Printf mistake")
 	}
-	if !strings.Contains(string(res.logs), "Printf format %d has arg") {
-		t.Errorf("vet's finding is not in the logs:\n%s", res.logs)
+	if !strings.Contains(string(res.Logs), "Printf format %d has arg") {
+		t.Errorf("vet's finding is not in the logs:\n%s", res.Logs)
 	}
 }
 
 // TestTargetSpec outputs the spec with its defaults resolved.
 func TestTargetSpec(t *testing.T) {
 	out := t.TempDir()
-	if _, err := build(context.Background(), "testdata/twobins", buildOpts{localOutput: out, attrs: map[string]string{"target": "spec"}}); err != nil {
+	if _, err := bed.Build(context.Background(), "testdata/twobins", testenv.BuildOpts{LocalOutput: out, Attrs: map[string]string{"target": "spec"}}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(out, "gobuild.resolved.yaml"))
@@ -112,14 +113,14 @@ func TestTargetSpec(t *testing.T) {
 }
 
 func TestUnknownTarget(t *testing.T) {
-	_, err := build(context.Background(), "testdata/twobins", buildOpts{attrs: map[string]string{"target": "imgae"}})
+	_, err := bed.Build(context.Background(), "testdata/twobins", testenv.BuildOpts{Attrs: map[string]string{"target": "imgae"}})
 	if err == nil || !strings.Contains(err.Error(), `unknown target "imgae"; valid targets: image, binaries, test, vet, spec`) {
 		t.Fatalf("error = %v", err)
 	}
 }
 
 func TestCallTargets(t *testing.T) {
-	answer, err := call(context.Background(), "testdata/twobins", "frontend.targets")
+	answer, err := bed.Call(context.Background(), "testdata/twobins", "frontend.targets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestCallTargets(t *testing.T) {
 }
 
 func TestCallOutline(t *testing.T) {
-	answer, err := call(context.Background(), "../examples/private", "frontend.outline")
+	answer, err := bed.Call(context.Background(), "../examples/private", "frontend.outline")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestCallCheck(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	answer, err := call(context.Background(), dir, "frontend.lint")
+	answer, err := bed.Call(context.Background(), dir, "frontend.lint")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 // TestVersionFromGit: without a VERSION build-arg, a context that is a git
@@ -19,13 +21,13 @@ func TestVersionFromGit(t *testing.T) {
 	git("commit", "-q", "--allow-empty", "-m", "second")
 	head := git("rev-parse", "HEAD")
 
-	img := buildImages(t, dir, buildOpts{attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
+	img := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
 	want := "v3.1.4-1-g" + head[:7]
-	server := writeExecutable(t, img.files["/usr/local/bin/server"])
+	server := writeExecutable(t, img.Files["/usr/local/bin/server"])
 	if out := runBinary(t, nil, server, "version"); !strings.HasPrefix(out, "server "+want+" ") {
 		t.Errorf("server version = %q, want %s from git describe", out, want)
 	}
-	labels := img.config.Config.Labels
+	labels := img.Config.Config.Labels
 	if labels["org.opencontainers.image.revision"] != head || labels["org.opencontainers.image.created"] != "2023-11-14T22:13:20Z" {
 		t.Errorf("labels = %v, want the commit and its time", labels)
 	}

@@ -1,7 +1,7 @@
 // Command gobuild builds a gobuild.yaml into an image without Docker: it
 // runs the frontend in-process against BUILDKIT_HOST, or, when that is
 // unset and it runs inside a gobuild checkout, against a local buildkitd
-// and registry it starts itself (see internal/testbed). The local daemons
+// and registry it starts itself (see internal/localbuildkit). The local daemons
 // keep running for the next build, with their cache, until gobuild stop.
 //
 //	gobuild build [-f gobuild.yaml] [--platform p,...] [--build-arg K=V]
@@ -25,7 +25,7 @@ import (
 	"strings"
 
 	"github.com/gobuildkit/gobuild/frontend"
-	"github.com/gobuildkit/gobuild/internal/testbed"
+	"github.com/gobuildkit/gobuild/internal/localbuildkit"
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/appcontext"
@@ -143,16 +143,17 @@ func run(ctx context.Context, o *options) error {
 
 	addr := os.Getenv("BUILDKIT_HOST")
 	if addr == "" {
-		bed, err := startLocal(ctx)
+		local, err := startLocal(ctx)
 		if err != nil {
 			return fmt.Errorf("BUILDKIT_HOST is unset and a local BuildKit could not be started: %w", err)
 		}
-		addr = bed.Addr
-		// The local bed has no public registry behind it: serve the golang
-		// image from the host's own toolchain unless the user chose one.
-		key := "context:golang:" + minor(bed.GoVersion)
+		addr = local.Addr
+		// The local daemons have no public registry behind them: serve the
+		// golang image from the host's own toolchain unless the user chose
+		// one.
+		key := "context:golang:" + localbuildkit.MinorVersion(local.GoVersion)
 		if _, ok := attrs[key]; !ok {
-			attrs[key] = "docker-image://" + bed.GoImage
+			attrs[key] = "docker-image://" + local.GoImage
 		}
 	}
 
@@ -246,14 +247,14 @@ func localDir() (string, error) {
 // startLocal returns the local buildkitd and registry, started by an
 // earlier run or now. They keep running after this process, so the next
 // build finds them warm.
-func startLocal(ctx context.Context) (*testbed.Bed, error) {
+func startLocal(ctx context.Context) (*localbuildkit.Daemons, error) {
 	dir, err := localDir()
 	if err != nil {
 		return nil, err
 	}
-	if bed, err := testbed.Attach(ctx, dir); err == nil {
-		fmt.Fprintf(os.Stderr, "gobuild: using the local buildkitd at %s (state in %s; 'gobuild stop' stops it)\n", bed.Addr, dir)
-		return bed, nil
+	if local, err := localbuildkit.Attach(ctx, dir); err == nil {
+		fmt.Fprintf(os.Stderr, "gobuild: using the local buildkitd at %s (state in %s; 'gobuild stop' stops it)\n", local.Addr, dir)
+		return local, nil
 	}
 	root, err := checkoutRoot()
 	if err != nil {
@@ -263,7 +264,7 @@ func startLocal(ctx context.Context) (*testbed.Bed, error) {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "gobuild: starting a local buildkitd, state in %s; it keeps running for the next build ('gobuild stop' stops it)\n", dir)
-	return testbed.Start(ctx, testbed.Options{
+	return localbuildkit.Start(ctx, localbuildkit.Options{
 		ToolsDir: filepath.Join(root, "integration", "tools"),
 		Dir:      dir,
 		Detach:   true,
@@ -277,7 +278,7 @@ func stopLocal() error {
 	if err != nil {
 		return err
 	}
-	stopped, err := testbed.StopDetached(dir)
+	stopped, err := localbuildkit.StopDetached(dir)
 	if err != nil {
 		return err
 	}
@@ -307,12 +308,4 @@ func checkoutRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func minor(v string) string {
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return v
-	}
-	return parts[0] + "." + parts[1]
 }

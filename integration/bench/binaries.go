@@ -110,7 +110,7 @@ func (b *bench) severalBinaries(ctx context.Context, w io.Writer, m module) erro
 		warm   bool
 		before func(int) error
 	}{
-		{"cold (empty BuildKit cache)", b.coldRuns, false, func(int) error { return b.prune(ctx) }},
+		{"cold (empty BuildKit cache)", b.coldRuns, false, func(int) error { return b.bed.Prune(ctx) }},
 		{"one binary's main.go changed", b.runs, true, edit("cmd/server")},
 		{"both main.go files changed", b.runs, true, edit("cmd/server", "cmd/healthcheck")},
 	}

@@ -1,21 +1,14 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"path"
 	"runtime"
 	"strings"
 
-	"github.com/gobuildkit/gobuild/frontend"
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -27,70 +20,23 @@ type sizes struct {
 // exported image: its layers as stored (compressed) and unpacked, and the
 // largest file in /usr/local/bin.
 func (b *bench) imageSizes(ctx context.Context, dir, platform string) (sizes, error) {
-	c, err := b.bed.Client(ctx)
+	res, err := b.bed.Build(ctx, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": platform}})
 	if err != nil {
 		return sizes{}, err
 	}
-	defer c.Close()
-	fs, err := fsutil.NewFS(dir)
+	images, err := res.Layout.Images()
 	if err != nil {
 		return sizes{}, err
 	}
-	var buf bytes.Buffer
-	_, err = c.Build(ctx, client.SolveOpt{
-		FrontendAttrs: map[string]string{"platform": platform, "context:golang:1.26": "docker-image://" + b.bed.GoImage},
-		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
-		Exports: []client.ExportEntry{{Type: client.ExporterOCI, Attrs: map[string]string{},
-			Output: func(map[string]string) (io.WriteCloser, error) { return nopWriteCloser{&buf}, nil }}},
-	}, "gobuild", frontend.Build, nil)
-	if err != nil {
-		return sizes{}, err
-	}
-	blobs := map[string][]byte{}
-	var index ocispecs.Index
-	tr := tar.NewReader(&buf)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return sizes{}, err
-		}
-		data, _ := io.ReadAll(tr)
-		if hdr.Name == "index.json" {
-			_ = json.Unmarshal(data, &index)
-		} else if strings.HasPrefix(hdr.Name, "blobs/sha256/") {
-			blobs["sha256:"+path.Base(hdr.Name)] = data
-		}
-	}
-	if len(index.Manifests) != 1 {
-		return sizes{}, fmt.Errorf("unexpected index: %d manifests", len(index.Manifests))
-	}
-	var manifest ocispecs.Manifest
-	if err := json.Unmarshal(blobs[index.Manifests[0].Digest.String()], &manifest); err != nil {
-		return sizes{}, err
+	if len(images) != 1 {
+		return sizes{}, fmt.Errorf("unexpected layout: %d images", len(images))
 	}
 	var s sizes
-	for _, l := range manifest.Layers {
-		data := blobs[l.Digest.String()]
-		s.compressed += int64(len(data))
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return sizes{}, err
-		}
-		ltr := tar.NewReader(zr)
-		for {
-			hdr, err := ltr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return sizes{}, err
-			}
-			s.uncompressed += hdr.Size
-			if strings.HasPrefix(hdr.Name, "usr/local/bin/") && hdr.Size > s.binary {
-				s.binary = hdr.Size
+	for _, img := range images {
+		s.compressed, s.uncompressed = img.CompressedSize, img.UncompressedSize
+		for name, f := range img.Files {
+			if strings.HasPrefix(name, "/usr/local/bin/") && f.Hdr.Size > s.binary {
+				s.binary = f.Hdr.Size
 			}
 		}
 	}

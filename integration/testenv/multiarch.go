@@ -1,4 +1,4 @@
-package testbed
+package testenv
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/internal/localbuildkit"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -34,7 +35,7 @@ var toolchainArch = map[string]string{
 // the exec form, run under emulation on the foreign platforms.
 func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []string, logf func(string, ...any)) error {
 	localMounts := map[string]fsutil.FS{}
-	certs, err := fsutil.NewFS(filepath.Join(b.Dir, "certs"))
+	certs, err := fsutil.NewFS(b.CertsDir())
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 
 	// Under emulation the go command's executable may be the emulator, so
 	// it cannot find its GOROOT by itself.
-	env := append(toolchainEnv(), "GOROOT=/usr/local/go")
+	env := append(localbuildkit.ToolchainEnv(), "GOROOT=/usr/local/go")
 
 	c, err := b.Client(ctx)
 	if err != nil {

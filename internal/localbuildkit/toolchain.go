@@ -1,4 +1,4 @@
-package testbed
+package localbuildkit
 
 import (
 	"context"
@@ -17,14 +17,14 @@ import (
 
 // pushToolchainImage makes a minimal golang:X image from the host's Go
 // (static binaries), a static busybox and the host's CA bundle, and pushes
-// it to the bed's registry: no public registry is needed to build Go.
-func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(string, ...any)) error {
+// it to the registry: no public registry is needed to build Go.
+func (b *Daemons) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(string, ...any)) error {
 	goroot, version, err := hostGo()
 	if err != nil {
 		return err
 	}
 	b.GoVersion = version
-	b.GoImage = b.Registry + "/golang:" + minorVersion(version)
+	b.GoImage = b.Registry + "/golang:" + MinorVersion(version)
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
 		return fmt.Errorf("busybox is not installed; the toolchain image needs a static one (apt-get install -y busybox-static)")
@@ -38,7 +38,7 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 	if err != nil {
 		return fmt.Errorf("reading the host's CA bundle: %w", err)
 	}
-	certsDir := filepath.Join(b.Dir, "certs")
+	certsDir := b.CertsDir()
 	if err := os.MkdirAll(certsDir, 0o755); err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (b *Bed) pushToolchainImage(ctx context.Context, extraCA []byte, logf func(
 		return err
 	}
 
-	env := toolchainEnv()
+	env := ToolchainEnv()
 	config, err := json.Marshal(map[string]any{
 		"os":           "linux",
 		"architecture": runtime.GOARCH,
@@ -156,9 +156,13 @@ func stageGit(dir string) error {
 	return nil
 }
 
-// toolchainEnv is the environment of the toolchain images, as official
+// CertsDir holds ca-certificates.crt, the CA bundle of the toolchain
+// image: the host's, and Options.ExtraCACerts.
+func (b *Daemons) CertsDir() string { return filepath.Join(b.Dir, "certs") }
+
+// ToolchainEnv is the environment of the toolchain images, as official
 // golang images set it, with the host's GOPROXY.
-func toolchainEnv() []string {
+func ToolchainEnv() []string {
 	env := []string{
 		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"GOPATH=/go",

@@ -1,4 +1,4 @@
-package testbed
+package localbuildkit
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -17,16 +16,16 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-// stateFile records a detached bed in its directory.
+// stateFile records detached daemons in their directory.
 const stateFile = "bed.json"
 
-type savedBed struct {
+type savedState struct {
 	Addr, Registry, Bin, GoVersion, GoImage string
 	Pids                                    []int
 }
 
-func (b *Bed) save() error {
-	s := savedBed{Addr: b.Addr, Registry: b.Registry, Bin: b.Bin, GoVersion: b.GoVersion, GoImage: b.GoImage}
+func (b *Daemons) save() error {
+	s := savedState{Addr: b.Addr, Registry: b.Registry, Bin: b.Bin, GoVersion: b.GoVersion, GoImage: b.GoImage}
 	for _, p := range b.procs {
 		s.Pids = append(s.Pids, p.Process.Pid)
 	}
@@ -35,25 +34,25 @@ func (b *Bed) save() error {
 		return err
 	}
 	// Detached daemons are not this process's to stop any more.
-	b.procs, b.daemons = nil, map[string]*exec.Cmd{}
+	b.procs = nil
 	return os.WriteFile(filepath.Join(b.Dir, stateFile), data, 0o644)
 }
 
-func load(dir string) (*savedBed, error) {
+func load(dir string) (*savedState, error) {
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
 		return nil, err
 	}
-	var s savedBed
+	var s savedState
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, stateFile), err)
 	}
 	return &s, nil
 }
 
-// Attach returns the detached bed recorded in dir if its buildkitd and
+// Attach returns the detached daemons recorded in dir if its buildkitd and
 // registry still answer.
-func Attach(ctx context.Context, dir string) (*Bed, error) {
+func Attach(ctx context.Context, dir string) (*Daemons, error) {
 	s, err := load(dir)
 	if err != nil {
 		return nil, err
@@ -73,11 +72,11 @@ func Attach(ctx context.Context, dir string) (*Bed, error) {
 	if _, err := c.ListWorkers(wctx); err != nil {
 		return nil, fmt.Errorf("buildkitd %s: %w", s.Addr, err)
 	}
-	return &Bed{Dir: dir, Addr: s.Addr, Registry: s.Registry, Bin: s.Bin, GoVersion: s.GoVersion, GoImage: s.GoImage, daemons: map[string]*exec.Cmd{}}, nil
+	return &Daemons{Dir: dir, Addr: s.Addr, Registry: s.Registry, Bin: s.Bin, GoVersion: s.GoVersion, GoImage: s.GoImage}, nil
 }
 
-// StopDetached stops the detached bed recorded in dir, if any, and
-// reports whether there was one. Its state (the build cache) stays.
+// StopDetached stops the detached daemons recorded in dir, if any, and
+// reports whether there were some. Its state (the build cache) stays.
 func StopDetached(dir string) (bool, error) {
 	s, err := load(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -111,8 +110,8 @@ func stopPid(pid int) {
 	_ = p.Kill()
 }
 
-// previousRegistryPort is the port a bed recorded in dir used, if it is
-// free again.
+// previousRegistryPort is the port the registry recorded in dir used, if
+// it is free again.
 func previousRegistryPort(dir string) (int, error) {
 	s, err := load(dir)
 	if err != nil {

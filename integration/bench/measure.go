@@ -1,0 +1,292 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/frontend"
+	"github.com/gobuildkit/gobuild/spec"
+	"github.com/moby/buildkit/client"
+	"github.com/opencontainers/go-digest"
+	"github.com/tonistiigi/fsutil"
+)
+
+// buildRequest is one build of a module by one tool.
+type buildRequest struct {
+	tool      tool
+	dir, pkg  string
+	platforms []string
+	// addr is the daemon; the bed's when empty.
+	addr string
+	// args are build-args.
+	args map[string]string
+	// cacheTo and cacheFrom are registry cache refs (--cache-to
+	// type=registry,mode=max and --cache-from).
+	cacheTo, cacheFrom string
+	// goImage replaces the bed's golang:1.26.
+	goImage string
+	// filename replaces the tool's usual spec or Dockerfile.
+	filename string
+	// compression is the exporter's layer compression; gzip when empty.
+	compression string
+}
+
+// timing is what one build took.
+type timing struct {
+	wall time.Duration
+	// overhead is from the solve's start to the first go command.
+	overhead time.Duration
+	// goSpan is from the first go build's start to the last one's end.
+	goSpan time.Duration
+	// export is the exporter's step: compressing new layers and writing
+	// the image.
+	export time.Duration
+}
+
+// build runs one build and times it.
+func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
+	if r.tool == toolD {
+		return b.hostBuild(ctx, r.dir, r.pkg, r.platforms)
+	}
+	c, err := client.New(ctx, cmp.Or(r.addr, b.bed.Addr))
+	if err != nil {
+		return timing{}, err
+	}
+	defer c.Close()
+	fs, err := fsutil.NewFS(r.dir)
+	if err != nil {
+		return timing{}, err
+	}
+	attrs := map[string]string{
+		"platform":            strings.Join(r.platforms, ","),
+		"context:golang:1.26": "docker-image://" + cmp.Or(r.goImage, b.bed.GoImage),
+	}
+	for k, v := range r.args {
+		attrs["build-arg:"+k] = v
+	}
+	opt := client.SolveOpt{
+		FrontendAttrs: attrs,
+		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		Exports: []client.ExportEntry{{
+			Type:   client.ExporterOCI,
+			Attrs:  map[string]string{"compression": cmp.Or(r.compression, "gzip")},
+			Output: func(map[string]string) (io.WriteCloser, error) { return nopWriteCloser{io.Discard}, nil },
+		}},
+	}
+	if r.cacheTo != "" {
+		opt.CacheExports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": r.cacheTo, "mode": "max", "registry.insecure": "true"}}}
+	}
+	if r.cacheFrom != "" {
+		opt.CacheImports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": r.cacheFrom, "registry.insecure": "true"}}}
+	}
+	ch := make(chan *client.SolveStatus)
+	type goTimes struct {
+		first, buildStart, buildEnd time.Time
+		export                      time.Duration
+	}
+	seen := make(chan goTimes, 1)
+	var steps map[digest.Digest]*client.Vertex
+	go func() {
+		var g goTimes
+		ran := map[digest.Digest]*client.Vertex{}
+		earliest := func(t *time.Time, v time.Time) {
+			if t.IsZero() || v.Before(*t) {
+				*t = v
+			}
+		}
+		for st := range ch {
+			for _, v := range st.Vertexes {
+				if !v.Cached && v.Started != nil && v.Completed != nil {
+					ran[v.Digest] = v
+					if strings.HasPrefix(v.Name, "exporting to") {
+						g.export = v.Completed.Sub(*v.Started)
+					}
+				}
+				isBuild := strings.Contains(v.Name, "go build")
+				if !(isBuild || strings.Contains(v.Name, "go mod download")) || v.Cached || v.Started == nil {
+					continue
+				}
+				earliest(&g.first, *v.Started)
+				if isBuild {
+					earliest(&g.buildStart, *v.Started)
+					if v.Completed != nil && v.Completed.After(g.buildEnd) {
+						g.buildEnd = *v.Completed
+					}
+				}
+			}
+		}
+		steps = ran // published by the send below
+		seen <- g
+	}()
+	start := time.Now()
+	switch r.tool {
+	case toolA:
+		if r.filename != "" {
+			attrs["filename"] = r.filename
+		}
+		_, err = c.Build(ctx, opt, "gobuild", frontend.Build, ch)
+	case toolB, toolC:
+		opt.Frontend = "dockerfile.v0"
+		attrs["filename"] = cmp.Or(r.filename, map[tool]string{toolB: "Dockerfile.naive", toolC: "Dockerfile.best"}[r.tool])
+		_, err = c.Solve(ctx, nil, opt, ch)
+	}
+	t := timing{wall: time.Since(start)}
+	g := <-seen
+	if b.trace {
+		b.logStepsRun(r.tool, start, steps)
+	}
+	if !g.first.IsZero() {
+		t.overhead = g.first.Sub(start)
+	}
+	if !g.buildStart.IsZero() && !g.buildEnd.IsZero() {
+		t.goSpan = g.buildEnd.Sub(g.buildStart)
+	}
+	t.export = g.export
+	return t, err
+}
+
+// logStepsRun logs the steps a build ran, in the order they started, with
+// their start (from the solve's start) and duration.
+func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*client.Vertex) {
+	vs := slices.SortedFunc(maps.Values(steps), func(x, y *client.Vertex) int { return x.Started.Compare(*y.Started) })
+	for _, v := range vs {
+		b.logf("   %s +%.2fs %5.2fs %s", t, v.Started.Sub(start).Seconds(), v.Completed.Sub(*v.Started).Seconds(), v.Name)
+	}
+}
+
+// hostBuild is D: go build on the host, one per platform, all at once (as
+// BuildKit runs the platforms of A and C), so that the platform rows show
+// how the floor itself grows with platforms on this machine's cores.
+func (b *bench) hostBuild(ctx context.Context, dir, pkg string, targets []string) (timing, error) {
+	if len(targets) == 0 {
+		targets = allPlatforms[:1]
+	}
+	cmds := map[string]*exec.Cmd{}
+	for i, target := range targets {
+		p, err := platforms.Parse(target)
+		if err != nil {
+			return timing{}, err
+		}
+		goEnv, err := spec.GoEnv(p.Architecture, p.Variant)
+		if err != nil {
+			return timing{}, err
+		}
+		out := filepath.Join(os.TempDir(), fmt.Sprintf("gobuild-bench-host-%d", i))
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./"+pkg)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOOS="+p.OS)
+		for _, k := range slices.Sorted(maps.Keys(goEnv)) {
+			cmd.Env = append(cmd.Env, k+"="+goEnv[k])
+		}
+		cmds[target] = cmd
+	}
+	start := time.Now()
+	errs := make(chan error, len(cmds))
+	for target, cmd := range cmds {
+		go func() {
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("host go build for %s: %v\n%s", target, err, out)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	var failed []error
+	for range cmds {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return timing{wall: time.Since(start)}, errors.Join(failed...)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// measurement is the median of several runs of one tool in one scenario.
+type measurement struct {
+	timing
+	failed error
+}
+
+// scenario runs before (untimed), then the timed build, runs times.
+func (b *bench) scenario(ctx context.Context, r buildRequest, runs int, before func(run int) error) measurement {
+	var walls, overheads, spans, exports []time.Duration
+	for i := range runs {
+		if err := ctx.Err(); err != nil {
+			return measurement{failed: err}
+		}
+		if before != nil {
+			if err := before(i); err != nil {
+				return measurement{failed: err}
+			}
+		}
+		t, err := b.build(ctx, r)
+		if err != nil {
+			return measurement{failed: err}
+		}
+		b.logf("%s: %v", r.tool, t.wall.Round(time.Millisecond))
+		walls = append(walls, t.wall)
+		overheads = append(overheads, t.overhead)
+		spans = append(spans, t.goSpan)
+		exports = append(exports, t.export)
+	}
+	return measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)}}
+}
+
+// freshBuilder measures CI on an ephemeral builder: the previous state is
+// built on the bed's daemon with --cache-to a registry, the source is
+// edited, and the timed build runs on a brand-new daemon with --cache-from.
+func (b *bench) freshBuilder(ctx context.Context, r buildRequest, edit func() error) measurement {
+	cacheRef := fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
+	var walls []time.Duration
+	for range b.coldRuns {
+		if err := ctx.Err(); err != nil {
+			return measurement{failed: err}
+		}
+		b.daemons++
+		name := fmt.Sprintf("fresh-%d", b.daemons)
+		seed := r
+		seed.cacheTo = cacheRef
+		if _, err := b.build(ctx, seed); err != nil {
+			return measurement{failed: err}
+		}
+		if err := edit(); err != nil {
+			return measurement{failed: err}
+		}
+		addr := "unix://" + filepath.Join(b.bed.Dir, name+".sock")
+		if err := b.bed.StartDaemon(ctx, name, addr, nil); err != nil {
+			return measurement{failed: err}
+		}
+		timed := r
+		timed.addr, timed.cacheFrom = addr, cacheRef
+		t, err := b.build(ctx, timed)
+		if stopErr := b.bed.StopDaemon(name); stopErr != nil {
+			b.logf("stopping %s: %v", name, stopErr)
+		}
+		if err != nil {
+			return measurement{failed: err}
+		}
+		b.logf("%s on a fresh builder: %v", r.tool, t.wall.Round(time.Millisecond))
+		walls = append(walls, t.wall)
+	}
+	return measurement{timing: timing{wall: median(walls)}}
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// naiveDockerfile is B: what most Go projects have. Its RUN steps use the
+// exec form with the go command's full path, so that it also runs under
+// emulation in a toolchain image without a shell (BuildKit's emulator hook
+// does not search PATH); the steps are the usual ones.
+const naiveDockerfile = `FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN ["/usr/local/go/bin/go", "mod", "download"]
+COPY . .
+ENV CGO_ENABLED=0
+RUN ["/usr/local/go/bin/go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", "./%[1]s"]
+FROM scratch
+COPY --from=build /out/app /app
+ENTRYPOINT ["/app"]
+`
+
+// bestDockerfile is C: cross-compiled on the build platform with the
+// module and build caches mounted.
+const bestDockerfile = `FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+WORKDIR /src
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=bind,source=go.mod,target=go.mod \
+    --mount=type=bind,source=go.sum,target=go.sum \
+    go mod download
+ARG TARGETOS TARGETARCH
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    --mount=type=bind,target=. \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o /out/app ./%[1]s
+FROM scratch
+COPY --from=build /out/app /app
+ENTRYPOINT ["/app"]
+`
+
+// workdir copies a module with the two Dockerfiles next to its spec.
+func workdir(m module) (string, error) {
+	dir, err := os.MkdirTemp("", "gobuild-bench-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.CopyFS(dir, os.DirFS(m.dir)); err != nil {
+		return "", err
+	}
+	for name, text := range map[string]string{"Dockerfile.naive": naiveDockerfile, "Dockerfile.best": bestDockerfile} {
+		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, text, m.pkg), 0o644); err != nil {
+			return "", err
+		}
+	}
+	// The usual Dockerfile copies go.sum, which a module without
+	// dependencies does not have.
+	sum := filepath.Join(dir, "go.sum")
+	if _, err := os.Stat(sum); os.IsNotExist(err) {
+		if err := os.WriteFile(sum, nil, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// touch changes one Go file's content, as an edit does.
+func touch(dir, pkg string, n int) error {
+	f := filepath.Join(dir, pkg, "main.go")
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(f, fmt.Appendf(data, "\n// edit %d\n", n), 0o644)
+}
+
+// dependencyVersions are added one per run, so that every run downloads a
+// module no earlier run fetched. github.com/rs/xid has no dependencies and
+// is in neither sample's module graph, so the version asked for is the one
+// selected and the only module fetched.
+var dependencyVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.1"}
+
+// addDependency imports github.com/rs/xid at the run's version and updates
+// go.mod and go.sum with the host's go get, as a developer does. The
+// original go.mod and go.sum are kept beside the module (not in it, where
+// they would change the build context) for removeDependency. The import's
+// file names the tool and run: Go builds are reproducible, so without it B
+// and C compile byte-identical binaries and C finds B's image layer already
+// built and compressed.
+func addDependency(dir, pkg string, t tool, run int) error {
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(dir+"."+name+".orig", data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, pkg, "xid.go"), fmt.Appendf(nil, "package main\n\nimport \"github.com/rs/xid\"\n\nvar _ = xid.New // added for %s, run %d\n", t, run), 0o644); err != nil {
+		return err
+	}
+	version := dependencyVersions[run%len(dependencyVersions)]
+	cmd := exec.Command("go", "get", "github.com/rs/xid@"+version)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go get github.com/rs/xid@%s: %w\n%s", version, err, out)
+	}
+	return nil
+}
+
+// removeDependency undoes addDependency, if it was done.
+func removeDependency(dir, pkg string) error {
+	if _, err := os.Stat(filepath.Join(dir, pkg, "xid.go")); os.IsNotExist(err) {
+		return nil
+	}
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(dir + "." + name + ".orig")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Remove(dir + "." + name + ".orig"); err != nil {
+			return err
+		}
+	}
+	return os.Remove(filepath.Join(dir, pkg, "xid.go"))
+}
+
+// moduleRows measures every scenario of one module.
+func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []string, error) {
+	native := allPlatforms[:1]
+	req := func(t tool, ps []string) buildRequest {
+		return buildRequest{tool: t, dir: dir, pkg: m.pkg, platforms: ps}
+	}
+	edits := 0
+	edit := func(int) error { edits++; return touch(dir, m.pkg, edits) }
+	tools := []tool{toolA, toolB, toolC, toolD}
+	var rows []row
+
+	measureAll := func(name string, runs int, warm bool, before func(t tool) func(int) error) {
+		if !b.wants(name) {
+			return
+		}
+		r := row{name: name, results: map[tool]measurement{}}
+		for _, t := range tools {
+			if t == toolD && !warm {
+				r.results[t] = measurement{failed: errSkipped} // D is the warm floor
+				continue
+			}
+			// Warm up so that rebuilds start from a built state: the
+			// module's own, without an earlier tool's added dependency.
+			if err := removeDependency(dir, m.pkg); err != nil {
+				r.results[t] = measurement{failed: err}
+				continue
+			}
+			if warm {
+				if _, err := b.build(ctx, req(t, native)); err != nil {
+					r.results[t] = measurement{failed: err}
+					continue
+				}
+			}
+			b.logf("-- %s, %s", name, t)
+			r.results[t] = b.scenario(ctx, req(t, native), runs, before(t))
+		}
+		rows = append(rows, r)
+	}
+	measureAll("cold (empty BuildKit cache)", b.coldRuns, false, func(tool) func(int) error {
+		return func(int) error { return b.bed.Prune(ctx) }
+	})
+	measureAll("no-op rebuild", b.runs, true, func(tool) func(int) error { return nil })
+	measureAll("one .go file changed", b.runs, true, func(tool) func(int) error { return edit })
+	measureAll("dependency added to go.mod", b.runs, true, func(t tool) func(int) error {
+		return func(run int) error {
+			// Every run starts from the original go.mod, built, and adds
+			// a version no earlier run fetched.
+			if err := removeDependency(dir, m.pkg); err != nil {
+				return err
+			}
+			if _, err := b.build(ctx, req(t, native)); err != nil {
+				return err
+			}
+			return addDependency(dir, m.pkg, t, run)
+		}
+	})
+	if err := removeDependency(dir, m.pkg); err != nil {
+		return nil, nil, err
+	}
+
+	// Ephemeral CI builders fed by a registry cache.
+	if b.wants("fresh builder") {
+		fresh := row{name: "fresh builder + registry cache, one .go file changed", results: map[tool]measurement{}}
+		layer := row{name: "same, A with GOBUILD_MODULE_CACHE=layer", results: map[tool]measurement{}}
+		for _, t := range []tool{toolA, toolB, toolC} {
+			b.logf("-- fresh builder, %s", t)
+			fresh.results[t] = b.freshBuilder(ctx, req(t, native), func() error { return edit(0) })
+			layer.results[t] = fresh.results[t]
+		}
+		layerReq := req(toolA, native)
+		layerReq.args = map[string]string{"GOBUILD_MODULE_CACHE": "layer"}
+		b.logf("-- fresh builder, A (layer)")
+		layer.results[toolA] = b.freshBuilder(ctx, layerReq, func() error { return edit(0) })
+		fresh.results[toolD], layer.results[toolD] = measurement{failed: errSkipped}, measurement{failed: errSkipped}
+		rows = append(rows, fresh, layer)
+	}
+
+	// Platforms: an edit rebuilt for 1, 2 and 4 platforms; B builds each
+	// platform natively, under emulation for the foreign ones.
+	// The zstd rows show what the export's compression costs: it grows
+	// with the number of platforms, as compiling does.
+	var spans []string
+	for _, variant := range []struct {
+		n           int
+		compression string
+	}{{1, ""}, {2, ""}, {4, ""}, {1, "zstd"}, {4, "zstd"}} {
+		n, ps := variant.n, allPlatforms[:variant.n]
+		r := row{name: fmt.Sprintf("one .go file changed, %d platform(s)", n), results: map[tool]measurement{}}
+		if variant.compression != "" {
+			r.name += ", layers compressed with " + variant.compression
+		}
+		if !b.wants(r.name) {
+			continue
+		}
+		for _, t := range []tool{toolA, toolC} {
+			tr := req(t, ps)
+			tr.compression = variant.compression
+			if _, err := b.build(ctx, tr); err != nil {
+				r.results[t] = measurement{failed: err}
+				continue
+			}
+			r.results[t] = b.scenario(ctx, tr, b.runs, edit)
+		}
+		r.results[toolB] = measurement{failed: errSkipped}
+		if n == 2 && m.emulated && b.multiArchGo != "" {
+			qemu := req(toolB, ps)
+			qemu.goImage = b.multiArchGo
+			b.logf("-- %d platforms, B under emulation", n)
+			r.results[toolB] = b.scenario(ctx, qemu, 1, edit)
+			if a := r.results[toolA]; a.failed == nil && r.results[toolB].failed == nil {
+				r.note = fmt.Sprintf("B/A %.1fx", r.results[toolB].wall.Seconds()/a.wall.Seconds())
+			}
+		}
+		r.results[toolD] = measurement{failed: errSkipped}
+		if variant.compression == "" {
+			// The floor: the same edit, go build per platform on the host,
+			// warmed up like A and C (the first foreign build compiles the
+			// standard library for it).
+			if _, err := b.build(ctx, req(toolD, ps)); err != nil {
+				r.results[toolD] = measurement{failed: err}
+			} else {
+				r.results[toolD] = b.scenario(ctx, req(toolD, ps), b.runs, edit)
+			}
+		}
+		rows = append(rows, r)
+		if a := r.results[toolA]; a.failed == nil {
+			spans = append(spans, fmt.Sprintf("| %s | %d | %s | %.2fs | %.2fs | %.2fs | %.2fs |", m.name, n, cmp.Or(variant.compression, "gzip"), a.wall.Seconds(), a.goSpan.Seconds(), a.export.Seconds(), (a.wall-a.goSpan-a.export).Seconds()))
+		}
+	}
+	b.moduleChecks(m, rows)
+	return rows, spans, nil
+}
