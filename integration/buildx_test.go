@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -116,7 +117,7 @@ func TestBuildxBuild(t *testing.T) {
 	if len(images) != 2 {
 		t.Fatalf("%d platform images, want 2", len(images))
 	}
-	server := writeExecutable(t, images["linux/amd64"].files["/usr/local/bin/server"])
+	server := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/server"])
 	if got := runBinary(t, nil, server, "version"); !strings.HasPrefix(got, "server v5.0.0 ") {
 		t.Errorf("server version = %q; --build-arg VERSION did not reach ldflags", got)
 	}
@@ -418,17 +419,17 @@ func fetchIndex(t *testing.T, dir, repo string) []string {
 }
 
 // readImagesFile reads an OCI layout tarball a client wrote.
-func readImagesFile(t *testing.T, path string) map[string]*image {
+func readImagesFile(t *testing.T, path string) map[string]*testenv.Image {
 	t.Helper()
 	tarball, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	layout, err := readOCILayout(tarball)
+	layout, err := testenv.ReadLayout(tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := layout.images()
+	images, err := layout.Images()
 	if err != nil {
 		t.Fatal(err)
 	}

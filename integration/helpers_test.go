@@ -32,7 +32,7 @@ func copyDir(t *testing.T, src string) string {
 }
 
 // writeExecutable puts a binary from an image on disk to run it.
-func writeExecutable(t *testing.T, f *file) string {
+func writeExecutable(t *testing.T, f *testenv.File) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), path.Base(f.Hdr.Name))
 	if err := os.WriteFile(p, f.Data, 0o755); err != nil {
@@ -47,35 +47,4 @@ func pruneAll(t *testing.T) {
 	if err := bed.Prune(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// The names below keep buildx_test.go's reads of a layout (readOCILayout,
-// images, image.files) on testenv's reader.
-
-type file = testenv.File
-
-type ociLayout struct{ *testenv.Layout }
-
-// image is a testenv.Image with its files under the name buildx_test.go
-// reads them by.
-type image struct {
-	*testenv.Image
-	files map[string]*file
-}
-
-func readOCILayout(tarball []byte) (*ociLayout, error) {
-	l, err := testenv.ReadLayout(tarball)
-	return &ociLayout{l}, err
-}
-
-func (l *ociLayout) images() (map[string]*image, error) {
-	imgs, err := l.Images()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]*image{}
-	for p, img := range imgs {
-		out[p] = &image{img, img.Files}
-	}
-	return out, nil
 }
