@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
@@ -177,10 +179,10 @@ func TestSourceChangeKeepsDownloadCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := vertex(t, res, "go mod download"); !v.Cached {
+	if v := vertex(t, res, gbllb.StepModDownload); !v.Cached {
 		t.Error("go mod download ran again after a source change")
 	}
-	if v := vertex(t, res, "go build ./cmd/worker (linux/amd64)"); v.Cached {
+	if v := vertex(t, res, gbllb.StepGoBuild("linux/amd64", "./cmd/worker")); v.Cached {
 		t.Error("go build was cached although its source changed")
 	}
 	images, err := res.Layout.Images()
@@ -210,7 +212,7 @@ func TestReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := vertex(t, second, "go build ./cmd/server (linux/arm64)"); v.Cached {
+	if v := vertex(t, second, gbllb.StepGoBuild("linux/arm64", "./cmd/server")); v.Cached {
 		t.Fatal("the second build was served from cache; the test proves nothing")
 	}
 	a, b := first.Layout.Top(), second.Layout.Top()
@@ -290,12 +292,12 @@ binaries:
 		t.Fatal(err)
 	}
 	for _, v := range res.Vertices {
-		if strings.HasPrefix(v.Name, "go build ./cmd/worker") || strings.HasPrefix(v.Name, "go build ./cmd/server (") {
+		if strings.HasPrefix(v.Name, gbllb.StepGoBuildPrefix+"./cmd/worker") || strings.HasPrefix(v.Name, gbllb.StepGoBuildPrefix+"./cmd/server (") {
 			t.Errorf("step %q: the binaries were built apart", v.Name)
 		}
 	}
 	for _, platform := range []string{"linux/amd64", "linux/arm64"} {
-		vertex(t, res, "go build ./cmd/server ./cmd/worker ("+platform+")")
+		vertex(t, res, gbllb.StepGoBuild(platform, "./cmd/server", "./cmd/worker"))
 	}
 	images, err := res.Layout.Images()
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
@@ -121,7 +123,7 @@ func TestBuildxBuild(t *testing.T) {
 	if got := runBinary(t, nil, server, "version"); !strings.HasPrefix(got, "server v5.0.0 ") {
 		t.Errorf("server version = %q; --build-arg VERSION did not reach ldflags", got)
 	}
-	for _, step := range []string{"go mod download", "go build ./cmd/server (linux/arm64)"} {
+	for _, step := range []string{gbllb.StepModDownload, gbllb.StepGoBuild("linux/arm64", "./cmd/server")} {
 		if !strings.Contains(out, step) {
 			t.Errorf("progress output lacks %q", step)
 		}

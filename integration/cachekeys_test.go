@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
@@ -38,7 +40,7 @@ func TestGitChangeKeepsBuildCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"go mod download", "go build ./cmd/server (linux/amd64)", "go build ./cmd/worker (linux/amd64)"} {
+	for _, name := range []string{gbllb.StepModDownload, gbllb.StepGoBuild("linux/amd64", "./cmd/server"), gbllb.StepGoBuild("linux/amd64", "./cmd/worker")} {
 		if v := vertex(t, res, name); !v.Cached {
 			t.Errorf("%s ran again after a change to .git alone", name)
 		}
@@ -71,7 +73,7 @@ func TestDocsChangeKeepsBuildCached(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const server, worker = "go build ./cmd/server (linux/amd64)", "go build ./cmd/worker (linux/amd64)"
+	server, worker := gbllb.StepGoBuild("linux/amd64", "./cmd/server"), gbllb.StepGoBuild("linux/amd64", "./cmd/worker")
 
 	if _, out := binaries(); out != "hello from an embedded file\n<p>embedded tree</p>" {
 		t.Fatalf("server greet printed %q; the embedded files did not reach the build", out)
@@ -141,7 +143,7 @@ func TestDependencyAddedFetchesOnlyIt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, res.Logs)
 	}
-	if vertex(t, res, "go mod download").Cached {
+	if vertex(t, res, gbllb.StepModDownload).Cached {
 		t.Fatal("go mod download stayed cached after go.mod changed")
 	}
 	if got, want := proxy.zipsServed(), []string{"/" + beta.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {

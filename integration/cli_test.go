@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
@@ -89,7 +91,7 @@ func TestCLIStartsAndReusesLocalDaemon(t *testing.T) {
 		t.Fatalf("second run did not reuse the daemon:\n%s", second)
 	}
 	// Plain progress (no terminal here): each cached step says so.
-	for _, step := range []string{"go build ./cmd/hello (linux/amd64)", "go build ./cmd/hello (linux/arm64)"} {
+	for _, step := range []string{gbllb.StepGoBuild("linux/amd64", "./cmd/hello"), gbllb.StepGoBuild("linux/arm64", "./cmd/hello")} {
 		if !regexp.MustCompile(regexp.QuoteMeta(step) + `\n#\d+ CACHED`).MatchString(second) {
 			t.Errorf("second run rebuilt %q:\n%s", step, second)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
@@ -164,7 +166,7 @@ func checkPrivate(t *testing.T, dir string) {
 	if err == nil {
 		t.Fatal("the build succeeded without credentials")
 	}
-	if !strings.Contains(err.Error(), "go mod download") || !bytes.Contains(res.Logs, []byte("401 Unauthorized")) {
+	if !strings.Contains(err.Error(), gbllb.StepModDownload) || !bytes.Contains(res.Logs, []byte("401 Unauthorized")) {
 		t.Errorf("error %q, logs %q: want go mod download refused by the proxy", err, res.Logs)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/gobuildkit/gobuild/internal/localbuildkit"
 	"github.com/moby/buildkit/client"
@@ -39,7 +41,7 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"go build ./cmd/server (linux/amd64)", "go build ./cmd/worker (linux/arm64)"} {
+	for _, name := range []string{gbllb.StepGoBuild("linux/amd64", "./cmd/server"), gbllb.StepGoBuild("linux/arm64", "./cmd/worker")} {
 		if v := vertex(t, res, name); !v.Cached {
 			t.Errorf("%s ran on the second daemon despite the registry cache", name)
 		}
@@ -137,7 +139,7 @@ func TestModuleCacheOnFreshBuilder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := vertex(t, res, "go build ./cmd/server (linux/amd64)"); v.Cached {
+		if v := vertex(t, res, gbllb.StepGoBuild("linux/amd64", "./cmd/server")); v.Cached {
 			t.Fatalf("%s: the edited server was not rebuilt", mode)
 		}
 		downloaded := strings.Contains(string(res.Logs), "go: downloading github.com/google/uuid")

@@ -11,7 +11,7 @@ import (
 // build without them still runs.
 func TestCredentialsAreMountsNotFiles(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/amd64", nil)
-	for _, name := range []string{"go mod download", "go build ./cmd/server (linux/amd64)"} {
+	for _, name := range []string{"go mod download", StepGoBuild("linux/amd64", "./cmd/server")} {
 		exec := findStep(t, steps, name).GetExec()
 		var secret, ssh bool
 		for _, m := range exec.Mounts {

@@ -201,7 +201,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
 		p.modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
-		bkllb.WithCustomName(fmt.Sprintf("go build %s (%s)", strings.Join(packages, " "), platforms.Format(p.target))),
+		bkllb.WithCustomName(StepGoBuild(platforms.Format(p.target), packages...)),
 		runOptions(where...),
 	}
 	run := p.root.Run(append(runOpts, env...)...)

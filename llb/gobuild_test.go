@@ -56,7 +56,7 @@ func TestCrossCompileEnv(t *testing.T) {
 
 func TestGoBuildArgs(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/arm/v7", nil)
-	exec := findStep(t, steps, "go build ./cmd/server (linux/arm/v7)").GetExec()
+	exec := findStep(t, steps, StepGoBuild("linux/arm/v7", "./cmd/server")).GetExec()
 	want := []string{"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo,osusergo",
 		"-ldflags", "-s -w -X main.version=v1.2.3 -X main.arch=armv7", "-o", "/out/server", "./cmd/server"}
 	if !slices.Equal(exec.Meta.Args, want) {
@@ -91,7 +91,7 @@ binaries:
     platforms: [linux/amd64]
 `
 	steps, _ := convert(t, optsSpec, "linux/arm64", func(o *Options) { o.Args = map[string]string{"PROXY": "https://proxy.example"} })
-	exec := findStep(t, steps, "go build ./cmd/server (linux/arm64)").GetExec()
+	exec := findStep(t, steps, StepGoBuild("linux/arm64", "./cmd/server")).GetExec()
 	want := []string{"go", "build", "-buildvcs=true", "-gcflags", "-N -l", "-pgo=auto", "-a", "-o", "/out/server", "./cmd/server"}
 	if !slices.Equal(exec.Meta.Args, want) {
 		t.Errorf("args:\n got %q\nwant %q", exec.Meta.Args, want)
@@ -110,7 +110,7 @@ binaries:
 func TestCgoOnlyForBuildPlatform(t *testing.T) {
 	const cgoSpec = "version: 1\nbinaries:\n  - package: ./cmd/c\n    cgo: true\nimage:\n  base: gcr.io/distroless/base-debian12\n"
 	steps, _ := convert(t, cgoSpec, "linux/amd64", func(o *Options) { base := bkllb.Image("base"); o.Base = &base })
-	if e := env(findStep(t, steps, "go build ./cmd/c (linux/amd64)").GetExec()); e["CGO_ENABLED"] != "1" {
+	if e := env(findStep(t, steps, StepGoBuild("linux/amd64", "./cmd/c")).GetExec()); e["CGO_ENABLED"] != "1" {
 		t.Errorf("CGO_ENABLED = %q", e["CGO_ENABLED"])
 	}
 	s, err := spec.Parse("gobuild.yaml", []byte(cgoSpec))
@@ -160,12 +160,12 @@ binaries:
 	}
 	common := []string{"go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w"}
 	want := map[string][]string{
-		"go build ./cmd/api ./cmd/admin (linux/amd64)": append(slices.Clone(common), "-o", "/out/", "./cmd/api", "./cmd/admin"),
-		"go build ./tools/api (linux/amd64)":           append(slices.Clone(common), "-o", "/out/api-tool", "./tools/api"),
-		"go build ./cmd/tagged (linux/amd64)":          {"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo", "-ldflags", "-s -w", "-o", "/out/tagged", "./cmd/tagged"},
-		"go build ./cmd/env (linux/amd64)":             append(slices.Clone(common), "-o", "/out/env", "./cmd/env"),
-		"go build ./cmd/v2 (linux/amd64)":              append(slices.Clone(common), "-o", "/out/v2", "./cmd/v2"),
-		"go build . (linux/amd64)":                     append(slices.Clone(common), "-o", "/out/root", "."),
+		StepGoBuild("linux/amd64", "./cmd/api", "./cmd/admin"): append(slices.Clone(common), "-o", "/out/", "./cmd/api", "./cmd/admin"),
+		StepGoBuild("linux/amd64", "./tools/api"):              append(slices.Clone(common), "-o", "/out/api-tool", "./tools/api"),
+		StepGoBuild("linux/amd64", "./cmd/tagged"):             {"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo", "-ldflags", "-s -w", "-o", "/out/tagged", "./cmd/tagged"},
+		StepGoBuild("linux/amd64", "./cmd/env"):                append(slices.Clone(common), "-o", "/out/env", "./cmd/env"),
+		StepGoBuild("linux/amd64", "./cmd/v2"):                 append(slices.Clone(common), "-o", "/out/v2", "./cmd/v2"),
+		"go build . (linux/amd64)":                             append(slices.Clone(common), "-o", "/out/root", "."),
 	}
 	if len(builds) != len(want) {
 		t.Errorf("go build steps = %q, want %d of them", slices.Sorted(maps.Keys(builds)), len(want))

@@ -1,7 +1,6 @@
 package llb
 
 import (
-	"fmt"
 	"maps"
 	"path"
 	"strings"
@@ -55,7 +54,7 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 		bkllb.AddMount(srcDir, opt.Context),
 		modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
-		bkllb.WithCustomName(fmt.Sprintf("go %s %s (%s)", command, strings.Join(t.Packages, " "), platforms.Format(buildPlatform))),
+		bkllb.WithCustomName(StepGoCheck(command, platforms.Format(buildPlatform), t.Packages...)),
 		location(s, opt, "test"),
 	}
 	run := downloaded.Run(append(runOpts, goCommandEnv(s, env)...)...)

@@ -30,7 +30,7 @@ func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
 			AllowWildcard:       true,
 			AllowEmptyWildcard:  true,
 		}),
-		bkllb.WithCustomName("[internal] copy go.mod and go.sum"),
+		bkllb.WithCustomName(StepCopyModuleFiles),
 	)
 }
 
@@ -47,12 +47,12 @@ func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
 		location(s, opt, "go"),
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
-		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName("go mod download (into a layer)"))...)...)
+		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
 		modules := run.AddMount(modCacheDir, bkllb.Scratch())
 		// Writable, so that go may take its locks; the writes are dropped.
 		return opt.Builder, bkllb.AddMount(modCacheDir, modules)
 	}
 	modCache := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
-	run := opt.Builder.Run(append(runOpts, append(env, modCache, bkllb.WithCustomName("go mod download"))...)...)
+	run := opt.Builder.Run(append(runOpts, append(env, modCache, bkllb.WithCustomName(StepModDownload))...)...)
 	return run.Root(), modCache
 }

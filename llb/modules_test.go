@@ -12,7 +12,7 @@ import (
 // step's only view of the context is go.mod, go.sum and workspace files.
 func TestDownloadSeesOnlyModuleFiles(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/amd64", func(o *Options) { o.CacheNamespace = "ns-" })
-	exec := findStep(t, steps, "go mod download").GetExec()
+	exec := findStep(t, steps, StepModDownload).GetExec()
 	if !slices.Equal(exec.Meta.Args, []string{"go", "mod", "download"}) {
 		t.Errorf("args = %q", exec.Meta.Args)
 	}
@@ -35,7 +35,7 @@ func TestDownloadSeesOnlyModuleFiles(t *testing.T) {
 // mounts, not a cache mount, so a registry cache can carry them.
 func TestModuleCacheLayer(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/arm64", func(o *Options) { o.ModuleCache = ModuleCacheLayer })
-	dl := findStep(t, steps, "go mod download (into a layer)").GetExec()
+	dl := findStep(t, steps, StepModDownloadToLayer).GetExec()
 	if _, ok := cacheMounts(dl)[modCacheDir]; ok {
 		t.Error("the download writes to a cache mount")
 	}
@@ -46,7 +46,7 @@ func TestModuleCacheLayer(t *testing.T) {
 	if !output {
 		t.Error("the download does not output the module cache as a layer")
 	}
-	build := findStep(t, steps, "go build ./cmd/server (linux/arm64)").GetExec()
+	build := findStep(t, steps, StepGoBuild("linux/arm64", "./cmd/server")).GetExec()
 	got := cacheMounts(build)
 	if _, ok := got[modCacheDir]; ok || got[buildCache] != "gobuild-gocache" {
 		t.Errorf("build cache mounts = %v, want only the build cache", got)

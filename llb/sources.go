@@ -60,7 +60,7 @@ func goSources(s *spec.Spec, opt Options) bkllb.State {
 			AllowWildcard:       true,
 			AllowEmptyWildcard:  true,
 		}),
-		bkllb.WithCustomName("[internal] select the files go build reads"),
+		bkllb.WithCustomName(StepSelectSources),
 	)
 }
 

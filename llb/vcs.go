@@ -20,14 +20,14 @@ const VCSFile = "/vcs"
 func VCS(s *spec.Spec, opt Options) bkllb.State {
 	gitDir := bkllb.Scratch().File(
 		bkllb.Copy(opt.Context, "/.git", "/.git", &bkllb.CopyInfo{AllowEmptyWildcard: true}),
-		bkllb.WithCustomName("[internal] copy .git"),
+		bkllb.WithCustomName(StepCopyGitDir),
 	)
 	script := `g() { git -c safe.directory='*' --git-dir=/repo/.git "$@" 2>/dev/null; }
 { g describe --tags --always || echo; g rev-parse HEAD || echo; g log -1 --format=%ct || echo; } > /out` + VCSFile
 	run := opt.Builder.Run(
 		bkllb.Args([]string{"sh", "-c", script}),
 		bkllb.AddMount("/repo", gitDir, bkllb.Readonly),
-		bkllb.WithCustomName("git describe"),
+		bkllb.WithCustomName(StepGitDescribe),
 	)
 	return run.AddMount("/out", bkllb.Scratch())
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/gobuildkit/gobuild/frontend"
+	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client"
 	"github.com/opencontainers/go-digest"
@@ -113,8 +114,10 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 						g.export = v.Completed.Sub(*v.Started)
 					}
 				}
-				isBuild := strings.Contains(v.Name, "go build")
-				if !(isBuild || strings.Contains(v.Name, "go mod download")) || v.Cached || v.Started == nil {
+				// gobuild's step names, and the Dockerfiles' RUN lines, hold
+				// the go command they run.
+				isBuild := strings.Contains(v.Name, gbllb.StepGoBuildPrefix)
+				if !(isBuild || strings.Contains(v.Name, gbllb.StepModDownload)) || v.Cached || v.Started == nil {
 					continue
 				}
 				earliest(&g.first, *v.Started)

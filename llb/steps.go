@@ -1,0 +1,31 @@
+package llb
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Progress names of the steps that users see in the build output and that
+// the tests and the bench find steps by (to ask whether one ran or was
+// cached). A name here is an interface: change it on purpose.
+const (
+	StepModDownload        = "go mod download"
+	StepModDownloadToLayer = "go mod download (into a layer)"
+	StepCopyModuleFiles    = "[internal] copy go.mod and go.sum"
+	StepSelectSources      = "[internal] select the files go build reads"
+	StepCopyGitDir         = "[internal] copy .git"
+	StepGitDescribe        = "git describe"
+	// StepGoBuildPrefix starts every go build step's name.
+	StepGoBuildPrefix = "go build "
+)
+
+// StepGoBuild names the go build of packages for a platform, as
+// platforms.Format writes it ("linux/arm/v7").
+func StepGoBuild(platform string, packages ...string) string {
+	return fmt.Sprintf("%s%s (%s)", StepGoBuildPrefix, strings.Join(packages, " "), platform)
+}
+
+// StepGoCheck names a go test or go vet (command) of packages.
+func StepGoCheck(command, platform string, packages ...string) string {
+	return fmt.Sprintf("go %s %s (%s)", command, strings.Join(packages, " "), platform)
+}
