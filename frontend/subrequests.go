@@ -63,15 +63,17 @@ func (b *builder) targets() *targets.List {
 	return l
 }
 
-// lint runs the spec's lint rules; they need the builder default from
-// go.mod and the context's .dockerignore.
+// lint runs the spec's lint rules on the filled spec; they need the
+// context's .dockerignore, and go.mod when it decides the builder.
 func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	s := b.spec
-	if !s.Filled() {
-		goMod, _ := readContextFile(ctx, b.c, b.bc, s.ModFile())
-		// Without go.mod only the builder stays unknown; the build says why.
-		_ = s.FillDefaults(goMod)
+	var goMod []byte
+	if s.Builder == "" && s.Go == "" {
+		goMod, _ = readContextFile(ctx, b.c, b.bc, s.ModFile())
 	}
+	// Without a readable go.mod the builder stays unknown and unlinted;
+	// the build itself says what is wrong with go.mod.
+	_ = s.FillDefaults(goMod)
 	ignore, err := b.bc.DockerIgnorePatterns(ctx)
 	if err != nil {
 		return nil, err
@@ -84,20 +86,11 @@ func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 			RuleName:    f.Rule,
 			Description: f.Description,
 			Detail:      f.Detail,
-			Location:    b.location(findingPos(f.Pos)),
+			Location:    b.location(f.Pos),
 		})
 	}
 	if res.Warnings == nil {
 		res.Warnings = []lint.Warning{}
 	}
 	return res, nil
-}
-
-// findingPos is where a warning points: BuildKit's lint output needs a
-// line for every warning, so one about the whole spec points at its first.
-func findingPos(p spec.Pos) spec.Pos {
-	if p.Line == 0 {
-		return spec.Pos{Line: 1}
-	}
-	return p
 }

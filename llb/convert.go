@@ -1,6 +1,7 @@
-// Package llb translates a validated spec into BuildKit LLB states. It does
-// no IO: images and contexts arrive as states through Options, so the same
-// spec and options always give the same definition.
+// Package llb translates a spec whose defaults are filled
+// (spec.FillDefaults) into BuildKit LLB states. It does no IO: images and
+// contexts arrive as states through Options, so the same spec and options
+// always give the same definition.
 //
 // Like BuildKit's dockerfile2llb, Convert is the dispatch and each concern
 // has a file of its own: modules.go downloads the modules, sources.go picks
@@ -111,6 +112,9 @@ type Result struct {
 // Convert builds the LLB for one target platform: the module download, a
 // cross-compiling go build per binary on the build platform, and the image.
 func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
+	if !s.Filled() {
+		return nil, spec.ErrNotFilled
+	}
 	target := platforms.Normalize(opt.TargetPlatform)
 	bins, err := Binaries(s, opt)
 	if err != nil {

@@ -179,11 +179,11 @@ test:
 	}{
 		{"image without the test's arg", "linux/amd64", all, image, ""},
 		{"amd64 image without the arm64 binary's arg", "linux/amd64", all, image, ""},
-		{"arm64 image needs it", "linux/arm64", all, image, "gobuild.yaml:8:14: binaries[1].env[B]: invalid template"},
-		{"image needs the label's arg", "linux/amd64", without("LABEL"), image, "gobuild.yaml:10:15: image.labels[l]: invalid template"},
-		{"image needs the ldflags' arg", "linux/amd64", without("LD"), image, "gobuild.yaml:5:15: binaries[0].ldflags[0]: invalid template"},
+		{"arm64 image needs it", "linux/arm64", all, image, "gobuild.yaml:8:14: invalid template"},
+		{"image needs the label's arg", "linux/amd64", without("LABEL"), image, "gobuild.yaml:10:15: invalid template"},
+		{"image needs the ldflags' arg", "linux/amd64", without("LD"), image, "gobuild.yaml:5:15: invalid template"},
 		{"image needs the proxy's arg", "linux/amd64", without("PROXY"), image, "gobuild.yaml:2:10: goproxy: invalid template"},
-		{"test needs its arg", "linux/amd64", all, test, "gobuild.yaml:12:12: test.env[T]: invalid template"},
+		{"test needs its arg", "linux/amd64", all, test, "gobuild.yaml:12:12: invalid template"},
 		{"test without the image's args", "linux/amd64", map[string]string{"PROXY": "p", "TEST": "t"}, test, ""},
 	}
 	for _, tc := range cases {

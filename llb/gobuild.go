@@ -28,6 +28,10 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		return nil, spec.ErrNotFilled
 	}
 	target := platforms.Normalize(opt.TargetPlatform)
+	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
+	if err != nil {
+		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
+	}
 	var selected []int
 	parts := []spec.Part{spec.PartGo}
 	for i := range s.Binaries {
@@ -42,15 +46,12 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := newPlatformBuild(rendered, opt)
-	if err != nil {
-		return nil, err
-	}
+	root, modules := download(rendered, opt)
+	p := &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, root: root, modules: modules}
 	if len(selected) == 0 {
 		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
 	}
-	s = rendered
-	groups := buildGroups(s, selected, target)
+	groups := buildGroups(s, rendered, selected, target)
 	bins := make([]Built, len(s.Binaries))
 	for _, group := range groups {
 		out, files, err := p.goBuild(group)
@@ -82,16 +83,6 @@ type platformBuild struct {
 	modules bkllb.RunOption
 }
 
-func newPlatformBuild(s *spec.Spec, opt Options) (*platformBuild, error) {
-	target := platforms.Normalize(opt.TargetPlatform)
-	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
-	if err != nil {
-		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
-	}
-	root, modules := download(s, opt)
-	return &platformBuild{s: s, opt: opt, target: target, goEnv: goEnv, root: root, modules: modules}, nil
-}
-
 // buildGroups splits the binaries into go builds. Binaries whose go build
 // command lines (but for -o and the package) and environments are equal
 // build together: go then type-checks and compiles each shared package
@@ -100,7 +91,9 @@ func newPlatformBuild(s *spec.Spec, opt Options) (*platformBuild, error) {
 // binary stays on its own when go would name its executable ambiguously
 // (the module root, a major version directory, a name another binary of
 // the group has) or when it uses cgo, whose errors need their binary.
-func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform) [][]int {
+// The env part of the key is the spec's text, not its rendering, so that
+// binaries whose env differs in the spec never share a step.
+func buildGroups(s, rendered *spec.Spec, selected []int, target ocispecs.Platform) [][]int {
 	var groups [][]int
 	byKey := map[string]int{}          // build settings -> index in groups
 	names := map[int]map[string]bool{} // executables of each group
@@ -111,7 +104,7 @@ func buildGroups(s *spec.Spec, selected []int, target ocispecs.Platform) [][]int
 			groups = append(groups, []int{i})
 			continue
 		}
-		args := BuildArgs(s, i)
+		args := buildArgs(rendered, i)
 		key := strings.Join(args[:len(args)-3], "\x00") // without -o OUT PACKAGE
 		for _, k := range slices.Sorted(maps.Keys(b.Env)) {
 			key += "\x00" + k + "=" + b.Env[k]
@@ -151,9 +144,9 @@ func isMajorVersion(elem string) bool {
 	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
 }
 
-// BuildArgs returns the go build command line for one binary of a spec
+// buildArgs returns the go build command line for one binary of a spec
 // whose defaults are filled and whose ldflags are rendered.
-func BuildArgs(s *spec.Spec, i int) []string {
+func buildArgs(s *spec.Spec, i int) []string {
 	b := s.Binaries[i]
 	args := []string{"go", "build"}
 	if *b.Trimpath {
@@ -212,7 +205,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 // each binary in the output and the packages built.
 func (p *platformBuild) groupArgs(group []int) (args, files, packages []string) {
 	b := p.s.Binaries[group[0]]
-	args = BuildArgs(p.s, group[0])
+	args = buildArgs(p.s, group[0])
 	if len(group) == 1 {
 		return args, []string{"/" + b.Name}, []string{b.Package}
 	}

@@ -195,3 +195,30 @@ binaries:
 		}
 	}
 }
+
+// TestGroupsKeyOnSpecEnv: binaries whose env differs in the spec build
+// apart even where the rendered values happen to agree, so a group never
+// depends on the platform being built.
+func TestGroupsKeyOnSpecEnv(t *testing.T) {
+	const specText = `version: 1
+binaries:
+  - package: ./cmd/a
+    env: {FOO: "{{.Target.Arch}}"}
+  - package: ./cmd/b
+    env: {FOO: arm64}
+  - package: ./cmd/c
+    env: {FOO: arm64}
+`
+	steps, _ := convert(t, specText, "linux/arm64", nil)
+	var builds []string
+	for _, s := range steps {
+		if strings.HasPrefix(s.name, StepGoBuildPrefix) {
+			builds = append(builds, s.name)
+		}
+	}
+	slices.Sort(builds)
+	want := []string{StepGoBuild("linux/arm64", "./cmd/a"), StepGoBuild("linux/arm64", "./cmd/b", "./cmd/c")}
+	if !slices.Equal(builds, want) {
+		t.Errorf("go builds = %q, want %q", builds, want)
+	}
+}

@@ -54,7 +54,7 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 		bkllb.AddMount(srcDir, opt.Context),
 		modules,
 		cacheMount(opt, buildCache, "gobuild-gocache"),
-		bkllb.WithCustomName(StepGoCheck(command, platforms.Format(buildPlatform), t.Packages...)),
+		bkllb.WithCustomName(stepGoCheck(command, platforms.Format(buildPlatform), t.Packages...)),
 		location(s, opt, "test"),
 	}
 	run := downloaded.Run(append(runOpts, goCommandEnv(s, env)...)...)

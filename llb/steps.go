@@ -25,7 +25,7 @@ func StepGoBuild(platform string, packages ...string) string {
 	return fmt.Sprintf("%s%s (%s)", StepGoBuildPrefix, strings.Join(packages, " "), platform)
 }
 
-// StepGoCheck names a go test or go vet (command) of packages.
-func StepGoCheck(command, platform string, packages ...string) string {
+// stepGoCheck names a go test or go vet (command) of packages.
+func stepGoCheck(command, platform string, packages ...string) string {
 	return fmt.Sprintf("go %s %s (%s)", command, strings.Join(packages, " "), platform)
 }

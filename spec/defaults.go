@@ -14,15 +14,26 @@ import (
 
 // ModFile is the path of go.mod inside the build context. It is right
 // before defaults are filled too, since reading go.mod is how they start.
-func (s *Spec) ModFile() string { return path.Join(s.moduleDir(), "go.mod") }
-
-// moduleDir is module, cleaned, "." when unset.
-func (s *Spec) moduleDir() string {
-	if clean, ok := contextPath(cmp.Or(s.Module, ".")); ok {
-		return clean
+func (s *Spec) ModFile() string {
+	dir, ok := s.moduleDir()
+	if !ok {
+		dir = s.Module // validation has reported it
 	}
-	return s.Module // validation reports it
+	return path.Join(dir, "go.mod")
 }
+
+// moduleDir is module, cleaned, "." when unset; false when it leaves the
+// build context. Validation and FillDefaults both ask it.
+func (s *Spec) moduleDir() (string, bool) {
+	return contextPath(cmp.Or(s.Module, "."))
+}
+
+// baseOrDefault is image.base, "static" when unset.
+func (img *Image) baseOrDefault() string { return cmp.Or(img.Base, BaseStatic) }
+
+// nameOrDefault is the binary's name, the package's last path element
+// when the spec gives none; empty for the module root, which needs one.
+func (b *Binary) nameOrDefault() string { return cmp.Or(b.Name, defaultName(b.Package)) }
 
 // FillDefaults gives every field its default, once, so that nothing after
 // it decides a default again: module and paths cleaned, binary names,
@@ -32,15 +43,17 @@ func (s *Spec) moduleDir() string {
 // other default is still filled and the error says how to fix it. The
 // spec must have passed Parse. Calling it again changes nothing.
 func (s *Spec) FillDefaults(goMod []byte) error {
-	s.Module = s.moduleDir()
+	if dir, ok := s.moduleDir(); ok {
+		s.Module = dir
+	}
 	for i := range s.Binaries {
 		b := &s.Binaries[i]
-		b.Name = cmp.Or(b.Name, defaultName(b.Package))
+		b.Name = b.nameOrDefault()
 		b.Trimpath = orTrue(b.Trimpath)
 		b.Strip = orTrue(b.Strip)
 	}
 	img := &s.Image
-	img.Base = cmp.Or(img.Base, BaseStatic)
+	img.Base = img.baseOrDefault()
 	img.Cacerts = orTrue(img.Cacerts)
 	img.Tzdata = orTrue(img.Tzdata)
 	img.User = cmp.Or(img.User, DefaultUser)
@@ -100,9 +113,6 @@ func defaultName(pkg string) string {
 // GoVersion reads the Go version a module asks for: its toolchain
 // directive, else its go directive.
 func GoVersion(filename string, goMod []byte) (string, error) {
-	if goMod == nil {
-		return "", fmt.Errorf("%s was not read; set \"go\" in the spec", filename)
-	}
 	f, err := modfile.Parse(filename, goMod, nil)
 	if err != nil {
 		return "", fmt.Errorf("%w; fix go.mod (go mod tidy) or set \"go\" in the spec", err)
@@ -128,13 +138,13 @@ func (s *Spec) Resolved() ([]byte, error) {
 type moduleSettingField struct{ env, field string }
 
 // moduleSettingFields are the spec's go environment settings for module
-// downloads, by variable name, in the order the spec declares them.
+// downloads, sorted by variable name.
 var moduleSettingFields = []moduleSettingField{
-	{"GOPROXY", "goproxy"},
-	{"GOPRIVATE", "goprivate"},
-	{"GONOSUMDB", "gonosumdb"},
-	{"GOFLAGS", "goflags"},
 	{"GOEXPERIMENT", "goexperiment"},
+	{"GOFLAGS", "goflags"},
+	{"GONOSUMDB", "gonosumdb"},
+	{"GOPRIVATE", "goprivate"},
+	{"GOPROXY", "goproxy"},
 }
 
 // moduleSetting returns a pointer to the field a module setting is kept in.

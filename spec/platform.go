@@ -7,10 +7,10 @@ import (
 	"github.com/containerd/platforms"
 )
 
-// SamePlatform reports whether a platform as the spec spells it names
+// samePlatform reports whether a platform as the spec spells it names
 // target: "linux/arm64" and "linux/arm64/v8" are the same platform. A
 // spelling that does not parse names nothing (validation reports it).
-func SamePlatform(spelled string, target platforms.Platform) bool {
+func samePlatform(spelled string, target platforms.Platform) bool {
 	parsed, err := platforms.Parse(spelled)
 	return err == nil && platforms.Format(platforms.Normalize(parsed)) == platforms.Format(platforms.Normalize(target))
 }
@@ -18,7 +18,7 @@ func SamePlatform(spelled string, target platforms.Platform) bool {
 // platformKey finds the key of m that names target, however it is spelled.
 func platformKey(target platforms.Platform, m map[string]string) (string, bool) {
 	for _, k := range sortedKeys(m) {
-		if SamePlatform(k, target) {
+		if samePlatform(k, target) {
 			return k, true
 		}
 	}
@@ -50,7 +50,7 @@ func (s *Spec) BinaryTargets(i int, target platforms.Platform) bool {
 		return true
 	}
 	for _, p := range ps {
-		if SamePlatform(p, target) {
+		if samePlatform(p, target) {
 			return true
 		}
 	}

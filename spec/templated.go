@@ -16,61 +16,62 @@ import (
 // to keep.
 type templateVisit func(path []any, name, text string) (string, error)
 
-// eachTemplate calls visit for every templated value of the parts of the
-// spec that include selects (every part when include is nil), in the order
-// the spec declares them, map entries by key. visit's return value replaces
-// the text, so the same walk reads and renders. It stops at the first
-// error.
-func (s *Spec) eachTemplate(include func(part []any) bool, visit templateVisit) error {
-	in := func(part ...any) bool { return include == nil || include(part) }
+// eachTemplate calls visit for every templated value of the fields that
+// include selects (every field when include is nil). include sees a
+// field's path: ["goproxy"], ["env"], ["binaries", i, "ldflags"],
+// ["binaries", i, "env"], ["image", "labels"], ... Fields come in a fixed
+// order (the module settings by variable name, then as the types declare
+// them), map entries by key. A value visit changes is written back, so the
+// same walk reads and renders; one it keeps is not touched, so reading
+// walks never write. It stops at the first error.
+func (s *Spec) eachTemplate(include func(field []any) bool, visit templateVisit) error {
+	in := func(field ...any) bool { return include == nil || include(field) }
 	for _, f := range moduleSettingFields {
 		if in(f.field) {
 			v := s.moduleSetting(f.field)
-			r, err := visit([]any{f.field}, f.field, *v)
-			if err != nil {
-				return err
-			}
-			*v = r
-		}
-	}
-	if in("env") {
-		if err := eachMapTemplate(s.Env, []any{"env"}, visit); err != nil {
-			return err
-		}
-	}
-	for i := range s.Binaries {
-		if in("binaries", i) {
-			if err := s.Binaries[i].eachTemplate(i, visit); err != nil {
+			if err := visitValue([]any{f.field}, f.field, v, visit); err != nil {
 				return err
 			}
 		}
+	}
+	fields := []struct {
+		at     []any
+		values map[string]string
+	}{{[]any{"env"}, s.Env}}
+	for i, b := range s.Binaries {
+		if in("binaries", i, "ldflags") {
+			for j := range b.Ldflags {
+				if err := visitValue([]any{"binaries", i, "ldflags", j}, fmt.Sprintf("binaries[%d].ldflags[%d]", i, j), &b.Ldflags[j], visit); err != nil {
+					return err
+				}
+			}
+		}
+		fields = append(fields, struct {
+			at     []any
+			values map[string]string
+		}{[]any{"binaries", i, "env"}, b.Env})
 	}
 	img := &s.Image
-	if in("image") {
-		for _, m := range []struct {
-			field  string
-			values map[string]string
-		}{{"env", img.Env}, {"labels", img.Labels}, {"annotations", img.Annotations}} {
-			if err := eachMapTemplate(m.values, []any{"image", m.field}, visit); err != nil {
+	fields = append(fields, []struct {
+		at     []any
+		values map[string]string
+	}{{[]any{"image", "env"}, img.Env}, {[]any{"image", "labels"}, img.Labels}, {[]any{"image", "annotations"}, img.Annotations}, {[]any{"test", "env"}, s.Test.Env}}...)
+	for _, f := range fields {
+		if in(f.at...) {
+			if err := eachMapTemplate(f.values, f.at, visit); err != nil {
 				return err
 			}
 		}
-	}
-	if in("test") {
-		return eachMapTemplate(s.Test.Env, []any{"test", "env"}, visit)
 	}
 	return nil
 }
 
-func (b *Binary) eachTemplate(i int, visit templateVisit) error {
-	for j := range b.Ldflags {
-		r, err := visit([]any{"binaries", i, "ldflags", j}, fmt.Sprintf("binaries[%d].ldflags[%d]", i, j), b.Ldflags[j])
-		if err != nil {
-			return err
-		}
-		b.Ldflags[j] = r
+func visitValue(path []any, name string, v *string, visit templateVisit) error {
+	r, err := visit(path, name, *v)
+	if err == nil && r != *v {
+		*v = r
 	}
-	return eachMapTemplate(b.Env, []any{"binaries", i, "env"}, visit)
+	return err
 }
 
 func eachMapTemplate(m map[string]string, at []any, visit templateVisit) error {
@@ -79,16 +80,18 @@ func eachMapTemplate(m map[string]string, at []any, visit templateVisit) error {
 		if err != nil {
 			return err
 		}
-		m[k] = r
+		if r != m[k] {
+			m[k] = r
+		}
 	}
 	return nil
 }
 
-// checkTemplates reports every templated value that does not parse or
-// names an unknown field, each at its line.
-func (s *Spec) checkTemplates() []error {
+// checkTemplates reports every templated value of the fields include
+// selects that does not parse or names an unknown field, each at its line.
+func (s *Spec) checkTemplates(include func(field []any) bool) []error {
 	var errs []error
-	_ = s.eachTemplate(nil, func(path []any, name, text string) (string, error) {
+	_ = s.eachTemplate(include, func(path []any, name, text string) (string, error) {
 		if err := checkTemplate(text); err != nil {
 			errs = append(errs, s.errorAt(s.Pos(path...), "%s: %v", name, err))
 		}
@@ -117,25 +120,28 @@ func (s *Spec) TemplateArgRefs() []ArgRef {
 	return refs
 }
 
-// Part selects some of the spec's templated values by where they are:
-// a step renders only what it uses, so a build-arg that only the test
-// target reads is not needed to build the image.
-type Part func(part []any) bool
+// Part selects some of the spec's templated fields: a step renders only
+// what it uses, so a build-arg that only the test target reads is not
+// needed to build the image.
+type Part func(field []any) bool
 
 var (
 	// PartGo is what every go command reads: the module settings and env.
-	PartGo Part = func(part []any) bool {
-		return len(part) == 1 && (part[0] == "env" || slices.ContainsFunc(moduleSettingFields, func(f moduleSettingField) bool { return f.field == part[0] }))
-	}
+	PartGo Part = func(field []any) bool { return len(field) == 1 }
 	// PartImage is the image's env, labels and annotations.
-	PartImage Part = func(part []any) bool { return len(part) == 1 && part[0] == "image" }
+	PartImage Part = func(field []any) bool { return field[0] == "image" }
 	// PartTest is the test target's env.
-	PartTest Part = func(part []any) bool { return len(part) == 1 && part[0] == "test" }
+	PartTest Part = func(field []any) bool { return field[0] == "test" }
 )
 
 // PartBinary is binary i's ldflags and env.
 func PartBinary(i int) Part {
-	return func(part []any) bool { return len(part) == 2 && part[0] == "binaries" && part[1] == i }
+	return func(field []any) bool { return field[0] == "binaries" && field[1] == i }
+}
+
+// isField selects exactly the field at path.
+func isField(path ...any) func(field []any) bool {
+	return func(field []any) bool { return slices.Equal(field, path) }
 }
 
 // Rendered returns a copy of the spec with the templates of the given
@@ -143,13 +149,16 @@ func PartBinary(i int) Part {
 // the value's line, as a validation error does.
 func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 	r := s.clone()
-	include := func(part []any) bool {
-		return slices.ContainsFunc(parts, func(p Part) bool { return p(part) })
+	include := func(field []any) bool {
+		return slices.ContainsFunc(parts, func(p Part) bool { return p(field) })
 	}
 	err := r.eachTemplate(include, func(path []any, name, text string) (string, error) {
 		out, err := Render(text, data)
 		if err != nil {
-			return "", s.errorAt(s.Pos(path...), "%s: %v", name, err)
+			if len(path) == 1 { // a module setting: name the field
+				return "", s.errorAt(s.Pos(path...), "%s: %v", name, err)
+			}
+			return "", s.errorAt(s.Pos(path...), "%v", err)
 		}
 		return out, nil
 	})

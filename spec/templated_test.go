@@ -106,43 +106,73 @@ func TestRendered(t *testing.T) {
 		t.Errorf("parts: goproxy=%q label=%q binary env=%q test env=%q", some.Goproxy, some.Image.Labels["l"], some.Binaries[0].Env["B"], some.Test.Env["T"])
 	}
 	_, err = s.Rendered(data, PartTest)
-	if errs := Errors(err); len(errs) != 1 || errs[0].Pos.Line != 17 || !strings.Contains(errs[0].Msg, "test.env[T]: invalid template") || !strings.Contains(errs[0].Msg, "--build-arg") {
+	if errs := Errors(err); len(errs) != 1 || errs[0].Pos.Line != 17 || !strings.HasPrefix(errs[0].Msg, "invalid template") || !strings.Contains(errs[0].Msg, "--build-arg") {
 		t.Errorf("missing argument: %v", err)
 	}
 }
 
-// TestEveryStringFieldIsDeclared guards the one list of templated fields:
-// a new map[string]string or []string field of the spec must be decided
-// on (templated or not) here, or it could silently not be rendered.
+// TestEveryStringFieldIsDeclared guards the one list of templated fields
+// (eachTemplate): every string-valued field of the spec is declared here
+// as templated or plain, and the templated ones are exactly those the walk
+// visits. A new field fails until someone decides which it is.
 func TestEveryStringFieldIsDeclared(t *testing.T) {
-	templated := map[string]bool{"Spec.Env": true, "Binary.Ldflags": true, "Binary.Env": true, "Image.Env": true, "Image.Labels": true, "Image.Annotations": true, "Test.Env": true}
-	plain := map[string]bool{"Spec.Platforms": true, "Binary.Tags": true, "Binary.Gcflags": true, "Binary.Asmflags": true, "Binary.Flags": true, "Binary.Platforms": true,
-		"Image.Bases": true, "Image.Entrypoint": true, "Image.Cmd": true, "Image.Volumes": true, "Image.Ports": true, "Healthcheck.Command": true, "Test.Packages": true, "Test.Flags": true, "Test.Tags": true}
-	var walk func(reflect.Type)
-	seen := map[reflect.Type]bool{}
-	walk = func(ty reflect.Type) {
-		if seen[ty] {
-			return
-		}
-		seen[ty] = true
-		for f := range ty.Fields() {
-			if !f.IsExported() {
+	templated := []string{"Binary.Env", "Binary.Ldflags", "Image.Annotations", "Image.Env", "Image.Labels",
+		"Spec.Env", "Spec.Goexperiment", "Spec.Goflags", "Spec.Gonosumdb", "Spec.Goprivate", "Spec.Goproxy", "Test.Env"}
+	plain := []string{"Spec.Go", "Spec.Module", "Spec.Builder", "Spec.Platforms",
+		"Binary.Package", "Binary.Name", "Binary.Tags", "Binary.Gcflags", "Binary.Asmflags", "Binary.Flags", "Binary.Platforms",
+		"Image.Base", "Image.Bases", "Image.User", "Image.Entrypoint", "Image.Cmd", "Image.Workdir", "Image.Ports", "Image.Volumes", "Image.Stopsignal",
+		"Healthcheck.Command", "Healthcheck.Interval", "Healthcheck.Timeout", "Healthcheck.StartPeriod",
+		"File.Src", "File.Dst", "File.Owner", "File.Mode",
+		"Test.Packages", "Test.Flags", "Test.Tags"}
+	// Every string a spec can hold reads a build-arg named after its field.
+	s := &Spec{Binaries: []Binary{{}}, Image: Image{Healthcheck: &Healthcheck{}, Files: []File{{}}}}
+	var seen []string
+	var fill func(v reflect.Value)
+	fill = func(v reflect.Value) {
+		for i := range v.NumField() {
+			f, ft := v.Field(i), v.Type().Field(i)
+			if !ft.IsExported() {
 				continue
 			}
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
-				ft = ft.Elem()
-			}
-			key := ty.Name() + "." + f.Name
+			key := v.Type().Name() + "." + ft.Name
+			arg := reflect.ValueOf("{{.Args." + strings.ReplaceAll(key, ".", "_") + "}}")
 			switch {
-			case ft.Kind() == reflect.Struct:
-				walk(ft)
-			case ft.Kind() == reflect.Map || ft.Kind() == reflect.Slice:
-				if !templated[key] && !plain[key] {
-					t.Errorf("%s is new: add it to eachTemplate if it takes templates, and to this test's lists", key)
+			case f.Kind() == reflect.String:
+				f.Set(arg.Convert(f.Type()))
+			case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+				f.Set(reflect.Append(reflect.MakeSlice(f.Type(), 0, 1), arg.Convert(f.Type().Elem())))
+			case f.Kind() == reflect.Map:
+				f.Set(reflect.MakeMap(f.Type()))
+				f.SetMapIndex(reflect.ValueOf("k"), arg)
+			case f.Kind() == reflect.Struct:
+				fill(f)
+				continue
+			case f.Kind() == reflect.Pointer && f.Elem().Kind() == reflect.Struct:
+				fill(f.Elem())
+				continue
+			case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+				for j := range f.Len() {
+					fill(f.Index(j))
 				}
+				continue
+			default:
+				continue
 			}
+			seen = append(seen, key)
 		}
 	}
-	walk(reflect.TypeFor[Spec]())
+	fill(reflect.ValueOf(s).Elem())
+	for _, key := range seen {
+		if !slices.Contains(templated, key) && !slices.Contains(plain, key) {
+			t.Errorf("%s is new: add it to eachTemplate if it takes templates, and to this test's lists", key)
+		}
+	}
+	var visited []string
+	for _, ref := range s.TemplateArgRefs() {
+		visited = append(visited, strings.ReplaceAll(ref.Name, "_", "."))
+	}
+	slices.Sort(visited)
+	if !slices.Equal(visited, templated) {
+		t.Errorf("eachTemplate visits %q, want %q", visited, templated)
+	}
 }

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"go/version"
@@ -29,7 +28,7 @@ func (s *Spec) validate() error {
 	if s.Go != "" && !version.IsValid("go"+strings.TrimPrefix(s.Go, "go")) {
 		add(s.errorAt(s.Pos("go"), "go %q is not a Go version; write it as in go.mod, such as \"1.26\" or \"1.26.8\"", s.Go))
 	}
-	if _, ok := contextPath(cmp.Or(s.Module, ".")); !ok {
+	if _, ok := s.moduleDir(); !ok {
 		add(s.errorAt(s.Pos("module"), "module %q must be a directory inside the build context, such as \".\" or \"./service\"", s.Module))
 	}
 	if s.Builder != "" {
@@ -37,7 +36,8 @@ func (s *Spec) validate() error {
 			add(s.errorAt(s.Pos("builder"), "builder %q is not an image reference: %v", s.Builder, err))
 		}
 	}
-	errs = append(errs, s.checkEnvNames([]any{"env"}, s.Env)...)
+	errs = append(errs, s.checkEnv([]any{"env"}, s.Env)...)
+	errs = append(errs, s.checkTemplates(func(field []any) bool { return len(field) == 1 && field[0] != "env" })...)
 
 	if len(s.Binaries) == 0 {
 		add(s.errorAt(s.Pos("binaries"), "binaries is missing or empty; list at least one main package, such as \"binaries: [{package: ./cmd/server}]\""))
@@ -54,7 +54,6 @@ func (s *Spec) validate() error {
 	}
 	errs = append(errs, s.validateImage()...)
 	errs = append(errs, s.validateTest()...)
-	errs = append(errs, s.checkTemplates()...)
 	return errors.Join(errs...)
 }
 
@@ -65,7 +64,7 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 	at := func(path ...any) Pos { return s.Pos(append([]any{"binaries", i}, path...)...) }
 	field := fmt.Sprintf("binaries[%d]", i)
 
-	name := cmp.Or(b.Name, defaultName(b.Package))
+	name := b.nameOrDefault()
 	switch {
 	case b.Package == "":
 		add(s.errorAt(at(), "%s.package is missing; name a main package such as \"./cmd/server\"", field))
@@ -90,6 +89,7 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 			add(s.errorAt(at("tags", j), "%s.tags[%d] %q is not a build tag", field, j, tag))
 		}
 	}
+	errs = append(errs, s.checkTemplates(isField("binaries", i, "ldflags"))...)
 	for j, flag := range b.Flags {
 		if err := checkFlag(flag, buildFlags); err != nil {
 			add(s.errorAt(at("flags", j), "%s.flags[%d]: %v", field, j, err))
@@ -100,16 +100,15 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 			add(s.errorAt(at("platforms", j), "%s.platforms[%d]: %v", field, j, err))
 		}
 	}
-	errs = append(errs, s.checkEnvNames([]any{"binaries", i, "env"}, b.Env)...)
-	if base := cmp.Or(s.Image.Base, BaseStatic); b.Cgo && (base == BaseStatic || base == BaseScratch) && !linksStatically(b.Ldflags) {
+	errs = append(errs, s.checkEnv([]any{"binaries", i, "env"}, b.Env)...)
+	if base := s.Image.baseOrDefault(); b.Cgo && (base == BaseStatic || base == BaseScratch) && !linksStatically(b.Ldflags) {
 		add(s.errorAt(at("cgo"), "%s.cgo needs a C library at run time, which base %q lacks; link statically (ldflags: [\"-linkmode=external\", \"-extldflags=-static\"]) or use a base with libc such as gcr.io/distroless/base-debian12", field, base))
 	}
 	return errs
 }
 
-// checkEnvNames checks variable names; their values are templates, which
-// checkTemplates covers.
-func (s *Spec) checkEnvNames(at []any, env map[string]string) []error {
+// checkEnv checks variable names and the templates of their values.
+func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 	var errs []error
 	name := describeAt(at)
 	for _, k := range sortedKeys(env) {
@@ -117,5 +116,5 @@ func (s *Spec) checkEnvNames(at []any, env map[string]string) []error {
 			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s %q is not a valid variable name", name, k))
 		}
 	}
-	return errs
+	return append(errs, s.checkTemplates(isField(at...))...)
 }

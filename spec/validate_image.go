@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"cmp"
 	"path"
 	"strings"
 	"time"
@@ -11,7 +10,7 @@ func (s *Spec) validateImage() []error {
 	var errs []error
 	add := func(e *Error) { errs = append(errs, e) }
 	img := &s.Image
-	if err := checkBase(cmp.Or(img.Base, BaseStatic)); err != nil {
+	if err := checkBase(img.baseOrDefault()); err != nil {
 		add(s.errorAt(s.Pos("image", "base"), "image.base: %v", err))
 	}
 	for _, p := range sortedKeys(img.Bases) {
@@ -22,7 +21,9 @@ func (s *Spec) validateImage() []error {
 			add(s.errorAt(s.Pos("image", "bases", p), "image.bases[%s]: %v", p, err))
 		}
 	}
-	errs = append(errs, s.checkEnvNames([]any{"image", "env"}, img.Env)...)
+	errs = append(errs, s.checkEnv([]any{"image", "env"}, img.Env)...)
+	errs = append(errs, s.checkTemplates(isField("image", "labels"))...)
+	errs = append(errs, s.checkTemplates(isField("image", "annotations"))...)
 	if img.Workdir != "" && !path.IsAbs(img.Workdir) {
 		add(s.errorAt(s.Pos("image", "workdir"), "image.workdir %q must be an absolute path", img.Workdir))
 	}
@@ -109,5 +110,5 @@ func (s *Spec) validateTest() []error {
 			errs = append(errs, s.errorAt(s.Pos("test", "tags", i), "test.tags[%d] %q is not a build tag", i, tag))
 		}
 	}
-	return append(errs, s.checkEnvNames([]any{"test", "env"}, s.Test.Env)...)
+	return append(errs, s.checkEnv([]any{"test", "env"}, s.Test.Env)...)
 }
