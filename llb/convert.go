@@ -130,7 +130,11 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 		return nil, err
 	}
 	img := imageConfig(s, opt, target, data, bins)
-	return &Result{State: st, Image: img, Annotations: s.Image.Annotations}, nil
+	annotations := s.Image.Annotations
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	return &Result{State: st, Image: img, Annotations: annotations}, nil
 }
 
 // location ties a step to the spec entry that caused it, so a failing step
