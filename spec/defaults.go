@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"go/version"
 	"path"
 	"slices"
 	"strings"
@@ -38,20 +39,27 @@ func (b *Binary) nameOrDefault() string { return cmp.Or(b.Name, defaultName(b.Pa
 // FillDefaults gives every field its default, once, so that nothing after
 // it decides a default again: module and paths cleaned, binary names,
 // *bool switches resolved, the image's base, user and entrypoint, the test
-// packages, and what go.mod decides (the Go version, hence the builder).
-// goMod is the module's go.mod; when it does not give a version, every
+// packages, and what go.mod decides (the Go version, hence the builder, and
+// the name of a binary built from the module root). goMod is the module's
+// go.mod, nil when unknown; when it cannot decide what it must, every
 // other default is still filled and the error says how to fix it. The
 // spec must have passed Parse. Calling it again changes nothing.
 func (s *Spec) FillDefaults(goMod []byte) error {
 	if dir, ok := s.moduleDir(); ok {
 		s.Module = dir
 	}
+	mod, modErr := parseGoMod(s.ModFile(), goMod)
+	var errs []error
 	for i := range s.Binaries {
 		b := &s.Binaries[i]
 		b.Name = b.nameOrDefault()
+		if b.Name == "" && mod != nil && mod.Module != nil {
+			b.Name = moduleBinaryName(mod.Module.Mod.Path)
+		}
 		b.Trimpath = orTrue(b.Trimpath)
 		b.Strip = orTrue(b.Strip)
 	}
+	errs = append(errs, s.checkDefaultNames()...)
 	img := &s.Image
 	img.Base = img.baseOrDefault()
 	img.Cacerts = orTrue(img.Cacerts)
@@ -68,17 +76,64 @@ func (s *Spec) FillDefaults(goMod []byte) error {
 	if len(s.Test.Packages) == 0 {
 		s.Test.Packages = []string{"./..."}
 	}
+	if err := s.fillGo(mod, modErr); err != nil {
+		errs = append(errs, err)
+	}
+	s.filled = len(errs) == 0
+	return errors.Join(errs...)
+}
 
-	var err error
+// fillGo fills the Go version and the builder. A version go.mod asks for
+// is a minimum, so the default builder is the newest patch release of its
+// minor line (golang:1.23 for "go 1.23.0"), never a release frozen with
+// its bugs; go: or builder: in the spec pin one.
+func (s *Spec) fillGo(mod *modfile.File, modErr error) error {
 	if s.Go == "" {
-		s.Go, err = GoVersion(s.ModFile(), goMod)
+		if modErr != nil {
+			return modErr
+		}
+		v, directive, err := goModVersion(s.ModFile(), mod)
+		if err != nil {
+			return err
+		}
+		s.Go = strings.TrimPrefix(version.Lang("go"+v), "go")
+		s.goFrom = fmt.Sprintf("%s's %s; the newest %s release", s.ModFile(), directive, s.Go)
 	}
 	s.Go = strings.TrimPrefix(s.Go, "go")
-	if s.Go != "" {
-		s.Builder = cmp.Or(s.Builder, "golang:"+s.Go)
+	s.goFrom = cmp.Or(s.goFrom, "the spec's go field")
+	s.Builder = cmp.Or(s.Builder, "golang:"+s.Go)
+	return nil
+}
+
+// checkDefaultNames reports binaries left without a name (the module root
+// of a go.mod without a module path) and names that a default made equal.
+func (s *Spec) checkDefaultNames() []error {
+	var errs []error
+	names := map[string]int{}
+	for i, b := range s.Binaries {
+		switch first, dup := names[b.Name]; {
+		case b.Name == "":
+			errs = append(errs, s.ErrorAt([]any{"binaries", i}, "binaries[%d].name is missing; a package at the module root takes go.mod's module path, and %s names none: set name", i, s.ModFile()))
+		case dup:
+			errs = append(errs, s.ErrorAt([]any{"binaries", i}, "binaries[%d] and binaries[%d] are both named %q; set a distinct name", first, i, b.Name))
+		default:
+			names[b.Name] = i
+		}
 	}
-	s.filled = err == nil
-	return err
+	return errs
+}
+
+// moduleBinaryName is the name go build gives a main package at the root
+// of module path: its last element, skipping a major version suffix.
+func moduleBinaryName(modulePath string) string {
+	name := path.Base(modulePath)
+	if digits, ok := strings.CutPrefix(name, "v"); ok && digits != "" && strings.Trim(digits, "0123456789") == "" {
+		name = path.Base(path.Dir(modulePath))
+	}
+	if !binaryName.MatchString(name) {
+		return ""
+	}
+	return name
 }
 
 // Filled reports whether FillDefaults completed: code that reads the spec
@@ -110,6 +165,17 @@ func defaultName(pkg string) string {
 	return name
 }
 
+func parseGoMod(filename string, goMod []byte) (*modfile.File, error) {
+	if goMod == nil {
+		return nil, fmt.Errorf("%s was not read; set \"go\" in the spec", filename)
+	}
+	f, err := modfile.Parse(filename, goMod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w; fix go.mod (go mod tidy) or set \"go\" in the spec", err)
+	}
+	return f, nil
+}
+
 // GoVersion reads the Go version a module asks for: its toolchain
 // directive, else its go directive.
 func GoVersion(filename string, goMod []byte) (string, error) {
@@ -117,22 +183,39 @@ func GoVersion(filename string, goMod []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w; fix go.mod (go mod tidy) or set \"go\" in the spec", err)
 	}
+	v, _, err := goModVersion(filename, f)
+	return v, err
+}
+
+// goModVersion is the version a parsed go.mod asks for, and the directive
+// that says it.
+func goModVersion(filename string, f *modfile.File) (v, directive string, err error) {
 	if f.Toolchain != nil && f.Toolchain.Name != "default" {
-		return strings.TrimPrefix(f.Toolchain.Name, "go"), nil
+		return strings.TrimPrefix(f.Toolchain.Name, "go"), "toolchain " + f.Toolchain.Name, nil
 	}
 	if f.Go != nil {
-		return f.Go.Version, nil
+		return f.Go.Version, "go " + f.Go.Version, nil
 	}
-	return "", fmt.Errorf("%s has no go directive; add one (go mod edit -go=1.26) or set \"go\" in the spec", filename)
+	return "", "", fmt.Errorf("%s has no go directive; add one (go mod edit -go=1.26) or set \"go\" in the spec", filename)
 }
 
 // Resolved returns the spec as YAML, for the "spec" target: after
-// FillDefaults, what the build will actually do.
+// FillDefaults, what the build will actually do. A comment on the go
+// field says where the version came from.
 func (s *Spec) Resolved() ([]byte, error) {
 	if !s.filled {
 		return nil, ErrNotFilled
 	}
-	return yaml.Marshal(s)
+	var doc yaml.Node
+	if err := doc.Encode(s); err != nil {
+		return nil, err
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == "go" {
+			doc.Content[i].LineComment = "from " + s.goFrom
+		}
+	}
+	return yaml.Marshal(&doc)
 }
 
 type moduleSettingField struct{ env, field string }

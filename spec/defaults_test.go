@@ -59,9 +59,32 @@ func TestFillDefaults(t *testing.T) {
 				t.Errorf("module=%q test=%q go=%q builder=%q", s.Module, s.Test.Packages, s.Go, s.Builder)
 			}
 		}},
-		{"toolchain line", "version: 1\nbinaries: [{package: ./cmd/a}]\n", "module x\n\ngo 1.24\n\ntoolchain go1.26.8\n", func(t *testing.T, s *Spec) {
-			if s.Go != "1.26.8" || s.Builder != "golang:1.26.8" {
+		{"toolchain line: its minor line", "version: 1\nbinaries: [{package: ./cmd/a}]\n", "module x\n\ngo 1.24\n\ntoolchain go1.26.8\n", func(t *testing.T, s *Spec) {
+			if s.Go != "1.26" || s.Builder != "golang:1.26" {
 				t.Errorf("go = %q, builder = %q", s.Go, s.Builder)
+			}
+		}},
+		// go.mod's go line is a minimum: the builder is the newest patch
+		// release of its minor line, not an end-of-life 1.23.0.
+		{"go line: its minor line", "version: 1\nbinaries: [{package: ./cmd/a}]\n", "module x\n\ngo 1.23.0\n", func(t *testing.T, s *Spec) {
+			if s.Go != "1.23" || s.Builder != "golang:1.23" {
+				t.Errorf("go = %q, builder = %q", s.Go, s.Builder)
+			}
+		}},
+		{"go line without patch", "version: 1\nbinaries: [{package: ./cmd/a}]\n", "module x\n\ngo 1.21\n", func(t *testing.T, s *Spec) {
+			if s.Builder != "golang:1.21" {
+				t.Errorf("builder = %q", s.Builder)
+			}
+		}},
+		{"go field pins", "version: 1\ngo: 1.23.4\nbinaries: [{package: ./cmd/a}]\n", "module x\n\ngo 1.23.0\n", func(t *testing.T, s *Spec) {
+			if s.Builder != "golang:1.23.4" {
+				t.Errorf("builder = %q", s.Builder)
+			}
+		}},
+		// go build names a module root's binary after the module path.
+		{"module root named by go.mod", "version: 1\nbinaries: [{package: .}, {package: ./cmd/b}]\n", "module example.com/tool/v2\n\ngo 1.26\n", func(t *testing.T, s *Spec) {
+			if s.Binaries[0].Name != "tool" || s.Image.Entrypoint[0] != "/usr/local/bin/tool" {
+				t.Errorf("name = %q, entrypoint = %q", s.Binaries[0].Name, s.Image.Entrypoint)
 			}
 		}},
 	}
@@ -103,6 +126,21 @@ func TestFillDefaultsWithoutGoVersion(t *testing.T) {
 	}
 }
 
+// TestFillDefaultsNameErrors: a module root's binary without a name needs
+// go.mod's module path, and a name so found must not clash.
+func TestFillDefaultsNameErrors(t *testing.T) {
+	cases := []struct{ spec, goMod, want string }{
+		{"version: 1\nbinaries:\n  - package: .\n", "go 1.26\n", "gobuild.yaml:3:5: binaries[0].name is missing; a package at the module root takes go.mod's module path, and go.mod names none"},
+		{"version: 1\nbinaries:\n  - package: ./cmd/app\n  - package: .\n", "module example.com/app\n\ngo 1.26\n", `gobuild.yaml:4:5: binaries[0] and binaries[1] are both named "app"`},
+	}
+	for _, tc := range cases {
+		s := mustParse(t, tc.spec)
+		if err := s.FillDefaults([]byte(tc.goMod)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.spec, err, tc.want)
+		}
+	}
+}
+
 // TestResolved: --target spec prints the filled spec, switches included,
 // and it parses back to the same spec.
 func TestResolved(t *testing.T) {
@@ -118,7 +156,7 @@ func TestResolved(t *testing.T) {
 	if err := yaml.Unmarshal(out, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"trimpath: true", "strip: true", "cacerts: true", "tzdata: true", "base: static", "user: \"65532\"", "builder: golang:1.26", "name: a", "- ./...", "{{.Version}}"} {
+	for _, want := range []string{"go: \"1.26\" # from go.mod's go 1.26; the newest 1.26 release", "trimpath: true", "strip: true", "cacerts: true", "tzdata: true", "base: static", "user: \"65532\"", "builder: golang:1.26", "name: a", "- ./...", "{{.Version}}"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("resolved spec lacks %q:\n%s", want, out)
 		}
@@ -127,7 +165,16 @@ func TestResolved(t *testing.T) {
 	if err := again.FillDefaults(nil); err != nil {
 		t.Fatal(err)
 	}
-	if out2, _ := again.Resolved(); string(out2) != string(out) {
+	if out2, _ := again.Resolved(); withoutComments(out2) != withoutComments(out) {
 		t.Errorf("the resolved spec does not resolve to itself:\n%s\nthen\n%s", out, out2)
 	}
+}
+
+func withoutComments(yamlText []byte) string {
+	var b strings.Builder
+	for line := range strings.Lines(string(yamlText)) {
+		code, _, _ := strings.Cut(line, " #")
+		b.WriteString(strings.TrimRight(code, " \n") + "\n")
+	}
+	return b.String()
 }

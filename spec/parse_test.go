@@ -72,7 +72,6 @@ func TestParseErrors(t *testing.T) {
 		{"package absolute", "version: 1\nbinaries:\n  - package: /cmd/x\n", []string{`3:14: binaries[0].package "/cmd/x" must be a path inside the module`}},
 		{"package outside module", "version: 1\nbinaries:\n  - package: ./../x\n", []string{"3:14: binaries[0].package"}},
 		{"package pattern", "version: 1\nbinaries:\n  - package: ./cmd/...\n", []string{"3:14: binaries[0].package"}},
-		{"root package needs name", "version: 1\nbinaries:\n  - package: .\n", []string{"3:5: binaries[0].name is missing"}},
 		{"bad name", "version: 1\nbinaries:\n  - package: ./x\n    name: a/b\n", []string{`4:11: binaries[0].name "a/b" is not a file name`}},
 		{"duplicate names", head + "  - package: ./other/server\n", []string{`4:5: binaries[0] and binaries[1] are both named "server"`}},
 		{"tags not a list", head + "    tags: netgo\n", []string{"4:11: binaries[0].tags must be a list"}},

@@ -69,6 +69,8 @@ type Spec struct {
 	filename string
 	// filled is set by FillDefaults once every default is in place.
 	filled bool
+	// goFrom says where Go came from, for the resolved spec.
+	goFrom string
 }
 
 // Binary is one main package compiled into the image.

@@ -71,8 +71,6 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 	case !isRelativePackage(b.Package):
 		add(s.errorAt(at("package"), "%s.package %q must be a path inside the module starting with \"./\", such as \"./cmd/server\"", field, b.Package))
 		name = b.Name
-	case name == "":
-		add(s.errorAt(at(), "%s.name is missing; a package at the module root needs a name", field))
 	}
 	if name != "" {
 		if !binaryName.MatchString(name) {
