@@ -88,8 +88,8 @@ func (opt Options) date() time.Time {
 // templateData is what the spec's templates see for one target platform.
 func (opt Options) templateData(target ocispecs.Platform) spec.TemplateData {
 	short := opt.Commit
-	if len(short) > 12 {
-		short = short[:12]
+	if len(short) > spec.ShortCommitLen {
+		short = short[:spec.ShortCommitLen]
 	}
 	return spec.TemplateData{
 		Version:     opt.Version,

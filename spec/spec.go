@@ -16,8 +16,11 @@ type Spec struct {
 	// Version of the spec format. Only 1 exists.
 	// Example: 1
 	Version int `yaml:"version,omitempty"`
-	// Go is the toolchain version, such as "1.26" or "1.26.8".
-	// Default: go.mod's toolchain directive, else its go directive.
+	// Go is the toolchain version, such as "1.26" or "1.26.8"; a patch
+	// version pins it.
+	// Default: the minor line of go.mod's toolchain directive, else of its
+	// go directive ("1.23" for go 1.23.0): a go.mod names a minimum, and the
+	// line's newest patch release has its security fixes.
 	Go string `yaml:"go,omitempty"`
 	// Module is the directory of the build context that holds go.mod.
 	// Default: "."
@@ -79,7 +82,9 @@ type Binary struct {
 	// Example: ./cmd/server
 	Package string `yaml:"package,omitempty"`
 	// Name of the binary, installed as /usr/local/bin/<name>.
-	// Default: the package's last path element.
+	// Default: the package's last path element; for the module root, the
+	// last element of go.mod's module path (without a /vN suffix), as go
+	// build names it.
 	Name string `yaml:"name,omitempty"`
 	// Tags are build tags, passed with -tags.
 	// Example: [netgo, osusergo]

@@ -1,10 +1,13 @@
 package spec
 
 import (
+	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"text/template"
 	"text/template/parse"
+	"time"
 )
 
 // TemplateData is what templates in ldflags, env, labels and annotations
@@ -16,7 +19,8 @@ type TemplateData struct {
 	// Commit is the VCS revision of the context as buildx reports it, else
 	// the context's git HEAD.
 	Commit string
-	// ShortCommit is the first 12 characters of Commit.
+	// ShortCommit is the first 7 characters of Commit, as git rev-parse
+	// --short and goreleaser abbreviate it.
 	ShortCommit string
 	// Date is SOURCE_DATE_EPOCH in RFC 3339, else the commit time, else the
 	// Unix epoch: never the wall clock, so builds stay reproducible.
@@ -34,6 +38,33 @@ type Target struct {
 	Variant string
 }
 
+// ShortCommitLen is how many characters of the commit ShortCommit keeps.
+const ShortCommitLen = 7
+
+// templateFuncs are the functions release templates need beyond Go's
+// built-ins, documented with examples in docs/reference.md. arg is bound
+// to the build's arguments when a template is rendered.
+func templateFuncs(args map[string]string) template.FuncMap {
+	return template.FuncMap{
+		// {{.Version | trimPrefix "v"}}: v1.2.3 -> 1.2.3
+		"trimPrefix": func(prefix, s string) string { return strings.TrimPrefix(s, prefix) },
+		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
+		// {{.Date | date "2006-01-02"}}: the build date in a Go layout.
+		"date": func(layout, rfc3339 string) (string, error) {
+			t, err := time.Parse(time.RFC3339, rfc3339)
+			if err != nil {
+				return "", fmt.Errorf("date wants an RFC 3339 time such as .Date, not %q", rfc3339)
+			}
+			return t.Format(layout), nil
+		},
+		// {{arg "CHANNEL"}}: an optional build-arg, empty when not given
+		// (.Args.NAME is an error when not given).
+		"arg": func(name string) string { return args[name] },
+		// {{arg "CHANNEL" | default "stable"}}: value, or fallback when empty.
+		"default": func(fallback, value string) string { return cmp.Or(value, fallback) },
+	}
+}
+
 // Render expands one template string. Unknown fields and missing build-args
 // are an error, not an empty string: a typo must not ship a binary without
 // its version.
@@ -41,7 +72,7 @@ func Render(text string, data TemplateData) (string, error) {
 	if !strings.Contains(text, "{{") {
 		return text, nil
 	}
-	t, err := parseTemplate(text)
+	t, err := parseTemplate(text, data.Args)
 	if err != nil {
 		return "", err
 	}
@@ -52,17 +83,18 @@ func Render(text string, data TemplateData) (string, error) {
 	return b.String(), nil
 }
 
-func parseTemplate(text string) (*template.Template, error) {
-	t, err := template.New("").Option("missingkey=error").Parse(text)
+func parseTemplate(text string, args map[string]string) (*template.Template, error) {
+	t, err := template.New("").Option("missingkey=error").Funcs(templateFuncs(args)).Parse(text)
 	if err != nil {
 		return nil, cleanTemplateError(err)
 	}
 	return t, nil
 }
 
-// TemplateArgs lists the build-args a template reads with {{.Args.NAME}}.
+// TemplateArgs lists the build-args a template reads, with {{.Args.NAME}}
+// or {{arg "NAME"}}.
 func TemplateArgs(text string) []string {
-	t, err := parseTemplate(text)
+	t, err := parseTemplate(text, nil)
 	if err != nil || t.Tree == nil {
 		return nil
 	}
@@ -87,6 +119,13 @@ func TemplateArgs(text string) []string {
 				walk(c)
 			}
 		case *parse.CommandNode:
+			if len(n.Args) == 2 {
+				fn, isIdent := n.Args[0].(*parse.IdentifierNode)
+				name, isString := n.Args[1].(*parse.StringNode)
+				if isIdent && isString && fn.Ident == "arg" && !slices.Contains(names, name.Text) {
+					names = append(names, name.Text)
+				}
+			}
 			for _, a := range n.Args {
 				walk(a)
 			}
@@ -120,7 +159,7 @@ func checkTemplate(text string) error {
 	for _, name := range TemplateArgs(text) {
 		args[name] = "x"
 	}
-	_, err := Render(text, TemplateData{Version: "v0.0.0", Commit: "0", Args: args, Target: Target{OS: "linux", Arch: "amd64"}})
+	_, err := Render(text, TemplateData{Version: "v0.0.0", Commit: "0", Date: "1970-01-01T00:00:00Z", Args: args, Target: Target{OS: "linux", Arch: "amd64"}})
 	return err
 }
 
@@ -137,7 +176,10 @@ func cleanTemplateError(err error) error {
 		msg += "; known fields: .Version, .Commit, .ShortCommit, .Date, .Args.NAME, .Target.OS, .Target.Arch, .Target.Variant"
 	}
 	if strings.Contains(msg, "map has no entry for key") {
-		msg += "; pass it with --build-arg"
+		msg += "; pass it with --build-arg, or read an optional one with {{arg \"NAME\" | default \"VALUE\"}}"
+	}
+	if strings.Contains(msg, "not defined") {
+		msg += "; functions: trimPrefix, trimSuffix, date, arg, default and Go's own (printf, index, ...)"
 	}
 	return &templateError{msg: "invalid template: " + msg}
 }

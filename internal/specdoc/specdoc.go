@@ -220,7 +220,15 @@ func Reference(specDir string) ([]byte, error) {
 	b.WriteString("`{{.Target.OS}}`, `{{.Target.Arch}}`, `{{.Target.Variant}}`. An unknown field or a missing build-arg is an error.\n")
 	b.WriteString("`{{.Version}}` is the `VERSION` build-arg, else `git describe --tags` when the context carries its `.git`, else `dev`; ")
 	b.WriteString("`{{.Commit}}` is buildx's `vcs:revision`, else the context's git HEAD; ")
-	b.WriteString("`{{.Date}}` is `SOURCE_DATE_EPOCH`, else the commit time, else the Unix epoch, never the wall clock.\n")
+	b.WriteString("`{{.Date}}` is `SOURCE_DATE_EPOCH`, else the commit time, else the Unix epoch, never the wall clock. ")
+	b.WriteString("`{{.ShortCommit}}` is the commit's first 7 characters, as `git rev-parse --short` gives it.\n")
+	b.WriteString("\nTemplate functions, besides Go's own (`printf`, `index`, ...):\n\n")
+	b.WriteString("| function | example | gives |\n| --- | --- | --- |\n")
+	b.WriteString("| `trimPrefix` | `{{.Version \\| trimPrefix \"v\"}}` | `1.2.3` for `v1.2.3` |\n")
+	b.WriteString("| `trimSuffix` | `{{.Version \\| trimSuffix \"-rc\"}}` | `v1.2.3` for `v1.2.3-rc` |\n")
+	b.WriteString("| `date` | `{{.Date \\| date \"2006-01-02\"}}` | the build date in a Go time layout: `2023-11-14` |\n")
+	b.WriteString("| `arg` | `{{arg \"CHANNEL\"}}` | an optional build-arg, empty when not given (`{{.Args.CHANNEL}}` is an error then) |\n")
+	b.WriteString("| `default` | `{{arg \"CHANNEL\" \\| default \"stable\"}}` | the value, or the fallback when it is empty |\n")
 	b.WriteString("\nTargets (`--target`): ")
 	var names []string
 	for _, t := range frontend.Targets() {
