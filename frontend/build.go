@@ -10,6 +10,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -68,6 +69,14 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err := b.prepare(ctx); err != nil {
 		return nil, err
 	}
+	// Every package and template mistake at once, before anything runs.
+	errs := []error{b.checkSources()}
+	if t.checkTemplates != nil {
+		errs = append(errs, t.checkTemplates(b))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	return t.build(b, ctx)
 }
 
@@ -124,9 +133,6 @@ func (b *builder) prepare(ctx context.Context) error {
 	}
 	if sourcesErr != nil {
 		return sourcesErr
-	}
-	if err := b.checkSources(); err != nil {
-		return err
 	}
 	if needVCS && isGitCheckout {
 		return b.readVCS(ctx)

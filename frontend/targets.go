@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,16 +20,53 @@ type target struct {
 	name        string
 	description string
 	build       func(*builder, context.Context) (*client.Result, error)
+	// checkTemplates renders what build will render, to report every
+	// template mistake with the package errors, in one round; nil when the
+	// target renders none.
+	checkTemplates func(*builder) error
 }
 
 // targetTable is every target, the default first. Build dispatches through
 // it, --call=targets and the reference docs (Targets) list it.
 var targetTable = []target{
-	{"image", "the container image (default)", (*builder).buildImage},
-	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries},
-	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test)},
-	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet)},
-	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec},
+	{"image", "the container image (default)", (*builder).buildImage, platformTemplates(true)},
+	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false)},
+	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates},
+	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates},
+	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec, nil},
+}
+
+// platformTemplates checks the templates every target platform renders;
+// a mistake every platform makes is reported once.
+func platformTemplates(image bool) func(*builder) error {
+	return func(b *builder) error {
+		var errs []error
+		seen := map[string]bool{}
+		for _, target := range b.targetPlatforms() {
+			for _, err := range unjoin(gbllb.CheckTemplates(b.spec, b.options(target), image)) {
+				if !seen[err.Error()] {
+					seen[err.Error()] = true
+					errs = append(errs, err)
+				}
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+func testTemplates(b *builder) error {
+	return gbllb.CheckTestTemplates(b.spec, b.options(b.buildPlatform))
+}
+
+// unjoin lists the errors errors.Join joined, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
 
 // TargetInfo names a target and says what it builds.

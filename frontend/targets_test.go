@@ -51,11 +51,11 @@ func TestTargetTableProblems(t *testing.T) {
 		table []target
 		want  []string
 	}{
-		{"no handler", []target{{"image", "i", build}, {"sbom", "s", nil}}, []string{`target "sbom" has no handler`}},
-		{"twice", []target{{"image", "i", build}, {"vet", "v", build}, {"vet", "v2", build}}, []string{`target "vet" is listed twice`}},
-		{"default second", []target{{"vet", "v", build}, {"image", "i", build}}, []string{`the default target "image" is not first`}},
+		{"no handler", []target{{name: "image", description: "i", build: build}, {name: "sbom", description: "s", build: nil}}, []string{`target "sbom" has no handler`}},
+		{"twice", []target{{name: "image", description: "i", build: build}, {name: "vet", description: "v", build: build}, {name: "vet", description: "v2", build: build}}, []string{`target "vet" is listed twice`}},
+		{"default second", []target{{name: "vet", description: "v", build: build}, {name: "image", description: "i", build: build}}, []string{`the default target "image" is not first`}},
 		{"empty", nil, []string{`the default target "image" is not first`}},
-		{"no name or description", []target{{"image", "i", build}, {"", "", build}}, []string{"target 1 has no name", `target "" has no description`}},
+		{"no name or description", []target{{name: "image", description: "i", build: build}, {name: "", description: "", build: build}}, []string{"target 1 has no name", `target "" has no description`}},
 	}
 	for _, tc := range cases {
 		if got := targetTableProblems(tc.table, "image"); !slices.Equal(got, tc.want) {

@@ -118,3 +118,79 @@ func TestGoBuildFailurePointsAtBinary(t *testing.T) {
 		t.Errorf("error points at spec lines %v, want 5; error: %v", lines, err)
 	}
 }
+
+// TestEveryMistakeInOneRound: a package that is not main and templates
+// that read build-args nobody passed fail one build together, each at its
+// line, before anything compiles: three mistakes, one round.
+func TestEveryMistakeInOneRound(t *testing.T) {
+	dir := copyDir(t, "../examples/tested")
+	spec := `version: 1
+binaries:
+  - package: ./cmd/calc
+    ldflags: ["-X main.version={{.Args.RELEASE}}"]
+  - package: ./calc
+    name: lib
+image:
+  labels:
+    channel: "{{.Args.CHANNEL}}"
+    optional: '{{arg "FLAVOUR" | default "plain"}}'
+`
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64,linux/arm64"}})
+	if err == nil {
+		t.Fatal("the build succeeded")
+	}
+	for _, want := range []string{
+		"gobuild.yaml:5:14: binaries[1].package ./calc: is package calc, not a main package",
+		`gobuild.yaml:4:15: invalid template: 1:23: executing "" at <.Args.RELEASE>: map has no entry for key "RELEASE"`,
+		`gobuild.yaml:9:14: invalid template: 1:7: executing "" at <.Args.CHANNEL>: map has no entry for key "CHANNEL"`,
+	} {
+		if strings.Count(err.Error(), want) != 1 {
+			t.Errorf("error does not say once %q:\n%v", want, err)
+		}
+	}
+	var lines []int32
+	for _, src := range errdefs.Sources(err) {
+		for _, r := range src.Ranges {
+			lines = append(lines, r.Start.Line)
+		}
+	}
+	slices.Sort(lines)
+	if !slices.Equal(lines, []int32{4, 5, 9}) {
+		t.Errorf("error points at lines %v, want 4, 5 and 9", lines)
+	}
+	for _, v := range res.Vertices {
+		if strings.HasPrefix(v.Name, "go ") {
+			t.Errorf("step %q ran for a broken spec", v.Name)
+		}
+	}
+}
+
+// TestMinorLineBuilder: go.mod's go line names a minimum (go 1.26.0), and
+// the build uses the newest release of that line, golang:1.26 (here the
+// test bed's, through the named context), not a frozen golang:1.26.0.
+func TestMinorLineBuilder(t *testing.T) {
+	dir := copyDir(t, "../examples/hello")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/hello\n\ngo 1.26.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := bed.Build(context.Background(), dir, testenv.BuildOpts{LocalOutput: out, Attrs: map[string]string{"platform": "linux/amd64", "target": "spec"}}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "gobuild.resolved.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved := string(data)
+	for _, want := range []string{`go: "1.26" # from go.mod's go 1.26.0; the newest 1.26 release`, "builder: golang:1.26\n"} {
+		if !strings.Contains(resolved, want) {
+			t.Errorf("resolved spec lacks %q:\n%s", want, resolved)
+		}
+	}
+	if _, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}}); err != nil {
+		t.Fatalf("building with go 1.26.0 in go.mod: %v", err)
+	}
+}

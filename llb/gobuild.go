@@ -32,16 +32,7 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
 	}
-	var selected []int
-	parts := []spec.Part{spec.PartGo}
-	for i := range s.Binaries {
-		if s.BinaryTargets(i, target) {
-			selected = append(selected, i)
-			parts = append(parts, spec.PartBinary(i))
-		}
-	}
-	// Only what these builds use is rendered: a build-arg read by a binary
-	// of another platform is not needed here.
+	selected, parts := binaryParts(s, target)
 	rendered, err := s.Rendered(opt.templateData(target), parts...)
 	if err != nil {
 		return nil, err
@@ -67,6 +58,40 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		built = append(built, bins[i])
 	}
 	return built, nil
+}
+
+// binaryParts are the binaries built for target and the templated parts
+// of the spec their go builds read. Only those are rendered: a build-arg
+// read by a binary of another platform is not needed here.
+func binaryParts(s *spec.Spec, target ocispecs.Platform) (selected []int, parts []spec.Part) {
+	parts = []spec.Part{spec.PartGo}
+	for i := range s.Binaries {
+		if s.BinaryTargets(i, target) {
+			selected = append(selected, i)
+			parts = append(parts, spec.PartBinary(i))
+		}
+	}
+	return selected, parts
+}
+
+// CheckTemplates renders every template that building opt's platform
+// renders (the image's too when image is set), so that every mistake is
+// reported in one round, before anything is solved.
+func CheckTemplates(s *spec.Spec, opt Options, image bool) error {
+	target := platforms.Normalize(opt.TargetPlatform)
+	_, parts := binaryParts(s, target)
+	if image {
+		parts = append(parts, spec.PartImage)
+	}
+	_, err := s.Rendered(opt.templateData(target), parts...)
+	return err
+}
+
+// CheckTestTemplates renders every template the test and vet targets
+// render.
+func CheckTestTemplates(s *spec.Spec, opt Options) error {
+	_, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo, spec.PartTest)
+	return err
 }
 
 // platformBuild is what every go build for one target platform shares.

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -145,25 +146,28 @@ func isField(path ...any) func(field []any) bool {
 }
 
 // Rendered returns a copy of the spec with the templates of the given
-// parts expanded with data; the rest is copied as it is. An error names
-// the value's line, as a validation error does.
+// parts expanded with data; the rest is copied as it is. Every value that
+// fails is reported at once, each at its line, as validation errors are.
 func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 	r := s.clone()
 	include := func(field []any) bool {
 		return slices.ContainsFunc(parts, func(p Part) bool { return p(field) })
 	}
-	err := r.eachTemplate(include, func(path []any, name, text string) (string, error) {
+	var errs []error
+	_ = r.eachTemplate(include, func(path []any, name, text string) (string, error) {
 		out, err := Render(text, data)
-		if err != nil {
-			if len(path) == 1 { // a module setting: name the field
-				return "", s.errorAt(s.Pos(path...), "%s: %v", name, err)
-			}
-			return "", s.errorAt(s.Pos(path...), "%v", err)
+		switch {
+		case err == nil:
+			return out, nil
+		case len(path) == 1: // a module setting: name the field
+			errs = append(errs, s.errorAt(s.Pos(path...), "%s: %v", name, err))
+		default:
+			errs = append(errs, s.errorAt(s.Pos(path...), "%v", err))
 		}
-		return out, nil
+		return text, nil
 	})
-	if err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return r, nil
 }
