@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -158,10 +160,26 @@ func (b *builder) loadModule(ctx context.Context) error {
 		bc.MultiPlatformRequested = bc.MultiPlatformRequested || len(bc.TargetPlatforms) > 1
 	}
 	b.buildPlatform = bc.BuildPlatforms[0]
-	if b.builderImage, _, err = loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform); err != nil {
+	builderImage, builderConfig, err := loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform)
+	if err != nil {
 		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
 	}
-	return nil
+	b.builderImage = builderImage
+	return s.CheckBuilderGo(goMod, imageEnv(builderConfig, "GOLANG_VERSION"))
+}
+
+// imageEnv is the value of an image's environment variable, empty when
+// the image or the variable is missing.
+func imageEnv(img *dockerspec.DockerOCIImage, name string) string {
+	if img == nil {
+		return ""
+	}
+	for _, kv := range img.Config.Env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // options are the llb options for one target platform.

@@ -194,3 +194,46 @@ func TestMinorLineBuilder(t *testing.T) {
 		t.Fatalf("building with go 1.26.0 in go.mod: %v", err)
 	}
 }
+
+// TestGoModNewerThanBuilder: a go.mod that needs a newer Go than the
+// builder has fails before any step, naming go.mod's line and the fix,
+// instead of with go's own message pointing at the spec's first line.
+func TestGoModNewerThanBuilder(t *testing.T) {
+	dir := copyDir(t, "../examples/hello")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/hello\n\ngo 1.99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := "version: 1\nbuilder: golang:1.26\nbinaries:\n  - package: ./cmd/hello\n"
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
+	want := "gobuild.yaml:2:10: go.mod:3: go 1.99 needs Go 1.99 or newer, and the builder golang:1.26 has Go " + bed.GoVersion
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `set builder: to an image with Go 1.99 or newer (or go: "1.99")`) {
+		t.Fatalf("error = %v, want %q and the fix", err, want)
+	}
+	for _, v := range res.Vertices {
+		if strings.HasPrefix(v.Name, "go ") {
+			t.Errorf("step %q ran", v.Name)
+		}
+	}
+}
+
+// TestModuleRootBinaryNamedByModulePath: a main package at the module root
+// needs no name: go.mod's module path gives it, as go build names it.
+func TestModuleRootBinaryNamedByModulePath(t *testing.T) {
+	dir := copyDir(t, "../examples/hello")
+	if err := os.Rename(filepath.Join(dir, "cmd", "hello", "main.go"), filepath.Join(dir, "main.go")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/greeter/v2\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte("version: 1\nbinaries:\n  - package: .\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
+	if img.Files["/usr/local/bin/greeter"] == nil || !slices.Equal(img.Config.Config.Entrypoint, []string{"/usr/local/bin/greeter"}) {
+		t.Errorf("entrypoint %q; want /usr/local/bin/greeter in the image", img.Config.Config.Entrypoint)
+	}
+}

@@ -165,6 +165,22 @@ func defaultName(pkg string) string {
 	return name
 }
 
+// CheckBuilderGo reports a go.mod that needs a newer Go than the builder
+// has (builderGo, as golang images say it in GOLANG_VERSION; empty when
+// unknown). The go command refuses such a module with a message that names
+// neither go.mod's line nor the fix, so it is said here, before any step.
+func (s *Spec) CheckBuilderGo(goMod []byte, builderGo string) error {
+	f, err := modfile.Parse(s.ModFile(), goMod, nil)
+	if err != nil || f.Go == nil || builderGo == "" || !version.IsValid("go"+builderGo) {
+		return nil
+	}
+	if version.Compare("go"+f.Go.Version, "go"+builderGo) <= 0 {
+		return nil
+	}
+	return s.ErrorAt([]any{"builder"}, "%s:%d: go %s needs Go %s or newer, and the builder %s has Go %s; set builder: to an image with Go %s or newer (or go: %q), or lower go.mod's go line",
+		s.ModFile(), f.Go.Syntax.Start.Line, f.Go.Version, f.Go.Version, s.Builder, builderGo, f.Go.Version, strings.TrimPrefix(version.Lang("go"+f.Go.Version), "go"))
+}
+
 func parseGoMod(filename string, goMod []byte) (*modfile.File, error) {
 	if goMod == nil {
 		return nil, fmt.Errorf("%s was not read; set \"go\" in the spec", filename)

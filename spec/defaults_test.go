@@ -178,3 +178,25 @@ func withoutComments(yamlText []byte) string {
 	}
 	return b.String()
 }
+
+func TestCheckBuilderGo(t *testing.T) {
+	cases := []struct{ spec, goMod, builderGo, want string }{
+		{"version: 1\nbuilder: golang:1.26\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "1.26.8",
+			`gobuild.yaml:2:10: go.mod:3: go 1.27 needs Go 1.27 or newer, and the builder golang:1.26 has Go 1.26.8; set builder: to an image with Go 1.27 or newer (or go: "1.27"), or lower go.mod's go line`},
+		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26.9\n", "1.26.8", "go.mod:3: go 1.26.9 needs Go 1.26.9 or newer"},
+		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26.8\n", "1.26.8", ""},
+		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26\n", "1.27.1", ""},
+		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "", ""}, // an image that does not say
+		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "devel", ""},
+	}
+	for _, tc := range cases {
+		s := mustParse(t, tc.spec)
+		if err := s.FillDefaults([]byte(tc.goMod)); err != nil {
+			t.Fatal(err)
+		}
+		err := s.CheckBuilderGo([]byte(tc.goMod), tc.builderGo)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("go.mod %q, builder Go %q: error %v, want %q", tc.goMod, tc.builderGo, err, tc.want)
+		}
+	}
+}

@@ -59,7 +59,7 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 
 	// Under emulation the go command's executable may be the emulator, so
 	// it cannot find its GOROOT by itself.
-	env := append(localbuildkit.ToolchainEnv(), "GOROOT=/usr/local/go")
+	env := append(localbuildkit.ToolchainEnv(b.GoVersion), "GOROOT=/usr/local/go")
 
 	c, err := b.Client(ctx)
 	if err != nil {

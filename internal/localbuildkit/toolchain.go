@@ -85,7 +85,7 @@ func (b *Daemons) pushToolchainImage(ctx context.Context, extraCA []byte, logf f
 		return err
 	}
 
-	env := ToolchainEnv()
+	env := ToolchainEnv(version)
 	config, err := json.Marshal(map[string]any{
 		"os":           "linux",
 		"architecture": runtime.GOARCH,
@@ -162,8 +162,9 @@ func (b *Daemons) CertsDir() string { return filepath.Join(b.Dir, "certs") }
 
 // ToolchainEnv is the environment of the toolchain images, as official
 // golang images set it, with the host's GOPROXY.
-func ToolchainEnv() []string {
+func ToolchainEnv(goVersion string) []string {
 	env := []string{
+		"GOLANG_VERSION=" + goVersion,
 		"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"GOPATH=/go",
 		"HOME=/root",
