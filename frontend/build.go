@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -99,13 +100,17 @@ type builder struct {
 	commitTime    *time.Time
 	goFiles       map[string][]gbllb.GoFile
 	sources       *gbllb.SourceSet
+	// goMod is the spec's go.mod; modules what go reads besides it.
+	goMod   []byte
+	modules gbllb.ModuleFiles
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
 // builder image and the main context. The context's reads (go.mod then the
-// image it names, the .go files, .git/HEAD) are independent round trips to
-// the client, so they run at once: on a one-line rebuild they are most of
-// the time before the first go command starts.
+// image it names; vendor/modules.txt and go.work then the workspace
+// members' go.mod; the .go files; .git/HEAD) are independent round trips
+// to the client, so they run at once: on a one-line rebuild they are most
+// of the time before the first go command starts.
 func (b *builder) prepare(ctx context.Context) error {
 	excludes, err := b.loadMainContext(ctx)
 	if err != nil {
@@ -115,11 +120,15 @@ func (b *builder) prepare(ctx context.Context) error {
 	needVCS := !b.explicitVersion || b.commit == ""
 
 	var (
-		wg                    sync.WaitGroup
-		moduleErr, sourcesErr error
-		isGitCheckout         bool
+		wg                               sync.WaitGroup
+		moduleErr, sourcesErr, layoutErr error
+		isGitCheckout                    bool
+		facts                            *moduleFacts
 	)
+	// Asked before loadModule fills the defaults, which cleans the module.
+	modDir, workspaces := path.Dir(b.spec.ModFile()), b.spec.Env["GOWORK"] != "off"
 	wg.Go(func() { moduleErr = b.loadModule(ctx) })
+	wg.Go(func() { facts, layoutErr = b.readModuleFacts(ctx, modDir, workspaces) })
 	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
 	if needVCS {
 		wg.Go(func() {
@@ -132,6 +141,13 @@ func (b *builder) prepare(ctx context.Context) error {
 	// packages.
 	if moduleErr != nil {
 		return moduleErr
+	}
+	if layoutErr == nil {
+		facts.goMod = b.goMod
+		b.modules, layoutErr = facts.layout()
+	}
+	if layoutErr != nil {
+		return layoutErr
 	}
 	if sourcesErr != nil {
 		return sourcesErr
@@ -150,6 +166,7 @@ func (b *builder) loadModule(ctx context.Context) error {
 	if err != nil {
 		return s.ErrorAt([]any{"module"}, "reading %s from the build context: %v; module must name the directory holding go.mod", s.ModFile(), err)
 	}
+	b.goMod = goMod
 	if err := s.FillDefaults(goMod); err != nil {
 		return err
 	}
@@ -200,6 +217,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		SourceMap:      b.src.SourceMap,
 		Sources:        b.sources,
 		ModuleCache:    b.moduleCache,
+		Modules:        b.modules,
 	}
 }
 

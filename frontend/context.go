@@ -56,6 +56,38 @@ func readContextFile(ctx context.Context, c client.Client, bc *dockerui.Client, 
 	return dockerui.ReadFile(ctx, ref, name)
 }
 
+// readContextFiles reads files of the main context in one transfer of
+// only those files. A file that is missing (or excluded by .dockerignore)
+// is absent from the result.
+func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, what string, names []string) (map[string][]byte, error) {
+	found := map[string][]byte{}
+	if len(names) == 0 {
+		return found, nil
+	}
+	st, err := bc.MainContext(ctx, llb.FollowPaths(names), dockerui.WithInternalName(what))
+	if err != nil {
+		return nil, err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if data, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name}); err == nil {
+			found[name] = data
+		}
+	}
+	return found, nil
+}
+
 // loadImage returns an image as a state with its config applied. A named
 // context of the same name (--build-context golang:1.26=...) wins over the
 // registry, so users can redirect every image the frontend uses.

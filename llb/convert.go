@@ -64,6 +64,9 @@ type Options struct {
 	SourceMap *bkllb.SourceMap
 	// ModuleCache is where downloaded modules live between builds.
 	ModuleCache ModuleCache
+	// Modules is what the frontend read of vendor/, go.work and the
+	// modules go.mod replaces with directories.
+	Modules ModuleFiles
 	// Sources, when set, narrows what go build sees of Context to the
 	// files the go command reads. Nil gives it the whole context.
 	Sources *SourceSet

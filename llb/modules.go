@@ -1,6 +1,10 @@
 package llb
 
 import (
+	"path"
+	"slices"
+	"strings"
+
 	"github.com/gobuildkit/gobuild/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 )
@@ -20,13 +24,63 @@ const (
 	ModuleCacheLayer ModuleCache = "layer"
 )
 
-// moduleFiles is what go mod download may see of the context: go.mod, go.sum
-// and workspace files, so that a source change never invalidates it.
+// ModuleFiles is what the frontend learned of the module files the go
+// command reads besides the spec's own go.mod and go.sum. The zero value
+// is a module on its own: no vendor/, no workspace, no local replacement
+// outside its directory.
+type ModuleFiles struct {
+	// Vendor reports that go uses vendor/ by default: vendor/modules.txt
+	// is where go looks for it (the module's directory, or the
+	// workspace's) and the go version there is 1.14 or later.
+	Vendor bool
+	// Workspace is the directory of the go.work the go command uses,
+	// relative to the context root; empty outside workspace mode.
+	Workspace string
+	// Dirs are the directories of the other modules whose go.mod go reads
+	// to load the build list, relative to the context root: local replace
+	// targets and workspace members.
+	Dirs []string
+	// Requires are the module paths the spec's go.mod requires. In a
+	// workspace go mod download fetches these, not every module of every
+	// member.
+	Requires []string
+}
+
+// moduleFilePatterns are the files go mod download reads, relative to a
+// module's directory.
+var moduleFilePatterns = []string{"go.mod", "go.sum", "go.work", "go.work.sum", "**/go.mod", "**/go.sum"}
+
+// local reports whether go mod download reads module files outside the
+// spec's module directory, and so needs the context's layout.
+func (m ModuleFiles) local() bool { return m.Workspace != "" || len(m.Dirs) > 0 }
+
+// moduleFiles is what go mod download may see of the context: go.mod,
+// go.sum and workspace files, so that a source change never invalidates
+// it. A module on its own is copied to the root; one that reads other
+// modules' files keeps the context's layout, so that relative replace
+// and use directives find them.
 func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
+	src, include := "/"+s.Module+"/", moduleFilePatterns
+	if m := opt.Modules; m.local() {
+		src, include = "/", nil
+		for _, p := range moduleFilePatterns {
+			if !strings.HasPrefix(p, "go.work") {
+				include = append(include, path.Join(s.Module, p))
+			}
+		}
+		if m.Workspace != "" {
+			include = append(include, path.Join(m.Workspace, "go.work"), path.Join(m.Workspace, "go.work.sum"))
+		}
+		for _, d := range m.Dirs {
+			include = append(include, path.Join(d, "go.mod"), path.Join(d, "go.sum"))
+		}
+		slices.Sort(include)
+		include = slices.Compact(include)
+	}
 	return bkllb.Scratch().File(
-		bkllb.Copy(opt.Context, "/"+s.Module+"/", "/", &bkllb.CopyInfo{
+		bkllb.Copy(opt.Context, src, "/", &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
-			IncludePatterns:     []string{"go.mod", "go.sum", "go.work", "go.work.sum", "**/go.mod", "**/go.sum"},
+			IncludePatterns:     include,
 			AllowWildcard:       true,
 			AllowEmptyWildcard:  true,
 		}),
@@ -34,15 +88,69 @@ func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
 	)
 }
 
+// downloadArgs is the go mod download command line, false when there is
+// nothing to download first. Vendored modules need nothing from the module
+// cache. In a workspace go mod download with no arguments fetches every
+// module of every member; the spec's module's requirements are what its
+// binaries and tests need, and go build fetches any further module a
+// member's package brings through the module cache mount.
+func downloadArgs(s *spec.Spec, opt Options) ([]string, bool) {
+	args := []string{"go", "mod", "download"}
+	switch {
+	case usesVendor(s, opt):
+		return nil, false
+	case opt.Modules.Workspace != "":
+		if len(opt.Modules.Requires) == 0 {
+			return nil, false
+		}
+		return append(args, opt.Modules.Requires...), true
+	}
+	return args, true
+}
+
+// usesVendor reports whether every go command of s builds from vendor/:
+// go uses it by default and no GOFLAGS or flag of the spec sets another
+// -mod mode.
+func usesVendor(s *spec.Spec, opt Options) bool {
+	if !opt.Modules.Vendor {
+		return false
+	}
+	lists := [][]string{strings.Fields(s.Goflags), strings.Fields(s.Env["GOFLAGS"]), s.Test.Flags}
+	for _, b := range s.Binaries {
+		lists = append(lists, b.Flags, strings.Fields(b.Env["GOFLAGS"]))
+	}
+	for _, flags := range lists {
+		for _, f := range flags {
+			mode, ok := strings.CutPrefix(strings.TrimPrefix(f, "-"), "mod=") // -mod= or --mod=
+			if ok && strings.HasPrefix(f, "-") && mode != "vendor" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // download fetches the module's dependencies, with the go settings of s
-// rendered. It returns the state the
-// go commands run on and the mount that gives them the modules.
+// rendered. It returns the state the go commands run on and the mount
+// that gives them the modules.
 func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
+	args, ok := downloadArgs(s, opt)
+	if !ok {
+		if opt.ModuleCache == ModuleCacheLayer || usesVendor(s, opt) {
+			// Nothing to mount; writable, so that go may take its locks.
+			return opt.Builder, bkllb.AddMount(modCacheDir, bkllb.Scratch())
+		}
+		return opt.Builder, cacheMount(opt, modCacheDir, "gobuild-gomodcache")
+	}
+	dir := srcDir
+	if opt.Modules.local() {
+		dir = path.Join(srcDir, s.Module)
+	}
 	env := goCommandEnv(s, nil)
 	runOpts := []bkllb.RunOption{
-		bkllb.Args([]string{"go", "mod", "download"}),
+		bkllb.Args(args),
 		credentials(),
-		bkllb.Dir(srcDir),
+		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
 		location(s, opt, "go"),
 	}

@@ -1,0 +1,3 @@
+module example.com/monorepo/proto
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/ws/tools
+
+go 1.26
