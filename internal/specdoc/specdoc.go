@@ -218,9 +218,10 @@ func Reference(specDir string) ([]byte, error) {
 	b.WriteString("\nTemplates (in ldflags, env, labels and annotations) can use: ")
 	b.WriteString("`{{.Version}}`, `{{.Commit}}`, `{{.ShortCommit}}`, `{{.Date}}`, `{{.Args.NAME}}`, ")
 	b.WriteString("`{{.Target.OS}}`, `{{.Target.Arch}}`, `{{.Target.Variant}}`. An unknown field or a missing build-arg is an error.\n")
-	b.WriteString("`{{.Version}}` is the `VERSION` build-arg, else `git describe --tags` when the context carries its `.git`, else `dev`; ")
-	b.WriteString("`{{.Commit}}` is buildx's `vcs:revision`, else the context's git HEAD; ")
-	b.WriteString("`{{.Date}}` is `SOURCE_DATE_EPOCH`, else the commit time, else the Unix epoch, never the wall clock.\n")
+	b.WriteString("`{{.Version}}` is the `VERSION` build-arg, else what `git describe --tags --always` says of the context's `.git`, else `dev` (with a warning); ")
+	b.WriteString("`{{.Commit}}` is the client's `vcs:revision` (buildx sends it for a git checkout), else the context's git HEAD, else a template that reads it is an error; ")
+	b.WriteString("`{{.Date}}` is `SOURCE_DATE_EPOCH`, else HEAD's commit time (whichever client builds), else the Unix epoch, never the wall clock. ")
+	b.WriteString("The frontend reads `.git` itself (refs and objects only): the builder image needs no git.\n")
 	b.WriteString("\nTargets (`--target`): ")
 	var names []string
 	for _, t := range frontend.Targets() {
