@@ -4,7 +4,7 @@
 //
 // Build reads the spec, answers buildx's subrequests (subrequests.go),
 // parses the build-args (buildargs.go), reads the context (context.go,
-// sources.go, vcs.go) and dispatches to the target asked for (targets.go,
+// sources.go, vcs.go and gitfs.go) and dispatches to the target asked for (targets.go,
 // image.go).
 package frontend
 
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/internal/gitinfo"
 	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client/llb"
@@ -108,33 +109,29 @@ type builder struct {
 // prepare reads go.mod, fills the defaults that depend on it and loads the
 // builder image and the main context. The context's reads (go.mod then the
 // image it names; vendor/modules.txt and go.work then the workspace
-// members' go.mod; the .go files; .git/HEAD) are independent round trips
-// to the client, so they run at once: on a one-line rebuild they are most
-// of the time before the first go command starts.
+// members' go.mod; the .go files; .git) are independent round trips to
+// the client, so they run at once: on a one-line rebuild they are most of
+// the time before the first go command starts.
 func (b *builder) prepare(ctx context.Context) error {
 	excludes, err := b.loadMainContext(ctx)
 	if err != nil {
 		return err
 	}
 	b.commit = b.bc.BuildOpts().Opts[keyVCSRevision]
-	needVCS := !b.explicitVersion || b.commit == ""
 
 	var (
-		wg                               sync.WaitGroup
-		moduleErr, sourcesErr, layoutErr error
-		isGitCheckout                    bool
-		facts                            *moduleFacts
+		wg                                       sync.WaitGroup
+		moduleErr, sourcesErr, layoutErr, vcsErr error
+		facts                                    *moduleFacts
+		vcs                                      gitinfo.Info
 	)
 	// Asked before loadModule fills the defaults, which cleans the module.
 	modDir, workspaces := path.Dir(b.spec.ModFile()), b.spec.Env["GOWORK"] != "off"
 	wg.Go(func() { moduleErr = b.loadModule(ctx) })
 	wg.Go(func() { facts, layoutErr = b.readModuleFacts(ctx, modDir, workspaces) })
 	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
-	if needVCS {
-		wg.Go(func() {
-			_, err := readContextFile(ctx, b.c, b.bc, ".git/HEAD")
-			isGitCheckout = err == nil // else not a git checkout, or .git is ignored
-		})
+	if b.vcsNeeded() {
+		wg.Go(func() { vcs, vcsErr = b.readVCS(ctx) })
 	}
 	wg.Wait()
 	// The first problem in the order a user fixes them: go.mod, then the
@@ -152,10 +149,7 @@ func (b *builder) prepare(ctx context.Context) error {
 	if sourcesErr != nil {
 		return sourcesErr
 	}
-	if needVCS && isGitCheckout {
-		return b.readVCS(ctx)
-	}
-	return nil
+	return b.useVCS(ctx, vcs, vcsErr)
 }
 
 // loadModule reads go.mod, fills the defaults that depend on it and on the

@@ -7,7 +7,9 @@
 // has a file of its own: modules.go downloads the modules, sources.go picks
 // the files go build reads, gobuild.go runs go build, base.go assembles the
 // image on its base and derives its config, gotest.go runs go test and go
-// vet, credentials.go mounts what private modules need, vcs.go asks git.
+// vet, credentials.go mounts what private modules need. The version,
+// commit and commit time arrive in Options: the frontend reads them from
+// the context's .git.
 package llb
 
 import (

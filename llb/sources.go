@@ -36,8 +36,12 @@ var goSourcePatterns = []string{
 // only the files it reads, copied into a tree of their own. BuildKit keys
 // the build on that tree's content, so editing a README or any other file
 // the build never reads leaves the build cached.
+//
+// A binary that stamps VCS data (buildvcs) sees the whole context, .git
+// included: go build asks git whether the checkout is modified, and git
+// would take every file left out for a deleted one.
 func goSources(s *spec.Spec, opt Options) bkllb.State {
-	if opt.Sources == nil {
+	if opt.Sources == nil || s.UsesBuildvcs() {
 		return opt.Context
 	}
 	include := slices.Clone(goSourcePatterns)
@@ -49,9 +53,6 @@ func goSources(s *spec.Spec, opt Options) bkllb.State {
 		if profile := pgoProfile(b.Flags); profile != "" {
 			include = append(include, path.Join(s.Module, profile)) // relative to where go runs
 		}
-	}
-	if s.UsesBuildvcs() {
-		include = append(include, ".git/**")
 	}
 	return bkllb.Scratch().File(
 		bkllb.Copy(opt.Context, "/", "/", &bkllb.CopyInfo{

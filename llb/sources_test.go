@@ -29,6 +29,20 @@ func TestBuildSeesOnlyGoSources(t *testing.T) {
 	}
 }
 
+// TestBuildvcsSeesWholeContext: go build -buildvcs=true asks git whether
+// the checkout is modified, so it sees every file of the context: a tree of
+// Go files alone would look like a checkout with the rest deleted.
+func TestBuildvcsSeesWholeContext(t *testing.T) {
+	steps, _ := convert(t, "version: 1\nbinaries:\n  - package: ./cmd/server\n    buildvcs: true\n", "linux/amd64", func(o *Options) {
+		o.Sources = &SourceSet{}
+	})
+	for _, s := range steps {
+		if s.name == StepSelectSources {
+			t.Error("the context was narrowed for a binary that stamps VCS data")
+		}
+	}
+}
+
 func TestSplitEmbedArgs(t *testing.T) {
 	cases := []struct {
 		args string

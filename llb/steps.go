@@ -13,8 +13,6 @@ const (
 	StepModDownloadToLayer = "go mod download (into a layer)"
 	StepCopyModuleFiles    = "[internal] copy go.mod and go.sum"
 	StepSelectSources      = "[internal] select the files go build reads"
-	StepCopyGitDir         = "[internal] copy .git"
-	StepGitDescribe        = "git describe"
 	// StepGoBuildPrefix starts every go build step's name.
 	StepGoBuildPrefix = "go build "
 )

@@ -119,7 +119,10 @@ type Binary struct {
 	// Default: true
 	Strip *bool `yaml:"strip,omitempty"`
 	// Buildvcs stamps version control information into the binary; the
-	// context must then hold the .git directory and the builder git.
+	// context must then hold the .git directory and the builder git. go
+	// build then sees the whole context, so that a clean checkout stamps
+	// vcs.modified=false as on the host; a file .dockerignore excludes
+	// looks deleted to git, and stamps vcs.modified=true.
 	// Default: false
 	Buildvcs bool `yaml:"buildvcs,omitempty"`
 	// Platforms limits this binary to some of the target platforms.

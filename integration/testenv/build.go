@@ -41,6 +41,11 @@ type BuildResult struct {
 	// Layout is the exported image; nil with LocalOutput or an error.
 	Layout   *Layout
 	Vertices []*client.Vertex
+	// Statuses are the steps' progress reports, such as the bytes of a
+	// context transferred so far.
+	Statuses []*client.VertexStatus
+	// Warnings are what the frontend warned the client of.
+	Warnings []*client.VertexWarning
 	// Logs is everything the build's steps printed.
 	Logs []byte
 }
@@ -105,12 +110,18 @@ func (b *Bed) Build(ctx context.Context, dir string, opt BuildOpts) (*BuildResul
 	}
 
 	ch := make(chan *client.SolveStatus)
-	var vertices []*client.Vertex
-	var logs bytes.Buffer
+	var (
+		vertices []*client.Vertex
+		statuses []*client.VertexStatus
+		warnings []*client.VertexWarning
+		logs     bytes.Buffer
+	)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for st := range ch {
 			vertices = append(vertices, st.Vertexes...)
+			statuses = append(statuses, st.Statuses...)
+			warnings = append(warnings, st.Warnings...)
 			for _, l := range st.Logs {
 				logs.Write(l.Data)
 			}
@@ -122,7 +133,7 @@ func (b *Bed) Build(ctx context.Context, dir string, opt BuildOpts) (*BuildResul
 		_, err = c.Solve(ctx, nil, solveOpt, ch)
 	}
 	wg.Wait()
-	res := &BuildResult{Vertices: vertices, Logs: logs.Bytes()}
+	res := &BuildResult{Vertices: vertices, Statuses: statuses, Warnings: warnings, Logs: logs.Bytes()}
 	if err != nil || opt.LocalOutput != "" {
 		return res, err
 	}

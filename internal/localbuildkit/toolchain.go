@@ -45,8 +45,8 @@ func (b *Daemons) pushToolchainImage(ctx context.Context, extraCA []byte, logf f
 	if err := os.WriteFile(filepath.Join(certsDir, "ca-certificates.crt"), append(bundle, extraCA...), 0o644); err != nil {
 		return err
 	}
-	// Official golang images have git, which the frontend uses to read
-	// versions from a context's history; bring the host's along.
+	// Official golang images have git, which go build -buildvcs uses;
+	// bring the host's along.
 	gitRoot := filepath.Join(b.Dir, "git")
 	if err := stageGit(gitRoot); err != nil {
 		return fmt.Errorf("staging git for the toolchain image: %w", err)
