@@ -94,61 +94,73 @@ func parseTemplate(text string, args map[string]string) (*template.Template, err
 // TemplateArgs lists the build-args a template reads, with {{.Args.NAME}}
 // or {{arg "NAME"}}.
 func TemplateArgs(text string) []string {
-	t, err := parseTemplate(text, nil)
-	if err != nil || t.Tree == nil {
-		return nil
-	}
 	var names []string
-	var walk func(parse.Node)
-	walk = func(n parse.Node) {
+	add := func(name string) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	walkTemplate(text, func(n parse.Node) {
 		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Cmds {
-				walk(c)
-			}
 		case *parse.CommandNode:
 			if len(n.Args) == 2 {
 				fn, isIdent := n.Args[0].(*parse.IdentifierNode)
 				name, isString := n.Args[1].(*parse.StringNode)
-				if isIdent && isString && fn.Ident == "arg" && !slices.Contains(names, name.Text) {
-					names = append(names, name.Text)
+				if isIdent && isString && fn.Ident == "arg" {
+					add(name.Text)
 				}
 			}
+		case *parse.FieldNode:
+			if len(n.Ident) >= 2 && n.Ident[0] == "Args" {
+				add(n.Ident[1])
+			}
+		}
+	})
+	return names
+}
+
+// walkTemplate calls visit for every node of text's parse tree, depth
+// first; a template that does not parse has none.
+func walkTemplate(text string, visit func(parse.Node)) {
+	t, err := parseTemplate(text, nil)
+	if err != nil || t.Tree == nil {
+		return
+	}
+	var walk func(parse.Node)
+	walk = func(n parse.Node) {
+		visit(n)
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n != nil {
+				for _, c := range n.Cmds {
+					walk(c)
+				}
+			}
+		case *parse.CommandNode:
 			for _, a := range n.Args {
 				walk(a)
 			}
-		case *parse.FieldNode:
-			if len(n.Ident) >= 2 && n.Ident[0] == "Args" && !slices.Contains(names, n.Ident[1]) {
-				names = append(names, n.Ident[1])
-			}
 		case *parse.IfNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
+			walk(&n.BranchNode)
 		case *parse.RangeNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
+			walk(&n.BranchNode)
 		case *parse.WithNode:
+			walk(&n.BranchNode)
+		case *parse.BranchNode:
 			walk(n.Pipe)
 			walk(n.List)
 			walk(n.ElseList)
 		}
 	}
 	walk(t.Tree.Root)
-	return names
 }
 
 // checkTemplate renders text with sample data, so that mistakes are

@@ -22,48 +22,14 @@ func (s *Spec) TemplateFieldUses(field string) []Pos {
 
 // templateReads reports whether text reads .field (or $.field).
 func templateReads(text, field string) bool {
-	t, err := parseTemplate(text, nil)
-	if err != nil || t.Tree == nil {
-		return false
-	}
 	found := false
-	var walk func(parse.Node)
-	walk = func(n parse.Node) {
+	walkTemplate(text, func(n parse.Node) {
 		switch n := n.(type) {
-		case *parse.ListNode:
-			if n != nil {
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			}
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			if n != nil {
-				for _, c := range n.Cmds {
-					walk(c)
-				}
-			}
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				walk(a)
-			}
 		case *parse.FieldNode:
 			found = found || (len(n.Ident) > 0 && n.Ident[0] == field)
 		case *parse.VariableNode:
 			found = found || (len(n.Ident) > 1 && n.Ident[0] == "$" && n.Ident[1] == field)
-		case *parse.BranchNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.IfNode:
-			walk(&n.BranchNode)
-		case *parse.RangeNode:
-			walk(&n.BranchNode)
-		case *parse.WithNode:
-			walk(&n.BranchNode)
 		}
-	}
-	walk(t.Tree.Root)
+	})
 	return found
 }
