@@ -25,6 +25,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -104,6 +105,10 @@ type builder struct {
 	// goMod is the spec's go.mod; modules what go reads besides it.
 	goMod   []byte
 	modules gbllb.ModuleFiles
+	// goModSource is go.mod as a source for step locations, and
+	// goModRanges the directives that decide the module download.
+	goModSource *llb.SourceMap
+	goModRanges []*pb.Range
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -161,6 +166,8 @@ func (b *builder) loadModule(ctx context.Context) error {
 		return s.ErrorAt([]any{"module"}, "reading %s from the build context: %v; module must name the directory holding go.mod", s.ModFile(), err)
 	}
 	b.goMod = goMod
+	b.goModSource = llb.NewSourceMap(nil, s.ModFile(), "", goMod)
+	b.goModRanges = downloadDirectives(s.ModFile(), goMod)
 	if err := s.FillDefaults(goMod); err != nil {
 		return err
 	}
@@ -212,6 +219,8 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Sources:        b.sources,
 		ModuleCache:    b.moduleCache,
 		Modules:        b.modules,
+		GoMod:          b.goModSource,
+		GoModRanges:    b.goModRanges,
 	}
 }
 

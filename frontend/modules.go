@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
+	"github.com/moby/buildkit/solver/pb"
 	"golang.org/x/mod/modfile"
 )
 
@@ -265,4 +266,35 @@ func vendorForWorkspace(modulesTxt []byte) bool {
 		}
 	}
 	return false
+}
+
+// downloadDirectives are the lines of go.mod that decide what go mod
+// download fetches: go, toolchain, require and replace. A go.mod that does
+// not parse has none; loading the module reports it.
+func downloadDirectives(filename string, goMod []byte) []*pb.Range {
+	f, err := modfile.Parse(filename, goMod, nil)
+	if err != nil {
+		return nil
+	}
+	var lines []*modfile.Line
+	if f.Go != nil {
+		lines = append(lines, f.Go.Syntax)
+	}
+	if f.Toolchain != nil {
+		lines = append(lines, f.Toolchain.Syntax)
+	}
+	for _, r := range f.Require {
+		lines = append(lines, r.Syntax)
+	}
+	for _, r := range f.Replace {
+		lines = append(lines, r.Syntax)
+	}
+	var ranges []*pb.Range
+	for _, l := range lines {
+		if l == nil {
+			continue
+		}
+		ranges = append(ranges, &pb.Range{Start: &pb.Position{Line: int32(l.Start.Line)}, End: &pb.Position{Line: int32(l.End.Line)}})
+	}
+	return ranges
 }

@@ -237,3 +237,34 @@ func TestModuleRootBinaryNamedByModulePath(t *testing.T) {
 		t.Errorf("entrypoint %q; want /usr/local/bin/greeter in the image", img.Config.Config.Entrypoint)
 	}
 }
+
+// TestDownloadFailurePointsAtGoMod: a download that fails shows what
+// decides it, the spec's goproxy and go.mod's require lines, not the
+// spec's first line.
+func TestDownloadFailurePointsAtGoMod(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	goMod := "module example.com/twobins\n\ngo 1.26\n\nrequire (\n\tgithub.com/google/uuid v1.6.0\n\texample.com/missing v1.0.0\n)\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := "version: 1\ngoproxy: \"off\"\nbinaries:\n  - package: ./cmd/server\n"
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
+	if err == nil {
+		t.Fatal("the build succeeded")
+	}
+	lines := map[string][]int32{}
+	for _, src := range errdefs.Sources(err) {
+		for _, r := range src.Ranges {
+			lines[src.Info.Filename] = append(lines[src.Info.Filename], r.Start.Line)
+		}
+	}
+	if !slices.Contains(lines["gobuild.yaml"], 2) || slices.Contains(lines["gobuild.yaml"], 1) {
+		t.Errorf("gobuild.yaml lines %v, want goproxy's (2) and not the first", lines["gobuild.yaml"])
+	}
+	if !slices.Contains(lines["go.mod"], 6) || !slices.Contains(lines["go.mod"], 7) {
+		t.Errorf("go.mod lines %v, want the require lines 6 and 7; error: %v", lines["go.mod"], err)
+	}
+}

@@ -64,6 +64,11 @@ type Options struct {
 	CacheNamespace string
 	// SourceMap, when set, ties steps to the spec lines that caused them.
 	SourceMap *bkllb.SourceMap
+	// GoMod, when set, is go.mod as a source, and GoModRanges its
+	// directives that decide what go mod download fetches (go, toolchain,
+	// require, replace), so that a failing download shows them.
+	GoMod       *bkllb.SourceMap
+	GoModRanges []*pb.Range
 	// ModuleCache is where downloaded modules live between builds.
 	ModuleCache ModuleCache
 	// Modules is what the frontend read of vendor/, go.work and the

@@ -152,7 +152,7 @@ func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
 		credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
-		location(s, opt, "go"),
+		downloadLocations(s, opt),
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
 		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
@@ -163,4 +163,24 @@ func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
 	modCache := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
 	run := opt.Builder.Run(append(runOpts, append(env, modCache, bkllb.WithCustomName(StepModDownload))...)...)
 	return run.Root(), modCache
+}
+
+// downloadLocations ties the download to what decides it: the spec's
+// module settings that are set, and go.mod's directives. A download that
+// fails (a proxy turned off, a module missing, a replace that does not
+// resolve) then shows those lines, not the spec's first.
+func downloadLocations(s *spec.Spec, opt Options) bkllb.RunOption {
+	var where []bkllb.RunOption
+	for _, field := range []string{"go", "goproxy", "goprivate", "gonosumdb", "goflags", "env"} {
+		if s.Has(field) {
+			where = append(where, location(s, opt, field))
+		}
+	}
+	if opt.GoMod != nil && len(opt.GoModRanges) > 0 {
+		where = append(where, opt.GoMod.Location(opt.GoModRanges))
+	}
+	if len(where) == 0 {
+		return location(s, opt, "module")
+	}
+	return runOptions(where...)
 }

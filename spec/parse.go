@@ -325,10 +325,27 @@ func (s *Spec) KeyPos(path ...any) Pos {
 	return key
 }
 
+// Has reports whether the spec file itself sets the value at path (a
+// default does not count).
+func (s *Spec) Has(path ...any) bool {
+	n, _ := s.lookup(path)
+	return n != nil
+}
+
 func (s *Spec) find(path []any) (value, key Pos) {
+	n, best := s.lookup(path)
+	if n == nil {
+		return best, best
+	}
+	return nodePos(n), best
+}
+
+// lookup returns the node at path, nil when the spec does not set it, and
+// the position of the deepest key found on the way.
+func (s *Spec) lookup(path []any) (*yaml.Node, Pos) {
 	n := s.doc
 	if n == nil {
-		return Pos{}, Pos{}
+		return nil, Pos{}
 	}
 	best := nodePos(n)
 	for _, el := range path {
@@ -350,11 +367,11 @@ func (s *Spec) find(path []any) (value, key Pos) {
 			}
 		}
 		if next == nil {
-			return best, best
+			return nil, best
 		}
 		n = next
 	}
-	return nodePos(n), best
+	return n, best
 }
 
 // Filename is the name the spec was parsed from.
