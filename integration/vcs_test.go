@@ -389,3 +389,48 @@ func gitIn(t *testing.T, dir string) func(args ...string) string {
 		return strings.TrimSpace(string(out))
 	}
 }
+
+// TestDateSameFromEveryRealClient: the README's release command through
+// docker buildx (which sends vcs:revision), buildctl with the frontend
+// image (which sends none) and the gobuild CLI stamp the same {{.Date}},
+// the commit's time, into the same repository's binary.
+func TestDateSameFromEveryRealClient(t *testing.T) {
+	dir, git := stampedRepo(t)
+	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), append([]byte("# syntax="+frontendImageRef(t)+"\n"), spec...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The spec line is not history: commit it, so the tree stays clean.
+	git("commit", "-q", "-a", "-m", "syntax line")
+	out := t.TempDir()
+	clients := map[string]*exec.Cmd{
+		"buildx": buildxCommand(t, dir, "build", "-f", "gobuild.yaml", "--platform", "linux/amd64", "--build-arg", "VERSION=v1.2.3",
+			"--build-context", goContext(), "--output", "type=oci,dest="+filepath.Join(out, "buildx.tar"), "."),
+		"buildctl": exec.Command(filepath.Join(bed.Bin, "buildctl"), "--addr", bed.Addr, "build",
+			"--frontend", "gateway.v0", "--opt", "source="+frontendImageRef(t), "--opt", "filename=gobuild.yaml",
+			"--opt", "platform=linux/amd64", "--opt", "build-arg:VERSION=v1.2.3", "--opt", "context:golang:1.26=docker-image://"+bed.GoImage,
+			"--local", "context="+dir, "--local", "dockerfile="+dir, "--output", "type=oci,dest="+filepath.Join(out, "buildctl.tar")),
+		"gobuild": exec.Command(gobuildCLI(t), "build", "--platform", "linux/amd64", "--build-arg", "VERSION=v1.2.3",
+			"--build-context", goContext(), "--oci", filepath.Join(out, "gobuild.tar"), dir),
+	}
+	clients["gobuild"].Env = append(os.Environ(), "BUILDKIT_HOST="+bed.Addr)
+	for name, cmd := range clients {
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, b)
+		}
+		img := readImagesFile(t, filepath.Join(out, name+".tar"))["linux/amd64"]
+		if img == nil {
+			t.Fatalf("%s: no linux/amd64 image", name)
+		}
+		version, _, date := runStamped(t, img)
+		if version != "v1.2.3" || date != commitDate {
+			t.Errorf("%s stamped version %q, date %q; want v1.2.3 and the commit time %s", name, version, date, commitDate)
+		}
+		if got := img.Config.Config.Labels["org.opencontainers.image.created"]; got != commitDate {
+			t.Errorf("%s: created label %q, want %s", name, got, commitDate)
+		}
+	}
+}
