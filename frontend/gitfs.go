@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,7 +31,15 @@ const (
 	gitBlockSize = 256 << 10
 	// gitCachedBlocks bounds the memory the blocks take (16 MiB).
 	gitCachedBlocks = 64
+	// gitMaxReads and gitMaxBytes bound the work one reading of a
+	// history may ask of its files, so that a hostile .git (a delta chain
+	// without end, a walk without end) fails the read, and the version
+	// with it, instead of the frontend.
+	gitMaxReads = 1 << 20
+	gitMaxBytes = 1 << 30
 )
+
+var errGitBudget = errors.New("the history asks for more reading than any real repository needs (a delta chain or walk without end?)")
 
 // gitFS is a read-only billy filesystem over a directory of a solved
 // context, for go-git's storage. Nothing is read until go-git asks:
@@ -44,6 +54,21 @@ type gitFS struct {
 	dirs   map[string]map[string]*fstypes.Stat // listed directories
 	blocks map[blockKey][]byte
 	order  []blockKey // oldest first
+	// reads and bytes count what files served, against gitMaxReads and
+	// gitMaxBytes.
+	reads, bytes int64
+}
+
+// spend counts one read of n bytes, and refuses it past the budget.
+func (fs *gitFS) spend(n int) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.reads++
+	fs.bytes += int64(n)
+	if fs.reads > gitMaxReads || fs.bytes > gitMaxBytes {
+		return errGitBudget
+	}
+	return nil
 }
 
 type blockKey struct {
@@ -184,8 +209,8 @@ func (fs *gitFS) ReadDir(dir string) ([]os.FileInfo, error) {
 		return nil, &os.PathError{Op: "readdir", Path: dir, Err: err}
 	}
 	infos := make([]os.FileInfo, 0, len(entries))
-	for _, st := range entries {
-		infos = append(infos, statInfo{st})
+	for _, name := range slices.Sorted(maps.Keys(entries)) {
+		infos = append(infos, statInfo{entries[name]})
 	}
 	return infos, nil
 }
@@ -219,6 +244,9 @@ type gitFile struct {
 func (f *gitFile) Name() string { return f.name }
 
 func (f *gitFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.fs.spend(len(p)); err != nil {
+		return 0, &os.PathError{Op: "read", Path: f.name, Err: err}
+	}
 	n := 0
 	for n < len(p) && off < f.size {
 		i := off / gitBlockSize

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -106,5 +107,34 @@ func TestGitFSReadsLikeDisk(t *testing.T) {
 	t.Logf("read %d bytes of %d-byte packs", ref.bytes, size)
 	if int64(ref.bytes) >= size/2 {
 		t.Errorf("read %d bytes of packs totalling %d: the walk should read a few blocks", ref.bytes, size)
+	}
+}
+
+// TestGitFSBudget: however a history makes go-git read (a delta chain
+// that never ends, say), the reads stop at the budget with an error.
+func TestGitFSBudget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".git", "pack"), make([]byte, 64), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsys := newGitFS(context.Background(), &dirRef{root: dir}, ".git")
+	f, err := fsys.Open("pack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	reads := 0
+	for ; reads <= gitMaxReads; reads++ {
+		if _, err = f.(interface {
+			ReadAt([]byte, int64) (int, error)
+		}).ReadAt(buf, 12); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, errGitBudget) || reads != gitMaxReads {
+		t.Errorf("after %d reads: %v, want the budget's error after %d", reads, err, gitMaxReads)
 	}
 }

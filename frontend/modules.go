@@ -105,10 +105,7 @@ func (f *moduleFacts) layout() (gbllb.ModuleFiles, error) {
 	if main.Go != nil {
 		goVersion = main.Go.Version
 	}
-	dirs, err := replaceDirs(path.Join(f.dir, "go.mod"), main.Replace)
-	if err != nil {
-		return m, err
-	}
+	dirs := replaceDirs(path.Join(f.dir, "go.mod"), main.Replace)
 	members := map[string]*modfile.File{}
 	if f.work != "" {
 		var ws *workspace
@@ -176,9 +173,7 @@ func (f *moduleFacts) workspace() (*workspace, error) {
 	if wf.Go != nil {
 		ws.goVersion = wf.Go.Version
 	}
-	if ws.dirs, err = replaceDirs(f.work, wf.Replace); err != nil {
-		return nil, err
-	}
+	ws.dirs = replaceDirs(f.work, wf.Replace)
 	for _, u := range wf.Use {
 		member, err := localDir(f.work, u.Syntax, "use "+u.Path, u.Path)
 		if err != nil {
@@ -193,11 +188,7 @@ func (f *moduleFacts) workspace() (*workspace, error) {
 		if err != nil {
 			return nil, err
 		}
-		more, err := replaceDirs(path.Join(member, "go.mod"), mf.Replace)
-		if err != nil {
-			return nil, err
-		}
-		ws.dirs = append(ws.dirs, more...)
+		ws.dirs = append(ws.dirs, replaceDirs(path.Join(member, "go.mod"), mf.Replace)...)
 		if mf.Module != nil {
 			ws.members[mf.Module.Mod.Path] = mf
 		}
@@ -206,20 +197,22 @@ func (f *moduleFacts) workspace() (*workspace, error) {
 }
 
 // replaceDirs are the directories, relative to the context root, of the
-// replace directives of file that name a directory.
-func replaceDirs(file string, replaces []*modfile.Replace) ([]string, error) {
+// replace directives of file that name a directory inside the context.
+// One outside it (or absolute) is left out, not refused: go reads a
+// replacement only when the module is in the build list (and never with
+// vendor/), so go says so when the build needs it, and a builder image
+// may even provide an absolute one.
+func replaceDirs(file string, replaces []*modfile.Replace) []string {
 	var dirs []string
 	for _, r := range replaces {
 		if r.New.Version != "" || !modfile.IsDirectoryPath(r.New.Path) {
 			continue
 		}
-		dir, err := localDir(file, r.Syntax, "replace "+r.Old.Path+" => "+r.New.Path, r.New.Path)
-		if err != nil {
-			return nil, err
+		if dir, err := localDir(file, r.Syntax, "replace", r.New.Path); err == nil {
+			dirs = append(dirs, dir)
 		}
-		dirs = append(dirs, dir)
 	}
-	return dirs, nil
+	return dirs
 }
 
 // localDir is dir, which a directive of file names relative to file's

@@ -115,7 +115,7 @@ func usesVendor(s *spec.Spec, opt Options) bool {
 	if !opt.Modules.Vendor {
 		return false
 	}
-	lists := [][]string{strings.Fields(s.Goflags), strings.Fields(s.Env["GOFLAGS"]), s.Test.Flags}
+	lists := [][]string{strings.Fields(s.Goflags), strings.Fields(s.Env["GOFLAGS"]), s.Test.Flags, strings.Fields(s.Test.Env["GOFLAGS"])}
 	for _, b := range s.Binaries {
 		lists = append(lists, b.Flags, strings.Fields(b.Env["GOFLAGS"]))
 	}

@@ -174,6 +174,9 @@ func (s *Spec) CheckBuilderGo(goMod []byte, builderGo string) error {
 	if err != nil || f.Go == nil || builderGo == "" || !version.IsValid("go"+builderGo) {
 		return nil
 	}
+	if tc := s.Env["GOTOOLCHAIN"]; tc != "" && tc != "local" {
+		return nil // the spec lets go fetch the toolchain go.mod asks for
+	}
 	if version.Compare("go"+f.Go.Version, "go"+builderGo) <= 0 {
 		return nil
 	}

@@ -19,8 +19,9 @@ type TemplateData struct {
 	// Commit is the VCS revision of the context as buildx reports it, else
 	// the context's git HEAD.
 	Commit string
-	// ShortCommit is the first 7 characters of Commit, as git rev-parse
-	// --short and goreleaser abbreviate it.
+	// ShortCommit is the first 7 characters of Commit, as goreleaser
+	// abbreviates it (git rev-parse --short gives more in repositories
+	// with many objects).
 	ShortCommit string
 	// Date is SOURCE_DATE_EPOCH in RFC 3339, else the commit time, else the
 	// Unix epoch: never the wall clock, so builds stay reproducible.

@@ -15,6 +15,28 @@ import (
 // maxCandidates is git describe's default --candidates.
 const maxCandidates = 10
 
+// Bounds on what a history may make describe read: far more than real
+// repositories need (a commit object is a few hundred bytes; the Linux
+// kernel has about 1.3 million commits), far less than a hostile one could
+// ask. Past them the version is unknown, not the frontend's memory.
+const (
+	maxObjectSize = 16 << 20
+	maxWalk       = 4 << 20
+)
+
+// readCommit reads commit h, refusing an object too large to be a
+// commit before go-git inflates it.
+func readCommit(repo storer.EncodedObjectStorer, h plumbing.Hash) (*object.Commit, error) {
+	if size, err := repo.EncodedObjectSize(h); err == nil && size > maxObjectSize {
+		return nil, fmt.Errorf("reading commit %s: %d bytes is no commit", h, size)
+	}
+	c, err := object.GetCommit(repo, h)
+	if err != nil {
+		return nil, fmt.Errorf("reading commit %s: %w", h, err)
+	}
+	return c, nil
+}
+
 // tagName is the tag git describe would name a commit by.
 type tagName struct {
 	name      string
@@ -22,6 +44,10 @@ type tagName struct {
 	// date is an annotated tag's tagger date: of two annotated tags of
 	// one commit, git names the newer.
 	date time.Time
+	// misnamed: the tag object calls itself other than its ref (a release
+	// candidate's tag re-tagged as the release); git then names it by the
+	// object's name and always adds the distance and commit.
+	misnamed bool
 }
 
 // repository is what describe needs of go-git's storage.
@@ -43,8 +69,16 @@ func describe(repo repository, head plumbing.Hash, abbrev func(plumbing.Hash) (s
 	if err != nil {
 		return "", err
 	}
-	if n, ok := names[head]; ok {
+	if n, ok := names[head]; ok && !n.misnamed {
 		return n.name, nil
+	} else if ok {
+		short, err := abbrev(head)
+		return fmt.Sprintf("%s-0-g%s", n.name, short), err
+	}
+	if len(names) == 0 {
+		// No tag to find: git walks the whole history for nothing; a
+		// long one is a cost without an answer.
+		return abbrev(head)
 	}
 	w, err := newWalk(repo)
 	if err != nil {
@@ -85,6 +119,9 @@ func tagNames(repo repository) (map[plumbing.Hash]tagName, error) {
 		n := tagName{name: r.Name().Short()}
 		target := r.Hash()
 		for {
+			if size, err := repo.EncodedObjectSize(target); err == nil && size > maxObjectSize {
+				break // too large for a tag object: a blob or tree, no commit
+			}
 			obj, err := repo.EncodedObject(plumbing.AnyObject, target)
 			if errors.Is(err, plumbing.ErrObjectNotFound) {
 				break // history this clone lacks: no walk reaches it
@@ -101,6 +138,9 @@ func tagNames(repo repository) (map[plumbing.Hash]tagName, error) {
 			}
 			if !n.annotated {
 				n.annotated, n.date = true, tag.Tagger.When
+				if tag.Name != n.name {
+					n.name, n.misnamed = tag.Name, true
+				}
 			}
 			target = tag.Target
 		}
@@ -154,9 +194,12 @@ func (w *walk) get(h plumbing.Hash) (*commit, error) {
 	if c, ok := w.commits[h]; ok {
 		return c, nil
 	}
-	oc, err := object.GetCommit(w.repo, h)
+	if len(w.commits) >= maxWalk {
+		return nil, fmt.Errorf("more than %d commits to walk from HEAD to a tag", maxWalk)
+	}
+	oc, err := readCommit(w.repo, h)
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s: %w", h, err)
+		return nil, err
 	}
 	c := &commit{hash: h, time: oc.Committer.When.Unix()}
 	if !w.shallow[h] {

@@ -23,7 +23,6 @@ import (
 	"github.com/go-git/go-billy/v5/helper/polyfill"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
@@ -57,9 +56,9 @@ func Read(fs billy.Basic) (Info, error) {
 		return info, fmt.Errorf("reading HEAD: %w", err)
 	}
 	info.Commit = head.Hash().String()
-	c, err := object.GetCommit(st, head.Hash())
+	c, err := readCommit(st, head.Hash())
 	if err != nil {
-		return info, fmt.Errorf("reading commit %s: %w", info.Commit, err)
+		return info, err
 	}
 	t := c.Committer.When.UTC()
 	info.CommitTime = &t

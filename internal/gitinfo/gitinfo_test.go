@@ -53,6 +53,23 @@ func TestReadMatchesGit(t *testing.T) {
 			r.commits(1)
 			return r.dir
 		}},
+		// A release candidate's tag re-tagged as the release: git names
+		// it by the tag object's own name, with the suffix even at HEAD.
+		{"re-tagged release candidate at HEAD", func(r *repo) string {
+			r.commits(1)
+			r.git("tag", "-a", "-m", "rc", "v1.0.0-rc1")
+			r.git("tag", "v1.0.0", "v1.0.0-rc1")
+			r.git("tag", "-d", "v1.0.0-rc1")
+			return r.dir
+		}},
+		{"re-tagged release candidate behind", func(r *repo) string {
+			r.commits(1)
+			r.git("tag", "-a", "-m", "rc", "v1.0.0-rc1")
+			r.git("tag", "v1.0.0", "v1.0.0-rc1")
+			r.git("tag", "-d", "v1.0.0-rc1")
+			r.commits(2)
+			return r.dir
+		}},
 		{"packed", func(r *repo) string {
 			r.commits(1)
 			r.git("tag", "-a", "-m", "release", "v2.0.0")
@@ -120,7 +137,10 @@ func TestReadMatchesGit(t *testing.T) {
 				t.Fatal(err)
 			}
 			sec, _ := strconv.ParseInt(host.git("log", "-1", "--format=%ct"), 10, 64)
-			want := Info{Commit: host.git("rev-parse", "HEAD"), Version: host.git("describe", "--tags", "--always")}
+			// git warns on stderr about a re-tagged tag; its answer is the
+			// last line.
+			described := strings.Split(host.git("describe", "--tags", "--always"), "\n")
+			want := Info{Commit: host.git("rev-parse", "HEAD"), Version: described[len(described)-1]}
 			if got.Commit != want.Commit || got.Version != want.Version {
 				t.Errorf("Read = %s %s, git says %s %s", got.Commit, got.Version, want.Commit, want.Version)
 			}
