@@ -64,7 +64,9 @@ func (b *builder) targets() *targets.List {
 }
 
 // lint runs the spec's lint rules on the filled spec; they need the
-// context's .dockerignore, and go.mod when it decides the builder.
+// context's .dockerignore, the stamps the client gives (so that a rule
+// about .git is true for this build), and go.mod when it decides the
+// builder.
 func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	s := b.spec
 	var goMod []byte
@@ -78,8 +80,11 @@ func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A bad build-arg fails the build itself; here what parses counts.
+	args, _ := parseBuildArgs(b.bc.BuildArgs)
+	given := vcsGiven(args, b.bc.BuildOpts().Opts[keyVCSRevision])
 	res := &lint.LintResults{Sources: []*pb.SourceInfo{sourceInfo(b.src.SourceMap)}}
-	findings := spec.Lint(s, spec.LintInput{Dockerignore: ignore})
+	findings := spec.Lint(s, spec.LintInput{Dockerignore: ignore, Given: given})
 	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Pos.Line < findings[j].Pos.Line })
 	for _, f := range findings {
 		res.Warnings = append(res.Warnings, lint.Warning{
