@@ -255,20 +255,17 @@ func (l *linter) zoneinfo() {
 			l.add("ZoneinfoTree", s.Pos("image", "env", name), "image.env %s is %s; "+fix, name, img.Env[name], zoneinfoDir)
 		}
 	}
-	args := []struct {
+	type argList struct {
 		field string
 		path  []any
 		list  []string
-	}{
+	}
+	args := []argList{
 		{"image.entrypoint", []any{"image", "entrypoint"}, img.Entrypoint},
 		{"image.cmd", []any{"image", "cmd"}, img.Cmd},
 	}
 	if img.Healthcheck != nil {
-		args = append(args, struct {
-			field string
-			path  []any
-			list  []string
-		}{"image.healthcheck.command", []any{"image", "healthcheck", "command"}, img.Healthcheck.Command})
+		args = append(args, argList{"image.healthcheck.command", []any{"image", "healthcheck", "command"}, img.Healthcheck.Command})
 	}
 	for _, a := range args {
 		for i, arg := range a.list {
