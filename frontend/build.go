@@ -58,7 +58,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		return nil, err
 	}
 	b := &builder{c: c, bc: bc, spec: s, src: src}
-	// The subrequests (--call) read no build-arg.
+	// The subrequests (--call) fail on no build-arg: check reads what
+	// parses, and a bad one fails the build itself.
 	if res, handled, err := bc.HandleSubrequest(ctx, b.subrequests()); err != nil || handled {
 		return res, err
 	}

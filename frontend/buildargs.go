@@ -10,15 +10,13 @@ import (
 	gbllb "github.com/gobuildkit/gobuild/llb"
 )
 
-// Build-args the frontend reads itself; the spec's templates read any other
-// through {{.Args.NAME}}.
+// Build-args the frontend reads itself (buildArgTable says what each
+// does); the spec's templates read any other through {{.Args.NAME}}.
 const (
 	argVersion         = "VERSION"
 	argSourceDateEpoch = "SOURCE_DATE_EPOCH"
-	// argModuleCache picks where modules are kept: "mount" (default) or
-	// "layer", for ephemeral builders fed by a registry cache.
-	argModuleCache = "GOBUILD_MODULE_CACHE"
-	defaultVersion = "dev"
+	argModuleCache     = "GOBUILD_MODULE_CACHE"
+	defaultVersion     = "dev"
 )
 
 // buildArgs are the build-args the frontend reads, parsed.
@@ -36,33 +34,77 @@ type buildArgs struct {
 	moduleCache gbllb.ModuleCache
 }
 
-// parseBuildArgs parses the build-args the frontend reads. It needs nothing
+// buildArg is one build-arg the frontend reads: what --call=outline says
+// about it, and how it is parsed.
+type buildArg struct {
+	name        string
+	description string
+	// value is the default outline shows, empty when there is none.
+	value string
+	// parse reads the build-arg's value into a; set is whether the client
+	// gave it at all.
+	parse func(a *buildArgs, v string, set bool) error
+}
+
+// buildArgTable lists every build-arg the frontend reads: parseBuildArgs
+// reads nothing else, and --call=outline lists them all.
+var buildArgTable = []buildArg{
+	{
+		name:        argVersion,
+		description: "the version in {{.Version}} and the org.opencontainers.image.version label; default: git describe --tags --always of the context's .git, else " + defaultVersion,
+		value:       defaultVersion,
+		parse: func(a *buildArgs, v string, set bool) error {
+			a.explicitVersion = set
+			a.version = cmp.Or(v, defaultVersion)
+			return nil
+		},
+	},
+	{
+		name:        argSourceDateEpoch,
+		description: "seconds since 1970 that date every file, the image config and {{.Date}}; default: the commit time of the context's .git HEAD, else 0",
+		parse: func(a *buildArgs, v string, _ bool) (err error) {
+			a.epoch, err = sourceDateEpoch(v)
+			return err
+		},
+	},
+	{
+		name: argModuleCache,
+		description: fmt.Sprintf("where modules are kept: %q (a persistent cache mount) or %q (a layer a registry cache carries, for ephemeral builders)",
+			gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer),
+		value: string(gbllb.ModuleCacheMount),
+		parse: func(a *buildArgs, v string, _ bool) error {
+			switch mode := gbllb.ModuleCache(cmp.Or(v, string(gbllb.ModuleCacheMount))); mode {
+			case gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer:
+				a.moduleCache = mode
+				return nil
+			default:
+				return fmt.Errorf("build-arg %s=%q: want %q (a persistent cache mount) or %q (a layer a registry cache carries)",
+					argModuleCache, mode, gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer)
+			}
+		},
+	},
+}
+
+// parseBuildArgs parses the build-args of buildArgTable. It needs nothing
 // but the client's options, so a bad value is reported before anything is
 // read from the context. Every bad value is reported, not just the first.
 func parseBuildArgs(args map[string]string) (buildArgs, error) {
 	var (
 		a    buildArgs
 		errs []error
-		err  error
 	)
-	if a.epoch, err = sourceDateEpoch(args); err != nil {
-		errs = append(errs, err)
-	}
-	_, a.explicitVersion = args[argVersion]
-	a.version = cmp.Or(args[argVersion], defaultVersion)
-	switch mode := gbllb.ModuleCache(cmp.Or(args[argModuleCache], string(gbllb.ModuleCacheMount))); mode {
-	case gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer:
-		a.moduleCache = mode
-	default:
-		errs = append(errs, fmt.Errorf("build-arg %s=%q: want %q (a persistent cache mount) or %q (a layer a registry cache carries)",
-			argModuleCache, mode, gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer))
+	for _, arg := range buildArgTable {
+		v, set := args[arg.name]
+		if err := arg.parse(&a, v, set); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return a, errors.Join(errs...)
 }
 
-func sourceDateEpoch(args map[string]string) (*time.Time, error) {
-	v, ok := args[argSourceDateEpoch]
-	if !ok || v == "" {
+// sourceDateEpoch parses SOURCE_DATE_EPOCH; nil when unset or empty.
+func sourceDateEpoch(v string) (*time.Time, error) {
+	if v == "" {
 		return nil, nil
 	}
 	sec, err := strconv.ParseInt(v, 10, 64)

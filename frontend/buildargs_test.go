@@ -1,10 +1,12 @@
 package frontend
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 )
 
 func TestParseBuildArgs(t *testing.T) {
@@ -61,4 +63,40 @@ func equalTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b) && a.Location() == b.Location()
+}
+
+// TestOutlineListsEveryBuildArg: --call=outline lists every build-arg the
+// frontend reads, first and in buildArgTable's order, with its description
+// and default; parseBuildArgs reads only buildArgTable's names, so the two
+// cannot disagree.
+func TestOutlineListsEveryBuildArg(t *testing.T) {
+	var o outline.Outline
+	call(t, "frontend.outline", "", nil, &o)
+	listed := map[string]outline.Arg{}
+	for _, a := range o.Args {
+		listed[a.Name] = a
+	}
+	for _, name := range []string{argVersion, argSourceDateEpoch, argModuleCache} {
+		if _, ok := listed[name]; !ok {
+			t.Errorf("--call=outline does not list %s: %+v", name, o.Args)
+		}
+	}
+	if len(o.Args) < len(buildArgTable) {
+		t.Fatalf("--call=outline lists %d build-args, want at least the %d of buildArgTable", len(o.Args), len(buildArgTable))
+	}
+	for i, want := range buildArgTable {
+		got := o.Args[i]
+		if got.Name != want.name || got.Description != want.description || got.Value != want.value || want.description == "" {
+			t.Errorf("outline arg %d = %+v, want %s (%q, default %q)", i, got, want.name, want.description, want.value)
+		}
+	}
+	for _, want := range []struct{ name, value, says string }{
+		{argVersion, "dev", "git describe"},
+		{argSourceDateEpoch, "", "commit time"},
+		{argModuleCache, "mount", `"layer"`},
+	} {
+		if a := listed[want.name]; a.Value != want.value || !strings.Contains(a.Description, want.says) {
+			t.Errorf("%s = %+v, want the default %q and a description that names %s", want.name, a, want.value, want.says)
+		}
+	}
 }

@@ -29,21 +29,22 @@ func (b *builder) location(p spec.Pos) *pb.Location {
 	return &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{lineRange(p)}}
 }
 
-// outline lists the build-args the spec reads.
+// outline lists the build-args the frontend reads (buildArgTable), then
+// those the spec's templates read, each at its line.
 func (b *builder) outline() *outline.Outline {
 	s := b.spec
 	o := &outline.Outline{
 		Name:        s.Filename(),
 		Description: "gobuild: Go binaries into a container image",
-		Args: []outline.Arg{
-			{Name: argVersion, Description: "the version in {{.Version}} and the org.opencontainers.image.version label", Value: defaultVersion},
-			{Name: argSourceDateEpoch, Description: "seconds since 1970 that date every file, the image config and {{.Date}}; default 0"},
-		},
-		Secrets: []outline.Secret{{Name: gbllb.NetrcSecretID}},
-		SSH:     []outline.SSH{{Name: "default"}},
-		Sources: [][]byte{b.src.Data},
+		Secrets:     []outline.Secret{{Name: gbllb.NetrcSecretID}},
+		SSH:         []outline.SSH{{Name: "default"}},
+		Sources:     [][]byte{b.src.Data},
 	}
-	seen := map[string]bool{argVersion: true, argSourceDateEpoch: true}
+	seen := map[string]bool{}
+	for _, a := range buildArgTable {
+		seen[a.name] = true
+		o.Args = append(o.Args, outline.Arg{Name: a.name, Description: a.description, Value: a.value})
+	}
 	for _, ref := range s.TemplateArgRefs() {
 		if seen[ref.Name] {
 			continue
@@ -64,7 +65,9 @@ func (b *builder) targets() *targets.List {
 }
 
 // lint runs the spec's lint rules on the filled spec; they need the
-// context's .dockerignore, and go.mod when it decides the builder.
+// context's .dockerignore, the stamps the client gives (so that a rule
+// about .git is true for this build), and go.mod when it decides the
+// builder.
 func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	s := b.spec
 	var goMod []byte
@@ -78,8 +81,11 @@ func (b *builder) lint(ctx context.Context) (*lint.LintResults, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A bad build-arg fails the build itself; here what parses counts.
+	args, _ := parseBuildArgs(b.bc.BuildArgs)
+	given := vcsGiven(args, b.bc.BuildOpts().Opts[keyVCSRevision])
 	res := &lint.LintResults{Sources: []*pb.SourceInfo{sourceInfo(b.src.SourceMap)}}
-	findings := spec.Lint(s, spec.LintInput{Dockerignore: ignore})
+	findings := spec.Lint(s, spec.LintInput{Dockerignore: ignore, Given: given})
 	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Pos.Line < findings[j].Pos.Line })
 	for _, f := range findings {
 		res.Warnings = append(res.Warnings, lint.Warning{

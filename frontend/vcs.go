@@ -30,7 +30,14 @@ var gitFiles = []string{
 // no vcs:revision, and for {{.Date}} and the created label, which are the
 // commit time unless SOURCE_DATE_EPOCH is given.
 func (b *builder) vcsNeeded() bool {
-	return !b.explicitVersion || b.commit == "" || b.epoch == nil
+	return vcsGiven(b.buildArgs, b.commit).ReadsGit()
+}
+
+// vcsGiven says which stamps the client gives: the same answer for the
+// build, which then reads .git for the others, and for --call=check, which
+// warns when .dockerignore keeps them from it.
+func vcsGiven(a buildArgs, commit string) spec.VCSGiven {
+	return spec.VCSGiven{Version: a.explicitVersion, Commit: commit != "", Date: a.epoch != nil}
 }
 
 // readVCS reads the context's .git in the frontend: the builder image needs

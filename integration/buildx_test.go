@@ -273,11 +273,11 @@ func testBuildxOutline(t *testing.T) {
 		names = append(names, a.Name)
 		args[a.Name] = a
 	}
-	if want := []string{"VERSION", "SOURCE_DATE_EPOCH", "PRIVATE_GOPROXY"}; !slices.Equal(names, want) {
+	if want := []string{"VERSION", "SOURCE_DATE_EPOCH", "GOBUILD_MODULE_CACHE", "PRIVATE_GOPROXY"}; !slices.Equal(names, want) {
 		t.Errorf("build-args %q, want %q", names, want)
 	}
-	if v := args["VERSION"]; v.Value != "dev" || !strings.Contains(v.Description, "{{.Version}}") {
-		t.Errorf("VERSION = %+v, want the default dev and what it sets", v)
+	if v := args["VERSION"]; v.Value != "dev" || !strings.Contains(v.Description, "{{.Version}}") || !strings.Contains(v.Description, "git describe") {
+		t.Errorf("VERSION = %+v, want the default dev, git describe before it and what it sets", v)
 	}
 	line := int32(specLine(t, spec, "{{.Args.PRIVATE_GOPROXY}}"))
 	if p := args["PRIVATE_GOPROXY"]; p.Description != "read by {{.Args.PRIVATE_GOPROXY}}" || p.Location == nil ||
@@ -340,14 +340,24 @@ func testBuildxCheck(t *testing.T) {
 		}
 		got = append(got, f)
 	}
-	// In line order: no .dockerignore (line 1), the builder's floating
-	// tag, the root user.
-	want := []finding{{"GitDirInContext", 1}, {"FloatingImage", 3}, {"RunsAsRoot", 7}}
+	// In line order: the builder's floating tag, the root user. Without a
+	// .dockerignore .git is there for the version, and nothing else sees
+	// it.
+	want := []finding{{"FloatingImage", 3}, {"RunsAsRoot", 7}}
 	if !slices.Equal(got, want) {
 		t.Errorf("findings %+v, want %+v", got, want)
 	}
 	if len(res.Sources) != 1 || res.Sources[0].Filename != "gobuild.yaml" || string(res.Sources[0].Data) != spec {
 		t.Errorf("sources = %+v, want gobuild.yaml and its text", res.Sources)
+	}
+
+	// buildx exits 0 on the README's spec: a CI job can gate on it.
+	clean := "# syntax=" + frontendImageRef(t) + "\n" + readmeSpec(t)
+	if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(clean), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, err := buildxStdout(t, dir, "build", "-f", "gobuild.yaml", "--call", "check", "--build-context", goContext(), "."); err != nil {
+		t.Errorf("--call=check on the README's spec: %v\n%s%s", err, stdout, stderr)
 	}
 }
 
