@@ -123,8 +123,9 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 	for _, f := range s.Image.Files {
 		dsts = append(dsts, f.Dst)
 	}
-	fa := mkdirs(nil, parents(dsts), parentMeta)
-	for _, f := range s.Image.Files {
+	made := parents(dsts)
+	fa := mkdirs(nil, made, parentMeta)
+	for i, f := range s.Image.Files {
 		uid, gid, err := spec.ParseOwner(f.Owner)
 		if err != nil {
 			return bkllb.State{}, err
@@ -134,7 +135,7 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 			return bkllb.State{}, err
 		}
 		info := &bkllb.CopyInfo{
-			CopyDirContentsOnly: true,
+			CopyDirContentsOnly: dstMayExist(f.Dst, made, dsts[:i]),
 			ChownOpt:            &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: uid}, Group: &bkllb.UserOpt{UID: gid}},
 		}
 		if mode >= 0 {
@@ -148,6 +149,27 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 		}
 	}
 	return stamped(fa, epoch, "copy image.files"), nil
+}
+
+// dstMayExist reports whether a files entry's dst may be a directory
+// already when it is copied: a parent made for another entry, at or under
+// an earlier entry's dst, or named with a trailing slash. Then the
+// entry's contents are copied into it. Otherwise the copy creates dst
+// itself, from a directory as from a file, and gives dst the entry's
+// owner and mode too (a copy of contents into a new dst would make dst
+// with the daemon's default mode).
+func dstMayExist(dst string, made, earlier []string) bool {
+	clean := path.Clean(dst)
+	if strings.HasSuffix(dst, "/") || slices.Contains(made, clean) {
+		return true
+	}
+	for _, e := range earlier {
+		e = path.Clean(e)
+		if clean == e || strings.HasPrefix(clean, e+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func fileMode(m int) os.FileMode { return os.FileMode(m) }

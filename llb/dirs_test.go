@@ -93,3 +93,26 @@ image:
 		}
 	}
 }
+
+// A files entry whose dst the layer has not made yet is copied as dst
+// itself, so dst takes the entry's owner and mode; into a directory that
+// may exist, only its contents are copied.
+func TestDstMayExist(t *testing.T) {
+	cases := []struct {
+		dst           string
+		made, earlier []string
+		want          bool
+	}{
+		{"/srv/static", []string{"/srv"}, nil, false},
+		{"/srv/static/", []string{"/srv"}, nil, true},
+		{"/srv", []string{"/srv"}, []string{"/srv/static"}, true},
+		{"/srv/static", nil, []string{"/srv/static"}, true},
+		{"/srv/static/css", nil, []string{"/srv/static/"}, true},
+		{"/srv/static2", nil, []string{"/srv/static"}, false},
+	}
+	for _, c := range cases {
+		if got := dstMayExist(c.dst, c.made, c.earlier); got != c.want {
+			t.Errorf("dstMayExist(%q, %q, %q) = %v, want %v", c.dst, c.made, c.earlier, got, c.want)
+		}
+	}
+}
