@@ -101,7 +101,6 @@ func imageCommand(t *testing.T, root string, img *testenv.Image, args ...string)
 	return cmd
 }
 
-
 // layerHeaders reads the tar headers of one of an image's layers by path.
 func layerHeaders(t *testing.T, img *testenv.Image, i int) map[string]*tar.Header {
 	t.Helper()
