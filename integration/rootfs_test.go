@@ -21,7 +21,8 @@ import (
 )
 
 // unpackRootfs writes an image's files into a fresh directory with their
-// owners and modes (sticky and setuid bits too), as a runtime would.
+// owners and modes (sticky and setuid bits too), as a runtime would, and
+// makes the workdir and the volumes the image lacks as a runtime does.
 func unpackRootfs(t *testing.T, img *testenv.Image) string {
 	t.Helper()
 	if os.Getuid() != 0 {
@@ -66,6 +67,16 @@ func unpackRootfs(t *testing.T, img *testenv.Image) string {
 			if err := syscall.Chmod(filepath.Join(root, name), uint32(f.Hdr.Mode&0o7777)); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	// A runtime makes a missing workdir or volume root's, 0755.
+	cfg := img.Config.Config
+	for _, p := range append(slices.Sorted(mapsKeys(cfg.Volumes)), cfg.WorkingDir) {
+		if p == "" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
 		}
 	}
 	return root
