@@ -100,5 +100,6 @@ func Lint(s *Spec, in LintInput) []Finding {
 			add("EntrypointNotBinary", s.Pos("image", "entrypoint"), "image.entrypoint runs %s, which no binary builds", s.Image.Entrypoint[0])
 		}
 	}
+	out = append(out, lintUnwritableDirs(s)...)
 	return out
 }
