@@ -32,7 +32,8 @@ func TestNonrootWritableState(t *testing.T) {
 }
 
 // TestFilesParentsRootOwned: the parents image.files and the directories
-// layer create are root's 0755, only the named entries have the owner.
+// layer create are root's 0755, only the named entries have the owner,
+// and the static base layer is left as it is.
 func TestFilesParentsRootOwned(t *testing.T) {
 	images := buildImages(t, "testdata/nonroot", testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
 	img := images["linux/amd64"]
@@ -45,6 +46,12 @@ func TestFilesParentsRootOwned(t *testing.T) {
 			"/srv": "0:0 0755", "/srv/app": "65532:65532 0755", "/data": "65532:65532 0755",
 			"/var": "0:0 0755", "/var/cache": "0:0 0755", "/var/cache/app": "65532:65532 0755",
 		},
+	}
+	// The directories go in layers of their own: the static base stays
+	// the same blob as every other image's.
+	other := buildImages(t, "../examples/files", testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
+	if a, b := img.Manifest.Layers[0].Digest, other.Manifest.Layers[0].Digest; a != b {
+		t.Errorf("static base layer %s differs from examples/files' %s", a, b)
 	}
 	for in, entries := range want {
 		hdrs := layerWith(t, img, in)
