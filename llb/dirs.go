@@ -11,9 +11,6 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 )
 
-// StepImageDirs names the layer of the workdir, the volumes and image.dirs.
-const StepImageDirs = "image directories (workdir, volumes, image.dirs)"
-
 // dirMeta is a directory's owner and exact mode (with the sticky bit).
 type dirMeta struct {
 	uid, gid int
@@ -62,7 +59,7 @@ func parents(paths []string) []string {
 // through the daemon's umask and drops the sticky bit, so each is an
 // empty directory copied with an explicit mode, as the static base's /tmp.
 func mkdirs(fa *bkllb.FileAction, dirs []string, meta func(string) dirMeta) *bkllb.FileAction {
-	empty := bkllb.Scratch().File(bkllb.Mkdir("/empty", 0o755), bkllb.WithCustomName("empty directory"))
+	empty := bkllb.Scratch().File(bkllb.Mkdir("/empty", 0o755), bkllb.WithCustomName(StepEmptyDir))
 	for _, d := range dirs {
 		m := meta(d)
 		info := &bkllb.CopyInfo{
