@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
 
@@ -100,15 +101,46 @@ func checkFiles(t *testing.T, dir string) {
 	if index.Hdr.Mode&0o7777 != 0o444 || index.Hdr.Uid != 0 {
 		t.Errorf("index.html mode %o uid %d, want 0444 root", index.Hdr.Mode&0o7777, index.Hdr.Uid)
 	}
+	if static := img.Files["/srv/static"]; static == nil || static.Hdr.Mode&0o7777 != 0o555 || static.Hdr.Uid != 0 {
+		t.Errorf("/srv/static = %+v, want a directory 0555 of root's: the mode with search where it has read", static.Hdr)
+	}
 	if img.Files["/srv/static/robots.txt"] == nil {
 		t.Error("robots.txt missing")
 	}
 	hc := img.Config.Config.Healthcheck
 	if hc == nil || !slices.Equal(hc.Test, []string{"CMD", "/usr/local/bin/site", "-healthcheck"}) || hc.Retries != 3 || hc.Interval.Seconds() != 30 {
-		t.Errorf("healthcheck = %+v", hc)
+		t.Fatalf("healthcheck = %+v", hc)
 	}
 	if img.Config.Config.StopSignal != "SIGTERM" || len(img.Manifest.Layers) != 3 {
 		t.Errorf("stopsignal %q, %d layers (want static base, binaries, files)", img.Config.Config.StopSignal, len(img.Manifest.Layers))
+	}
+	checkFilesHealthcheck(t, img, hc.Test[1:])
+}
+
+// checkFilesHealthcheck starts the server as the image's user in its
+// unpacked image, and runs the healthcheck as that user against it. Both
+// get -addr on a free port, so that tests running at once do not meet.
+func checkFilesHealthcheck(t *testing.T, img *testenv.Image, check []string) {
+	root := unpackRootfs(t, img)
+	addr := "-addr=127.0.0.1:" + freePort(t)
+	cfg := img.Config.Config
+	server := imageCommand(t, root, img, append(append(slices.Clone(cfg.Entrypoint), cfg.Cmd...), addr)...)
+	var serverOut bytes.Buffer
+	server.Stdout, server.Stderr = &serverOut, &serverOut
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	var out []byte
+	var err error
+	for range 50 {
+		if out, err = imageCommand(t, root, img, append(slices.Clone(check), addr)...).CombinedOutput(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Errorf("healthcheck %q as user %s: %v\n%s\nserver: %s", check, cfg.User, err, out, serverOut.Bytes())
 	}
 }
 

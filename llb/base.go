@@ -30,7 +30,8 @@ const (
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // imageLayers is the image's file system: its base (the static base, an
-// image, or nothing for scratch), the binaries and image.files.
+// image, or nothing for scratch), the binaries, image.files, and the
+// directories the image's user writes to.
 func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Built) (bkllb.State, error) {
 	epoch := opt.epoch()
 	var layers []bkllb.State
@@ -51,6 +52,13 @@ func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Bui
 			return bkllb.State{}, err
 		}
 		layers = append(layers, files)
+	}
+	dirs, ok, err := dirsLayer(s, epoch)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	if ok {
+		layers = append(layers, dirs)
 	}
 	if len(layers) == 1 {
 		return layers[0], nil
@@ -108,10 +116,16 @@ func binariesLayer(bins []Built, epoch time.Time, target ocispecs.Platform) bkll
 }
 
 // filesLayer copies image.files from the context, with their owners and
-// modes, into a layer of their own.
+// modes, into a layer of their own. The parents of each dst are made
+// first, root's 0755: a copy would make them with its owner and mode.
 func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State, error) {
-	var fa *bkllb.FileAction
+	dsts := make([]string, 0, len(s.Image.Files))
 	for _, f := range s.Image.Files {
+		dsts = append(dsts, f.Dst)
+	}
+	made := parents(dsts)
+	fa := mkdirs(nil, made, parentMeta)
+	for i, f := range s.Image.Files {
 		uid, gid, err := spec.ParseOwner(f.Owner)
 		if err != nil {
 			return bkllb.State{}, err
@@ -121,12 +135,11 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 			return bkllb.State{}, err
 		}
 		info := &bkllb.CopyInfo{
-			CopyDirContentsOnly: true,
-			CreateDestPath:      true,
+			CopyDirContentsOnly: dstMayExist(f.Dst, made, dsts[:i]),
 			ChownOpt:            &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: uid}, Group: &bkllb.UserOpt{UID: gid}},
 		}
 		if mode >= 0 {
-			info.Mode = &bkllb.ChmodOpt{Mode: fileMode(mode)}
+			info.Mode = &bkllb.ChmodOpt{ModeStr: filesModeStr(mode)}
 		}
 		src := path.Join("/", f.Src)
 		if fa == nil {
@@ -136,6 +149,27 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 		}
 	}
 	return stamped(fa, epoch, "copy image.files"), nil
+}
+
+// dstMayExist reports whether a files entry's dst may be a directory
+// already when it is copied: a parent made for another entry, at or under
+// an earlier entry's dst, or named with a trailing slash. Then the
+// entry's contents are copied into it. Otherwise the copy creates dst
+// itself, from a directory as from a file, and gives dst the entry's
+// owner and mode too (a copy of contents into a new dst would make dst
+// with the daemon's default mode).
+func dstMayExist(dst string, made, earlier []string) bool {
+	clean := path.Clean(dst)
+	if strings.HasSuffix(dst, "/") || slices.Contains(made, clean) {
+		return true
+	}
+	for _, e := range earlier {
+		e = path.Clean(e)
+		if clean == e || strings.HasPrefix(clean, e+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func fileMode(m int) os.FileMode { return os.FileMode(m) }
@@ -257,6 +291,9 @@ func addHistory(img *dockerspec.DockerOCIImage, s *spec.Spec, base string, bins 
 	history(strings.Join(names, " "))
 	if len(s.Image.Files) > 0 {
 		history("image.files")
+	}
+	if len(s.ImageDirs()) > 0 {
+		history(StepImageDirs)
 	}
 }
 

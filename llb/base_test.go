@@ -70,7 +70,7 @@ image:
 		t.Error("tzdata: false still ships time zones")
 	}
 	cp := findStep(t, steps, "copy image.files").GetFile().Actions[0].GetCopy()
-	if cp.Src != "/static" || cp.Dest != "/srv" || cp.Mode != 0o440 || cp.Owner.User.GetByID() != 1000 || cp.Owner.Group.GetByID() != 1001 {
+	if cp.Src != "/static" || cp.Dest != "/srv" || cp.ModeStr != "u=rX,g=rX,o=" || cp.Owner.User.GetByID() != 1000 || cp.Owner.Group.GetByID() != 1001 {
 		t.Errorf("files copy = %+v", cp)
 	}
 

@@ -13,6 +13,10 @@ const (
 	StepModDownloadToLayer = "go mod download (into a layer)"
 	StepCopyModuleFiles    = "[internal] copy go.mod and go.sum"
 	StepSelectSources      = "[internal] select the files go build reads"
+	// StepImageDirs is the layer of the workdir, the volumes and
+	// image.dirs; StepEmptyDir the empty directory each is copied from.
+	StepImageDirs = "image directories (workdir, volumes, image.dirs)"
+	StepEmptyDir  = "[internal] empty directory"
 	// StepGoBuildPrefix starts every go build step's name.
 	StepGoBuildPrefix = "go build "
 )

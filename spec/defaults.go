@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"go/version"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -73,6 +74,12 @@ func (s *Spec) FillDefaults(goMod []byte) error {
 			img.Files[i].Src = clean
 		}
 	}
+	for i := range img.Dirs {
+		d := &img.Dirs[i]
+		d.Path = cleanAbs(d.Path)
+		d.Owner = cmp.Or(d.Owner, img.userOwner())
+		d.Mode = cmp.Or(d.Mode, DefaultDirMode)
+	}
 	if len(s.Test.Packages) == 0 {
 		s.Test.Packages = []string{"./..."}
 	}
@@ -134,6 +141,51 @@ func moduleBinaryName(modulePath string) string {
 		return ""
 	}
 	return name
+}
+
+// DefaultDirMode is the mode of image.dirs, the workdir and the volumes
+// unless a dirs entry says otherwise.
+const DefaultDirMode = "0755"
+
+// userOwner is the owner the image's user gives its directories: the
+// user when numeric, else root (a name cannot be looked up at build time).
+func (img *Image) userOwner() string {
+	if _, _, err := ParseOwner(cmp.Or(img.User, DefaultUser)); err != nil {
+		return "0:0"
+	}
+	return cmp.Or(img.User, DefaultUser)
+}
+
+// cleanAbs cleans an absolute path; anything else is left for validation
+// to report.
+func cleanAbs(p string) string {
+	if !path.IsAbs(p) {
+		return p
+	}
+	return path.Clean(p)
+}
+
+// ImageDirs are the directories the image must hold for its user: the
+// workdir and the volumes, owned by the user with mode 0755, then
+// image.dirs (an entry for the same path wins), sorted by path so that a
+// parent comes before its children. The spec must be filled.
+func (s *Spec) ImageDirs() []Dir {
+	img := &s.Image
+	byPath := map[string]Dir{}
+	implicit := img.Volumes
+	if img.Workdir != "" {
+		implicit = append([]string{img.Workdir}, implicit...)
+	}
+	for _, p := range implicit {
+		p = cleanAbs(p)
+		byPath[p] = Dir{Path: p, Owner: img.userOwner(), Mode: DefaultDirMode}
+	}
+	for _, d := range img.Dirs {
+		byPath[d.Path] = d
+	}
+	dirs := slices.Collect(maps.Values(byPath))
+	slices.SortFunc(dirs, func(a, b Dir) int { return cmp.Compare(a.Path, b.Path) })
+	return dirs
 }
 
 // Filled reports whether FillDefaults completed: code that reads the spec

@@ -55,6 +55,7 @@ var LintRules = map[string]string{
 	"EntrypointNotBinary": "the entrypoint is not one of the spec's binaries",
 	"PrivilegedPort":      "a port below 1024 with a nonroot user: it cannot bind it where the runtime keeps the default ip_unprivileged_port_start (Kubernetes)",
 	"ZoneinfoTree":        "a path under /usr/share/zoneinfo with the static base, which has only Go's /usr/share/zoneinfo.zip",
+	ruleUnwritableDir:     unwritableDirDescribe,
 }
 
 // linter collects the findings of one Lint.
@@ -77,6 +78,7 @@ func Lint(s *Spec, in LintInput) []Finding {
 	l.entrypoint()
 	l.ports()
 	l.zoneinfo()
+	l.out = append(l.out, lintUnwritableDirs(s)...)
 	return l.out
 }
 

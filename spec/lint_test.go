@@ -61,6 +61,7 @@ func TestLint(t *testing.T) {
 		{"entrypoint not built", "version: 1\n" + pinned + a + "image:\n  entrypoint: [/usr/local/bin/b]\n", none, map[string]int{"EntrypointNotBinary": 5}},
 		{"entrypoint elsewhere", "version: 1\n" + pinned + a + "image:\n  entrypoint: [/bin/tini, /usr/local/bin/a]\n", none, nil},
 		{"privileged port", "version: 1\n" + pinned + a + "image:\n  ports: [8080, 443]\n", none, map[string]int{"PrivilegedPort": 5}},
+		{"unwritable dir", "version: 1\n" + pinned + a + "image:\n  dirs:\n    - {path: /data, owner: '0'}\n", none, map[string]int{"UnwritableDir": 6}},
 		{"privileged udp port", "version: 1\n" + pinned + a + "image:\n  ports:\n    - 53/udp\n", none, map[string]int{"PrivilegedPort": 6}},
 		{"privileged port as root", "version: 1\n" + pinned + a + "image:\n  user: root\n  ports: [443]\n", none, map[string]int{"RunsAsRoot": 5}},
 		{"unprivileged ports", "version: 1\n" + pinned + a + "image:\n  ports: [1024, 8443/tcp]\n", none, nil},

@@ -148,7 +148,9 @@ type Image struct {
 	// ZONEINFO to it.
 	// Default: true
 	Tzdata *bool `yaml:"tzdata,omitempty"`
-	// User the container runs as.
+	// User the container runs as. When it is numeric (uid or uid:gid), the
+	// workdir, the volumes and image.dirs belong to it; a user name cannot
+	// be looked up at build time, so they are then root's.
 	// Default: "65532" (nonroot)
 	User string `yaml:"user,omitempty"`
 	// Entrypoint of the image.
@@ -160,13 +162,18 @@ type Image struct {
 	// Env is added to the image's environment. Values are templates.
 	// Example: {GOMEMLIMIT: 512MiB}
 	Env map[string]string `yaml:"env,omitempty"`
-	// Workdir is the working directory of the container.
+	// Workdir is the working directory of the container. The image holds
+	// it, owned by image.user (when numeric) with mode 0755, so that the
+	// container's user can write there; its parents are root's, 0755.
 	// Example: /data
 	Workdir string `yaml:"workdir,omitempty"`
 	// Ports the container listens on.
 	// Example: [8080, "9090/udp"]
 	Ports []Port `yaml:"ports,omitempty"`
-	// Volumes are paths the container expects to be mounted.
+	// Volumes are paths the container expects to be mounted. The image
+	// holds each, owned by image.user (when numeric) with mode 0755, so that
+	// a volume the runtime creates from it is writable by the container's
+	// user; their parents are root's, 0755.
 	// Example: [/data]
 	Volumes []string `yaml:"volumes,omitempty"`
 	// Labels are added to the image config. Values are templates. gobuild
@@ -184,8 +191,29 @@ type Image struct {
 	// no shell in the image.
 	Healthcheck *Healthcheck `yaml:"healthcheck,omitempty"`
 	// Files are copied from the build context into the image, in a layer of
-	// their own (the equivalent of ko's kodata).
+	// their own (the equivalent of ko's kodata). Parent directories they
+	// need are made root's, 0755.
 	Files []File `yaml:"files,omitempty"`
+	// Dirs are empty directories made in the image, in a layer after the
+	// files, together with the workdir and the volumes: places the
+	// container's user writes to. Parents they need are root's, 0755 (but
+	// /tmp and /home/nonroot keep the static base's owner and mode).
+	// Example: [{path: /var/cache/app}]
+	Dirs []Dir `yaml:"dirs,omitempty"`
+}
+
+// Dir is an empty directory in the image.
+type Dir struct {
+	// Path is the absolute path of the directory.
+	// Example: /var/lib/app
+	Path string `yaml:"path,omitempty"`
+	// Owner is "uid" or "uid:gid".
+	// Default: image.user when it is numeric, else "0:0"
+	Owner string `yaml:"owner,omitempty"`
+	// Mode is the directory's octal mode.
+	// Default: "0755"
+	// Example: "0700"
+	Mode string `yaml:"mode,omitempty"`
 }
 
 // Healthcheck tells the runtime how to check that the container works.
@@ -213,10 +241,16 @@ type File struct {
 	// Dst is the absolute path in the image.
 	// Example: /srv/static
 	Dst string `yaml:"dst,omitempty"`
-	// Owner is "uid" or "uid:gid".
+	// Owner is "uid" or "uid:gid", given to dst and everything copied into
+	// it; parents of dst are root's.
 	// Default: "0:0"
 	Owner string `yaml:"owner,omitempty"`
-	// Mode is an octal file mode applied to every file copied.
+	// Mode is an octal mode for every file copied. Directories (dst too)
+	// get it with the execute bit added wherever it has read, so that
+	// they can be entered: "0444" makes files 0444 and directories 0555.
+	// A file executable in the context gets those execute bits too, as
+	// with chmod a=rX.
+	// Default: the modes in the build context
 	// Example: "0444"
 	Mode string `yaml:"mode,omitempty"`
 }

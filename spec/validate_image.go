@@ -41,7 +41,26 @@ func (s *Spec) validateImage() []error {
 		add(s.errorAt(s.Pos("image", "stopsignal"), "image.stopsignal %q is not a signal; use a name such as SIGTERM or a number", img.Stopsignal))
 	}
 	errs = append(errs, s.validateHealthcheck()...)
-	return append(errs, s.validateFiles()...)
+	errs = append(errs, s.validateFiles()...)
+	return append(errs, s.validateDirs()...)
+}
+
+func (s *Spec) validateDirs() []error {
+	var errs []error
+	add := func(e *Error) { errs = append(errs, e) }
+	for i, d := range s.Image.Dirs {
+		at := func(p ...any) Pos { return s.Pos(append([]any{"image", "dirs", i}, p...)...) }
+		if !path.IsAbs(d.Path) || path.Clean(d.Path) == "/" {
+			add(s.errorAt(at("path"), "image.dirs[%d].path %q must be an absolute path in the image, other than /", i, d.Path))
+		}
+		if _, _, err := ParseOwner(d.Owner); err != nil {
+			add(s.errorAt(at("owner"), "image.dirs[%d].owner: %v", i, err))
+		}
+		if _, err := ParseMode(d.Mode); err != nil {
+			add(s.errorAt(at("mode"), "image.dirs[%d].mode: %v", i, err))
+		}
+	}
+	return errs
 }
 
 func (s *Spec) validateHealthcheck() []error {

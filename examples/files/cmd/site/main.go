@@ -7,19 +7,38 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strings"
 )
 
 func main() {
 	dir := flag.String("dir", "/srv/static", "directory to serve")
-	check := flag.Bool("healthcheck", false, "check that the files are in place and exit")
+	addr := flag.String("addr", ":8080", "address to listen on")
+	check := flag.Bool("healthcheck", false, "ask the running server for /index.html and exit")
 	flag.Parse()
 	if *check {
-		if _, err := os.Stat(*dir + "/index.html"); err != nil {
+		if err := healthcheck(*addr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		fmt.Println("ok")
 		return
 	}
-	log.Fatal(http.ListenAndServe(":8080", http.FileServer(http.Dir(*dir))))
+	log.Fatal(http.ListenAndServe(*addr, http.FileServer(http.Dir(*dir))))
+}
+
+// healthcheck asks the server on addr for its index page: the check passes
+// only if the server can read its files.
+func healthcheck(addr string) error {
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	resp, err := http.Get("http://" + addr + "/index.html")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /index.html: %s", resp.Status)
+	}
+	return nil
 }
