@@ -1,11 +1,15 @@
 package integration
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"testing"
+
+	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 // The README's commands run without a warning from BuildKit: the platforms
@@ -16,11 +20,11 @@ import (
 
 var warnLine = regexp.MustCompile(`(?m)^.*WARN.*$`)
 
-// noWarnings fails the test on each WARN line of buildx's progress output.
+// noWarnings fails the test on each WARN line of a client's progress output.
 func noWarnings(t *testing.T, out string) {
 	t.Helper()
 	for _, w := range warnLine.FindAllString(out, -1) {
-		t.Errorf("buildx warned: %s", w)
+		t.Errorf("the client warned: %s", w)
 	}
 }
 
@@ -50,6 +54,20 @@ func TestBuildxNoWarnings(t *testing.T) {
 		build(t, "--platform", "linux/amd64,linux/arm64", "--output", "type=oci,dest=two.tar")
 		if images := readImagesFile(t, filepath.Join(dir, "two.tar")); len(images) != 2 {
 			t.Errorf("images %v, want linux/amd64 and linux/arm64", keys(images))
+		}
+	})
+	t.Run("buildctl without platform", func(t *testing.T) {
+		oci := filepath.Join(t.TempDir(), "buildctl.tar")
+		out, err := exec.Command(filepath.Join(bed.Bin, "buildctl"), "--addr", bed.Addr, "build", "--progress", "plain",
+			"--frontend", "gateway.v0", "--opt", "source="+frontendImageRef(t), "--opt", "filename=gobuild.yaml",
+			"--opt", "build-arg:VERSION=v1.0.0", "--opt", "context:"+goContext(),
+			"--local", "context="+dir, "--local", "dockerfile="+dir, "--output", "type=oci,dest="+oci).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		noWarnings(t, string(out))
+		if images := readImagesFile(t, oci); len(images) != 1 {
+			t.Errorf("images %v, want the default platform alone", keys(images))
 		}
 	})
 	t.Run("binaries for two platforms", func(t *testing.T) {
@@ -93,4 +111,41 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestInProcessNoWarnings: the frontend run in-process, as the gobuild CLI
+// runs it, is told of no mismatch either, and the binaries land where
+// documented.
+func TestInProcessNoWarnings(t *testing.T) {
+	dir := copyDir(t, "../examples/hello")
+	for _, c := range []struct {
+		name     string
+		platform string
+		files    []string // nil: the image
+	}{
+		{"image without platform", "", nil},
+		{"binaries for two platforms", "linux/amd64,linux/arm64", []string{"linux_amd64/hello", "linux_arm64/hello"}},
+		{"binaries for one platform", "linux/arm64", []string{"linux_arm64/hello"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opt := testenv.BuildOpts{Attrs: map[string]string{"build-arg:VERSION": "v1.0.0"}}
+			if c.platform != "" {
+				opt.Attrs["platform"] = c.platform
+			}
+			if c.files != nil {
+				opt.Attrs["target"] = "binaries"
+				opt.LocalOutput = t.TempDir()
+			}
+			res, err := bed.Build(context.Background(), dir, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range res.Warnings {
+				t.Errorf("warned: %s", w.Short)
+			}
+			if c.files != nil {
+				wantFiles(t, opt.LocalOutput, c.files...)
+			}
+		})
+	}
 }
