@@ -182,7 +182,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 
 	if o.call == "" && o.oci == "" && o.push == "" && len(o.exports) == 0 {
-		return nil, errors.New("say where the build goes: --oci FILE, --push REF or --output type=...")
+		return nil, errors.New("say where the build goes: --oci FILE, --push REF or --output type=local,dest=DIR")
 	}
 	return o, nil
 }
