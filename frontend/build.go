@@ -207,6 +207,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Commit:         b.commit,
 		CommitTime:     b.commitTime,
 		Source:         opts[keyVCSSource],
+		Labels:         maps.Clone(b.bc.Labels),
 		Args:           maps.Clone(b.bc.BuildArgs),
 		Epoch:          b.epoch,
 		CacheNamespace: b.bc.CacheIDNamespace,

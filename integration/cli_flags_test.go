@@ -2,7 +2,11 @@ package integration
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
@@ -124,12 +128,12 @@ func TestCLITargetOutputLocal(t *testing.T) {
 
 // TestCLIAnnotationLabelCache: --annotation reaches the image exporter,
 // --cache-to type=local writes a cache that --cache-from reads, and
-// --label is passed to the frontend as label:K.
+// --label lands in the image config, over the spec's labels.
 func TestCLIAnnotationLabelCache(t *testing.T) {
 	work := t.TempDir()
 	oci, cache := filepath.Join(work, "img.tar"), filepath.Join(work, "cache")
 	_, errOut, code := cliRun(t, ".", "build", "--build-context", goContext(), "--platform", "linux/amd64",
-		"--annotation", "org.example.note=annotated", "--label", "org.example.label=labelled",
+		"--annotation", "org.example.note=annotated", "--label", "org.example.label=labelled", "--label", "org.opencontainers.image.title=relabelled",
 		"--cache-to", "type=local,dest="+cache, "--cache-from", "type=local,src="+cache,
 		"--oci", oci, "testdata/twobins")
 	if code != 0 {
@@ -143,13 +147,21 @@ func TestCLIAnnotationLabelCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
+	annotated := false
 	annotation := regexp.MustCompile(`"org.example.note":\s*"annotated"`)
 	for _, blob := range layout.Blobs {
-		found = found || annotation.Match(blob)
+		annotated = annotated || annotation.Match(blob)
 	}
-	if !found {
+	if !annotated {
 		t.Error("no manifest carries the --annotation")
+	}
+	images, err := layout.Images()
+	if err != nil || images["linux/amd64"] == nil {
+		t.Fatalf("images = %v, %v", images, err)
+	}
+	labels := images["linux/amd64"].Config.Config.Labels
+	if labels["org.example.label"] != "labelled" || labels["org.opencontainers.image.title"] != "relabelled" {
+		t.Errorf("--label org.example.label=labelled --label org.opencontainers.image.title=relabelled: the image's labels are %v", labels)
 	}
 	if _, err := os.Stat(filepath.Join(cache, "index.json")); err != nil {
 		t.Errorf("--cache-to type=local wrote no cache: %v", err)
@@ -192,5 +204,32 @@ func TestCLIErrorSnippet(t *testing.T) {
 	_, errOut, code := cliRun(t, dir, "build", "--build-context", goContext(), "--oci", filepath.Join(t.TempDir(), "x.tar"))
 	if code != 1 || !strings.Contains(errOut, "--------------------") || !strings.Contains(errOut, ">>>     bogus: true") {
 		t.Errorf("exit %d, want 1 and the spec's line:\n%s", code, errOut)
+	}
+}
+
+// TestCLISSH: --ssh takes buildctl's forms. A key file is loaded into the
+// agent the build's go commands are offered (the go build mounts it for
+// git over ssh); a socket that does not exist is a bad command line.
+func TestCLISSH(t *testing.T) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oci := filepath.Join(t.TempDir(), "img.tar")
+	args := []string{"build", "--build-context", goContext(), "--platform", "linux/amd64", "--oci", oci}
+	if _, errOut, code := cliRun(t, ".", append(args, "--ssh", "default="+keyFile, "testdata/twobins")...); code != 0 {
+		t.Fatalf("--ssh default=KEY: exit %d\n%s", code, errOut)
+	}
+	missing := filepath.Join(t.TempDir(), "agent.sock")
+	if _, errOut, code := cliRun(t, ".", append(args, "--ssh", "default="+missing, "testdata/twobins")...); code != 2 || !strings.Contains(errOut, "--ssh") {
+		t.Errorf("--ssh default=%s (no such socket): exit %d, want 2 naming --ssh\n%s", missing, code, errOut)
 	}
 }

@@ -199,7 +199,7 @@ func imageConfig(s *spec.Spec, opt Options, target ocispecs.Platform, data spec.
 
 	img.Config.Env = imageEnv(s, base, img.Config.Env)
 	applyImageSettings(&img.Config, s.Image)
-	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), s.Image.Labels)
+	img.Config.Labels = mergeLabels(img.Config.Labels, ociLabels(opt, data), s.Image.Labels, opt.Labels)
 	addHistory(img, s, base, bins, epoch)
 	return img
 }

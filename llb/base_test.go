@@ -106,3 +106,27 @@ func TestLayersAreOneStepEach(t *testing.T) {
 		}
 	}
 }
+
+// The image's labels layer, later winning: the OCI labels gobuild knows,
+// the spec's image.labels, then the client's own (buildx --label).
+func TestImageLabelsLayer(t *testing.T) {
+	const labelled = testSpec + "  labels: {team: spec, org.opencontainers.image.version: from-spec}\n"
+	for _, tc := range []struct {
+		name   string
+		client map[string]string
+		want   map[string]string
+	}{
+		{"spec over gobuild's", nil, map[string]string{"team": "spec", "org.opencontainers.image.version": "from-spec"}},
+		{"client over the spec", map[string]string{"team": "client"}, map[string]string{"team": "client", "org.opencontainers.image.version": "from-spec"}},
+		{"client adds its own", map[string]string{"ci.job": "42"}, map[string]string{"team": "spec", "ci.job": "42"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, res := convert(t, labelled, "linux/amd64", func(o *Options) { o.Labels = tc.client })
+			for k, v := range tc.want {
+				if got := res.Image.Config.Labels[k]; got != v {
+					t.Errorf("label %s = %q, want %q (all: %v)", k, got, v, res.Image.Config.Labels)
+				}
+			}
+		})
+	}
+}

@@ -51,6 +51,9 @@ type Options struct {
 	Version string
 	Commit  string
 	Args    map[string]string
+	// Labels are the client's own labels (buildx --label), laid over the
+	// spec's as buildx's --label overrides a Dockerfile's LABEL.
+	Labels map[string]string
 	// Source is the repository the context came from (buildx's vcs:source),
 	// for the org.opencontainers.image.source label.
 	Source string

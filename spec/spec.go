@@ -182,7 +182,7 @@ type Image struct {
 	Volumes []string `yaml:"volumes,omitempty"`
 	// Labels are added to the image config. Values are templates. gobuild
 	// adds org.opencontainers.image.version, .revision, .source and .created
-	// when it knows them, unless set here.
+	// when they are known, unless set here; a client's --label wins over both.
 	// Example: {org.opencontainers.image.title: server}
 	Labels map[string]string `yaml:"labels,omitempty"`
 	// Annotations are added to each platform's manifest. Values are

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gobuildkit/gobuild/frontend"
 	"github.com/gobuildkit/gobuild/internal/localbuildkit"
@@ -26,6 +27,11 @@ func run(ctx context.Context, o *options) (int, error) {
 		specPath = filepath.Join(o.context, spec.DefaultFilename)
 	}
 	attrs["filename"] = filepath.Base(specPath)
+	if _, ok := attrs["platform"]; !ok {
+		if platforms := specPlatforms(specPath); platforms != "" {
+			attrs["platform"] = platforms
+		}
+	}
 
 	addr := os.Getenv("BUILDKIT_HOST")
 	if addr == "" {
@@ -101,6 +107,23 @@ func run(ctx context.Context, o *options) (int, error) {
 		fmt.Fprintln(os.Stderr, "OCI layout written to", o.oci)
 	}
 	return 0, nil
+}
+
+// specPlatforms is the spec's platforms list, the CLI's default request:
+// BuildKit builds what the client asks for, and a frontend that answered
+// otherwise would make every client warn of a platform mismatch. A spec that
+// does not parse gives none; the frontend then reports its errors at their
+// lines.
+func specPlatforms(specPath string) string {
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		return ""
+	}
+	s, err := spec.Parse(filepath.Base(specPath), data)
+	if err != nil {
+		return ""
+	}
+	return strings.Join(s.Platforms, ",")
 }
 
 // exportEntries are --oci, --push and --output's exports, the image ones
