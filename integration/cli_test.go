@@ -74,6 +74,10 @@ func TestCLIStartsAndReusesLocalDaemon(t *testing.T) {
 	if !strings.Contains(first, "starting a local buildkitd") {
 		t.Fatalf("first run did not start a daemon:\n%s", first)
 	}
+	// The README's command is told of no platform mismatch.
+	if strings.Contains(first, "WARN") {
+		t.Errorf("the build warned:\n%s", first)
+	}
 	data, err := os.ReadFile(oci)
 	if err != nil {
 		t.Fatal(err)

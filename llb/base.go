@@ -37,7 +37,7 @@ func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Bui
 	var layers []bkllb.State
 	switch base := s.BaseFor(target); base {
 	case spec.BaseStatic:
-		layers = append(layers, StaticBase(opt.Builder, epoch, *s.Image.Cacerts, *s.Image.Tzdata))
+		layers = append(layers, StaticBase(opt.Builder, epoch, s.Image))
 	case spec.BaseScratch:
 	default:
 		if opt.Base == nil {
@@ -70,8 +70,9 @@ func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Bui
 
 // StaticBase is the default base layer: what a static Go program expects of
 // a system (users, CA certificates, time zones, /tmp) and nothing else. It
-// needs no image pull and is the same for every platform.
-func StaticBase(builder bkllb.State, epoch time.Time, cacerts, tzdata bool) bkllb.State {
+// needs no image pull and is the same for every platform. img, defaults
+// filled, says which of the CA bundle and time zones it has.
+func StaticBase(builder bkllb.State, epoch time.Time, img spec.Image) bkllb.State {
 	// Mkdir drops the sticky bit, so /tmp is made aside (in the same file
 	// op) and copied with an explicit mode.
 	tmp := bkllb.Mkdir("/tmp", 0o755).WithState(bkllb.Scratch())
@@ -80,15 +81,19 @@ func StaticBase(builder bkllb.State, epoch time.Time, cacerts, tzdata bool) bkll
 		Mkfile("/etc/passwd", 0o644, []byte(passwd)).
 		Mkfile("/etc/group", 0o644, []byte(group))
 	var parts []string
-	if cacerts {
+	if *img.Cacerts {
 		fa = fa.Mkdir("/etc/ssl/certs", 0o755, parents).
 			Copy(builder, caBundle, caBundle, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}})
 		parts = append(parts, "CA certificates")
 	}
-	if tzdata {
+	if *img.Tzdata {
 		fa = fa.Mkdir("/usr/share", 0o755, parents).
 			Copy(builder, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}})
 		parts = append(parts, "time zones")
+	}
+	if img.ZoneinfoTree {
+		fa = fa.Copy(zoneinfoTree(builder), "/", zoneinfoTreeDir, &bkllb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true})
+		parts = append(parts, "zoneinfo tree")
 	}
 	fa = fa.Mkdir("/home/nonroot", 0o700, parents, bkllb.WithUIDGID(65532, 65532)).
 		Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}})

@@ -130,3 +130,44 @@ func TestImageLabelsLayer(t *testing.T) {
 		})
 	}
 }
+
+// image.zoneinfotree adds a step that unpacks the builder's zoneinfo.zip
+// with the builder's go, untouched by the spec's go settings, and the
+// static base copies its output; without it there is no such step.
+func TestZoneinfoTree(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec string
+		want bool
+	}{
+		{"default", testSpec, false},
+		{"zoneinfotree", testSpec + "  zoneinfotree: true\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			steps, _ := convert(t, tc.spec, "linux/arm64", nil)
+			var unpack *pb.ExecOp
+			for _, s := range steps {
+				if s.name == StepZoneinfoTree {
+					unpack = s.op.GetExec()
+				}
+			}
+			if (unpack != nil) != tc.want {
+				t.Fatalf("unpack step present = %v, want %v", unpack != nil, tc.want)
+			}
+			base := findStep(t, steps, "static base (passwd, CA certificates, time zones"+map[bool]string{true: ", zoneinfo tree"}[tc.want]+")")
+			if !tc.want {
+				return
+			}
+			args := unpack.Meta.Args
+			if len(args) != 5 || args[0] != "go" || args[1] != "run" || args[3] != "/usr/local/go/lib/time/zoneinfo.zip" {
+				t.Errorf("unpack args = %q", args)
+			}
+			if e := env(unpack); e["GOFLAGS"] != "" || e["GOTOOLCHAIN"] != "local" {
+				t.Errorf("unpack env = %v: the spec's GOFLAGS reached it", e)
+			}
+			if base.Inputs == nil {
+				t.Fatal("the static base has no inputs")
+			}
+		})
+	}
+}

@@ -248,10 +248,10 @@ func (l *linter) zoneinfo() {
 	for _, b := range img.Bases {
 		static = static || b == BaseStatic
 	}
-	if !static {
+	if !static || img.ZoneinfoTree {
 		return
 	}
-	const fix = "the static base has no %s tree: it ships Go's time zone database as /usr/share/zoneinfo.zip, with ZONEINFO set, which Go's time package reads; drop the path for a Go program, or use a base image with the tzdata tree for other tools"
+	const fix = "the static base has no %s tree: it ships Go's time zone database as /usr/share/zoneinfo.zip, with ZONEINFO set, which Go's time package reads; drop the path for a Go program, or set image.zoneinfotree: true for other tools"
 	for _, name := range sortedKeys(img.Env) {
 		if readsZoneinfoTree(img.Env[name]) {
 			l.add("ZoneinfoTree", s.Pos("image", "env", name), "image.env %s is %s; "+fix, name, img.Env[name], zoneinfoDir)

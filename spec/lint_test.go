@@ -70,6 +70,7 @@ func TestLint(t *testing.T) {
 		{"zoneinfo in healthcheck", "version: 1\n" + pinned + a + "image:\n  healthcheck:\n    command:\n      - /usr/local/bin/a\n      - /usr/share/zoneinfo/UTC\n", none, map[string]int{"ZoneinfoTree": 8}},
 		{"zoneinfo zip", "version: 1\n" + pinned + a + "image:\n  env:\n    ZONEINFO: /usr/share/zoneinfo.zip\n", none, nil},
 		{"zoneinfo tree in a base with it", "version: 1\n" + pinned + a + "image:\n  base: debian@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  env:\n    TZDIR: /usr/share/zoneinfo\n", none, nil},
+		{"zoneinfo tree unpacked", "version: 1\n" + pinned + a + "image:\n  zoneinfotree: true\n  env:\n    TZDIR: /usr/share/zoneinfo\n", none, nil},
 	}
 	fired := map[string]bool{}
 	for _, tc := range cases {

@@ -111,6 +111,7 @@ func TestParseErrors(t *testing.T) {
 		{"bases bad ref", head + "image:\n  bases: {linux/arm64: \"A B\"}\n", []string{`5:24: image.bases[linux/arm64]: "A B" is neither`}},
 		{"relative volume", head + "image:\n  volumes: [data]\n", []string{`5:13: image.volumes[0] "data" must be an absolute path`}},
 		{"bad stopsignal", head + "image:\n  stopsignal: term\n", []string{`5:15: image.stopsignal "term" is not a signal`}},
+		{"zoneinfotree without tzdata", head + "image:\n  tzdata: false\n  zoneinfotree: true\n", []string{`6:17: image.zoneinfotree unpacks the time zone database that tzdata: false leaves out`}},
 		{"healthcheck without command", head + "image:\n  healthcheck: {interval: 5s}\n", []string{"5:16: image.healthcheck.command is missing"}},
 		{"healthcheck shell", head + "image:\n  healthcheck: {command: [CMD-SHELL, curl x]}\n", []string{"5:26: image.healthcheck.command runs a shell"}},
 		{"healthcheck duration", head + "image:\n  healthcheck: {command: [/x], interval: often}\n", []string{`5:42: image.healthcheck.interval "often" is not a duration`}},

@@ -152,6 +152,12 @@ type Image struct {
 	// ZONEINFO to it.
 	// Default: true
 	Tzdata *bool `yaml:"tzdata,omitempty"`
+	// ZoneinfoTree also unpacks that database as the /usr/share/zoneinfo
+	// tree, for programs other than Go's time package (libc, a tz-aware
+	// tool) that read files such as /usr/share/zoneinfo/Europe/Berlin.
+	// It needs tzdata.
+	// Default: false
+	ZoneinfoTree bool `yaml:"zoneinfotree,omitempty"`
 	// User the container runs as. When it is numeric (uid or uid:gid), the
 	// workdir, the volumes and image.dirs belong to it; a user name cannot
 	// be looked up at build time, so they are then root's.

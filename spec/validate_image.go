@@ -21,6 +21,9 @@ func (s *Spec) validateImage() []error {
 			add(s.errorAt(s.Pos("image", "bases", p), "image.bases[%s]: %v", p, err))
 		}
 	}
+	if img.ZoneinfoTree && img.Tzdata != nil && !*img.Tzdata {
+		add(s.errorAt(s.Pos("image", "zoneinfotree"), "image.zoneinfotree unpacks the time zone database that tzdata: false leaves out; drop one of them"))
+	}
 	errs = append(errs, s.checkEnv([]any{"image", "env"}, img.Env)...)
 	errs = append(errs, s.checkTemplates(isField("image", "labels"))...)
 	errs = append(errs, s.checkTemplates(isField("image", "annotations"))...)
