@@ -5,9 +5,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
@@ -27,7 +28,11 @@ func TestZoneinfoTree(t *testing.T) {
 		t.Fatal("no linux/arm64 image")
 	}
 	// The test bed's builder image is this machine's Go.
-	zr, err := zip.OpenReader(filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "time", "zoneinfo.zip"))
 	if err != nil {
 		t.Fatal(err)
 	}
