@@ -28,6 +28,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/mod/modfile"
 )
 
 // Options the frontend reads besides dockerui's and the build-args.
@@ -207,6 +208,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Commit:         b.commit,
 		CommitTime:     b.commitTime,
 		Source:         opts[keyVCSSource],
+		ModulePath:     modfile.ModulePath(b.goMod),
 		Labels:         maps.Clone(b.bc.Labels),
 		Args:           maps.Clone(b.bc.BuildArgs),
 		Epoch:          b.epoch,

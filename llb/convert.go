@@ -54,6 +54,10 @@ type Options struct {
 	// Labels are the client's own labels (buildx --label), laid over the
 	// spec's as buildx's --label overrides a Dockerfile's LABEL.
 	Labels map[string]string
+	// ModulePath is the main module's path (go.mod's module line): with
+	// the module's directory, the project whose build cache the steps that
+	// run its code use.
+	ModulePath string
 	// Source is the repository the context came from (buildx's vcs:source),
 	// for the org.opencontainers.image.source label.
 	Source string

@@ -30,17 +30,35 @@ type step struct {
 	op   *pb.Op
 	raw  []byte
 	name string
+	// ignoreCache: the step runs on every build.
+	ignoreCache bool
 }
 
 func convert(t *testing.T, specText, target string, mod func(*Options)) ([]step, *Result) {
 	t.Helper()
-	s, err := spec.Parse("gobuild.yaml", []byte(specText))
+	s, opt := testInput(t, specText, target, mod)
+	res, err := Convert(context.Background(), s, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+	return marshalSteps(t, res.State, opt), res
+}
+
+// convertTarget is convert for a target other than the image (Test, Vet),
+// on the build platform.
+func convertTarget(t *testing.T, specText string, target func(*spec.Spec, Options) (bkllb.State, error), mod func(*Options)) []step {
+	t.Helper()
+	s, opt := testInput(t, specText, "linux/amd64", mod)
+	st, err := target(s, opt)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return marshalSteps(t, st, opt)
+}
+
+func testInput(t *testing.T, specText, target string, mod func(*Options)) (*spec.Spec, Options) {
+	t.Helper()
+	s := parseFilled(t, specText)
 	build := platforms.MustParse("linux/amd64")
 	opt := Options{
 		BuildPlatform:  build,
@@ -54,11 +72,24 @@ func convert(t *testing.T, specText, target string, mod func(*Options)) ([]step,
 	if mod != nil {
 		mod(&opt)
 	}
-	res, err := Convert(context.Background(), s, opt)
+	return s, opt
+}
+
+func parseFilled(t *testing.T, specText string) *spec.Spec {
+	t.Helper()
+	s, err := spec.Parse("gobuild.yaml", []byte(specText))
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, err := res.State.Marshal(context.Background(), bkllb.Platform(opt.TargetPlatform))
+	if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func marshalSteps(t *testing.T, st bkllb.State, opt Options) []step {
+	t.Helper()
+	def, err := st.Marshal(context.Background(), bkllb.Platform(opt.TargetPlatform))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +99,10 @@ func convert(t *testing.T, specText, target string, mod func(*Options)) ([]step,
 		if err := op.UnmarshalVT(dt); err != nil {
 			t.Fatal(err)
 		}
-		steps = append(steps, step{op: &op, raw: dt, name: def.Metadata[digest.FromBytes(dt)].Description["llb.customname"]})
+		meta := def.Metadata[digest.FromBytes(dt)]
+		steps = append(steps, step{op: &op, raw: dt, name: meta.Description["llb.customname"], ignoreCache: meta.IgnoreCache})
 	}
-	return steps, res
+	return steps
 }
 
 func findStep(t *testing.T, steps []step, name string) *pb.Op {

@@ -37,8 +37,7 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, modules := download(rendered, opt)
-	p := &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, root: root, modules: modules}
+	p := &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, modules: download(rendered, opt)}
 	if len(selected) == 0 {
 		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
 	}
@@ -102,10 +101,8 @@ type platformBuild struct {
 	target ocispecs.Platform
 	// goEnv selects the target: GOARCH and its variant (GOARM, GOAMD64...).
 	goEnv map[string]string
-	// root is where go build runs, modules the mount that gives it the
-	// downloaded modules.
-	root    bkllb.State
-	modules bkllb.RunOption
+	// modules is how go build reaches the downloaded modules.
+	modules moduleAccess
 }
 
 // buildGroups splits the binaries into go builds. Binaries whose go build
@@ -212,17 +209,26 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	for _, j := range group {
 		where = append(where, location(s, opt, "binaries", j))
 	}
+	// cgo runs the builder's C toolchain on the project's C code: such a
+	// build reads a copy of the modules and writes its project's build
+	// cache, never the shared ones (llb/isolation.go).
+	modules, cache := p.modules.trusted, cacheMount(opt, buildCache, "gobuild-gocache")
+	if s.Binaries[group[0]].Cgo {
+		modules, cache = p.modules.untrusted, cacheMount(opt, buildCache, projectCacheID(s, opt))
+	} else {
+		args = p.modules.wrapArgs(args)
+	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		credentials(),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
-		p.modules,
-		cacheMount(opt, buildCache, "gobuild-gocache"),
+		modules,
+		cache,
 		bkllb.WithCustomName(StepGoBuild(platforms.Format(p.target), packages...)),
 		runOptions(where...),
 	}
-	run := p.root.Run(append(runOpts, env...)...)
+	run := p.modules.root.Run(append(runOpts, env...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), files, nil
 }
 

@@ -43,7 +43,7 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 	if cgo {
 		cgoEnabled = "1"
 	}
-	downloaded, modules := download(s, opt)
+	modules := download(s, opt)
 	env := map[string]string{"CGO_ENABLED": cgoEnabled}
 	maps.Copy(env, t.Env)
 	runOpts := []bkllb.RunOption{
@@ -52,11 +52,13 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 		// Writable, as tests may write next to their sources; the writes
 		// are thrown away.
 		bkllb.AddMount(srcDir, opt.Context),
-		modules,
-		cacheMount(opt, buildCache, "gobuild-gocache"),
+		// The tests are the user's code; go vet too is kept apart: neither
+		// writes a cache another project reads (llb/isolation.go).
+		modules.untrusted,
+		cacheMount(opt, buildCache, projectCacheID(s, opt)),
 		bkllb.WithCustomName(stepGoCheck(command, platforms.Format(buildPlatform), t.Packages...)),
 		location(s, opt, "test"),
 	}
-	run := downloaded.Run(append(runOpts, goCommandEnv(s, env)...)...)
+	run := modules.root.Run(append(runOpts, goCommandEnv(s, env)...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), nil
 }

@@ -130,17 +130,45 @@ func usesVendor(s *spec.Spec, opt Options) bool {
 	return true
 }
 
+// moduleAccess is how the go commands of one spec reach its modules.
+type moduleAccess struct {
+	// root is the state the go commands run on, after the download.
+	root bkllb.State
+	// trusted mounts the modules for a step that runs no code of the
+	// user's (go build without cgo); with wrap, its go command runs through
+	// the partition helper (wrapArgs).
+	trusted bkllb.RunOption
+	wrap    bool
+	// untrusted mounts a copy of the modules, writable and thrown away,
+	// for a step that runs the user's code.
+	untrusted bkllb.RunOption
+}
+
+// wrapArgs runs a trusted go command in its partition of the shared cache.
+func (m moduleAccess) wrapArgs(args []string) []string {
+	if !m.wrap {
+		return args
+	}
+	return append([]string{helperPath, "run", partitionFile, modCacheDir, "--"}, args...)
+}
+
 // download fetches the module's dependencies, with the go settings of s
-// rendered. It returns the state the go commands run on and the mount
-// that gives them the modules.
-func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
+// rendered, and says how the go commands reach them (llb/isolation.go).
+func download(s *spec.Spec, opt Options) moduleAccess {
 	args, ok := downloadArgs(s, opt)
+	// Writable, so that go may take its locks; the writes are dropped.
+	empty := bkllb.AddMount(modCacheDir, bkllb.Scratch())
+	if !ok && (opt.ModuleCache == ModuleCacheLayer || usesVendor(s, opt)) {
+		return moduleAccess{root: opt.Builder, trusted: empty, untrusted: empty}
+	}
+	helper := modcacheHelper(opt.Builder)
+	partition := bkllb.AddMount(partitionDir, partitionName(s, opt, helper), bkllb.Readonly)
+	helperMount := bkllb.AddMount(helperDir, helper, bkllb.Readonly)
+	shared := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
 	if !ok {
-		if opt.ModuleCache == ModuleCacheLayer || usesVendor(s, opt) {
-			// Nothing to mount; writable, so that go may take its locks.
-			return opt.Builder, bkllb.AddMount(modCacheDir, bkllb.Scratch())
-		}
-		return opt.Builder, cacheMount(opt, modCacheDir, "gobuild-gomodcache")
+		// A workspace whose members require nothing outside it: go build
+		// fetches what a member's package brings, into the partition.
+		return moduleAccess{root: opt.Builder, trusted: runOptions(helperMount, partition, shared), wrap: true, untrusted: empty}
 	}
 	dir := srcDir
 	if opt.Modules.local() {
@@ -148,21 +176,35 @@ func download(s *spec.Spec, opt Options) (bkllb.State, bkllb.RunOption) {
 	}
 	env := goCommandEnv(s, nil)
 	runOpts := []bkllb.RunOption{
-		bkllb.Args(args),
 		credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
+		// Read-only, so that the step is cached by the partition's name:
+		// other credentials, another download.
+		partition,
 		downloadLocations(s, opt),
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
-		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
-		modules := run.AddMount(modCacheDir, bkllb.Scratch())
-		// Writable, so that go may take its locks; the writes are dropped.
-		return opt.Builder, bkllb.AddMount(modCacheDir, modules)
+		run := opt.Builder.Run(append(runOpts, append(env, bkllb.Args(args), bkllb.WithCustomName(StepModDownloadToLayer))...)...)
+		modules := bkllb.AddMount(modCacheDir, run.AddMount(modCacheDir, bkllb.Scratch()))
+		return moduleAccess{root: opt.Builder, trusted: modules, untrusted: modules}
 	}
-	modCache := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
-	run := opt.Builder.Run(append(runOpts, append(env, modCache, bkllb.WithCustomName(StepModDownload))...)...)
-	return run.Root(), modCache
+	m := moduleAccess{trusted: runOptions(helperMount, partition, shared), wrap: true}
+	run := opt.Builder.Run(append(runOpts, append(env, bkllb.Args(m.wrapArgs(args)), helperMount, shared, bkllb.WithCustomName(StepModDownload))...)...)
+	m.root = run.Root()
+	// The user's code gets its own copy, from the partition alone.
+	const copyDir = "/gobuild/modules"
+	copyArgs := append([]string{helperPath, "copy", partitionFile, modCacheDir, copyDir, "--"}, args...)
+	cp := m.root.Run(append(env,
+		bkllb.Args(copyArgs),
+		bkllb.Dir(dir),
+		bkllb.AddMount(srcDir, moduleFiles(s, opt), bkllb.Readonly),
+		helperMount, partition,
+		bkllb.AddMount(modCacheDir, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+"gobuild-gomodcache", bkllb.CacheMountShared), bkllb.Readonly),
+		bkllb.WithCustomName(StepModCopy),
+	)...)
+	m.untrusted = bkllb.AddMount(modCacheDir, cp.AddMount(copyDir, bkllb.Scratch()))
+	return m
 }
 
 // downloadLocations ties the download to what decides it: the spec's

@@ -11,8 +11,15 @@ import (
 const (
 	StepModDownload        = "go mod download"
 	StepModDownloadToLayer = "go mod download (into a layer)"
-	StepCopyModuleFiles    = "[internal] copy go.mod and go.sum"
-	StepSelectSources      = "[internal] select the files go build reads"
+	// StepModCopy copies a project's modules out of the shared cache for
+	// the steps that run its code; StepModcacheHelper builds the helper
+	// that partitions the shared cache, StepModcachePartition names the
+	// build's partition.
+	StepModCopy           = "[internal] copy the modules for go test and go vet"
+	StepModcacheHelper    = "[internal] build the module cache helper"
+	StepModcachePartition = "[internal] module cache partition"
+	StepCopyModuleFiles   = "[internal] copy go.mod and go.sum"
+	StepSelectSources     = "[internal] select the files go build reads"
 	// StepImageDirs is the layer of the workdir, the volumes and
 	// image.dirs; StepEmptyDir the empty directory each is copied from.
 	StepImageDirs = "image directories (workdir, volumes, image.dirs)"

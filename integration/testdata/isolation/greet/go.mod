@@ -1,0 +1,3 @@
+module example.com/shared/greet
+
+go 1.26

@@ -1,0 +1,9 @@
+package main
+
+import (
+	"fmt"
+
+	"example.com/shared/greet"
+)
+
+func main() { fmt.Println(greet.Text()) }

@@ -1,0 +1,90 @@
+package llb
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The module cache helper, built as the frontend builds it in the builder,
+// names partitions by credentials and settings and runs go in its own.
+func TestModcacheHelper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the helper with go")
+	}
+	dir := t.TempDir()
+	helper := filepath.Join(dir, "modcache")
+	build := exec.Command("go", "build", "-o", helper, filepath.Join("helper", "modcache.go"))
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	netrcA, netrcB := filepath.Join(dir, "netrc-a"), filepath.Join(dir, "netrc-b")
+	for name, text := range map[string]string{netrcA: "machine a login u password one\n", netrcB: "machine a login u password two\n"} {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	partition := func(env ...string) string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "name")
+		cmd := exec.Command(helper, "id", out)
+		cmd.Env = env
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("modcache id: %v\n%s", err, msg)
+		}
+		name, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(name)
+	}
+	missing := "NETRC=" + filepath.Join(dir, "absent")
+	for _, tc := range []struct {
+		name string
+		a, b []string
+		same bool
+	}{
+		{"no credentials, default settings", []string{missing}, []string{missing, "GOFLAGS=-mod=mod"}, true},
+		{"a private setting", []string{missing}, []string{missing, "GOPRIVATE=example.com"}, false},
+		{"a netrc", []string{missing}, []string{"NETRC=" + netrcA}, false},
+		{"another netrc", []string{"NETRC=" + netrcA}, []string{"NETRC=" + netrcB}, false},
+		{"the same netrc", []string{"NETRC=" + netrcA}, []string{"NETRC=" + netrcA}, true},
+		{"the same netrc, another proxy", []string{"NETRC=" + netrcA, "GOPROXY=https://a"}, []string{"NETRC=" + netrcA, "GOPROXY=https://b"}, false},
+	} {
+		a, b := partition(tc.a...), partition(tc.b...)
+		if (a == b) != tc.same {
+			t.Errorf("%s: partitions %q and %q, want same=%v", tc.name, a, b, tc.same)
+		}
+		if strings.Contains(a+b, "one") || strings.Contains(a+b, "two") {
+			t.Errorf("%s: a partition name holds the password", tc.name)
+		}
+	}
+	if got := partition(missing); got != "shared" {
+		t.Errorf("no credentials and default settings: partition %q, want shared", got)
+	}
+
+	// run: GOMODCACHE is the partition, once, whatever the step set.
+	nameFile := filepath.Join(dir, "name")
+	if err := os.WriteFile(nameFile, []byte("p-abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(helper, "run", nameFile, "/go/pkg/mod", "--", "env")
+	cmd.Env = []string{"GOMODCACHE=/go/pkg/mod", "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set []string
+	for _, kv := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.HasPrefix(kv, "GOMODCACHE=") {
+			set = append(set, kv)
+		}
+	}
+	if !slices.Equal(set, []string{"GOMODCACHE=/go/pkg/mod/p-abc"}) {
+		t.Errorf("run gives go %q, want GOMODCACHE=/go/pkg/mod/p-abc alone", set)
+	}
+}
