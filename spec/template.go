@@ -3,6 +3,7 @@ package spec
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"text/template"
@@ -44,9 +45,11 @@ const ShortCommitLen = 7
 
 // templateFuncs are the functions release templates need beyond Go's
 // built-ins, documented with examples in docs/reference.md. arg is bound
-// to the build's arguments when a template is rendered.
-func templateFuncs(args map[string]string) template.FuncMap {
-	return template.FuncMap{
+// to the build's arguments when a template is rendered, and what the
+// functions make is charged to b.
+func templateFuncs(args map[string]string, b *renderBudget) template.FuncMap {
+	funcs := b.boundedFuncs()
+	maps.Copy(funcs, template.FuncMap{
 		// {{.Version | trimPrefix "v"}}: v1.2.3 -> 1.2.3
 		"trimPrefix": func(prefix, s string) string { return strings.TrimPrefix(s, prefix) },
 		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
@@ -56,36 +59,48 @@ func templateFuncs(args map[string]string) template.FuncMap {
 			if err != nil {
 				return "", fmt.Errorf("date wants an RFC 3339 time such as .Date, not %q", rfc3339)
 			}
-			return t.Format(layout), nil
+			return b.made(t.Format(layout), nil)
 		},
 		// {{arg "CHANNEL"}}: an optional build-arg, empty when not given
 		// (.Args.NAME is an error when not given).
 		"arg": func(name string) string { return args[name] },
 		// {{arg "CHANNEL" | default "stable"}}: value, or fallback when empty.
 		"default": func(fallback, value string) string { return cmp.Or(value, fallback) },
-	}
+	})
+	return funcs
 }
 
 // Render expands one template string. Unknown fields and missing build-args
 // are an error, not an empty string: a typo must not ship a binary without
 // its version.
 func Render(text string, data TemplateData) (string, error) {
+	return render(text, data, newRenderBudget())
+}
+
+// render is Render charging what it makes to budget, which the walks of a
+// whole spec share.
+func render(text string, data TemplateData, budget *renderBudget) (string, error) {
 	if !strings.Contains(text, "{{") {
 		return text, nil
 	}
-	t, err := parseTemplate(text, data.Args)
+	t, err := parseTemplate(text, data.Args, budget)
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, data); err != nil {
+	w := cappedWriter{budget: budget}
+	if err := t.Execute(&w, data); err != nil {
 		return "", cleanTemplateError(err)
 	}
-	return b.String(), nil
+	return w.b.String(), nil
 }
 
-func parseTemplate(text string, args map[string]string) (*template.Template, error) {
-	t, err := template.New("").Option("missingkey=error").Funcs(templateFuncs(args)).Parse(text)
+// parseTemplate parses text with gobuild's functions, and refuses the
+// constructs that could make rendering it unbounded (template_bounds.go).
+func parseTemplate(text string, args map[string]string, budget *renderBudget) (*template.Template, error) {
+	t, err := template.New("").Option("missingkey=error").Funcs(templateFuncs(args, budget)).Parse(text)
+	if err == nil {
+		err = checkConstructs(t)
+	}
 	if err != nil {
 		return nil, cleanTemplateError(err)
 	}
@@ -123,10 +138,15 @@ func TemplateArgs(text string) []string {
 // walkTemplate calls visit for every node of text's parse tree, depth
 // first; a template that does not parse has none.
 func walkTemplate(text string, visit func(parse.Node)) {
-	t, err := parseTemplate(text, nil)
+	t, err := parseTemplate(text, nil, &renderBudget{})
 	if err != nil || t.Tree == nil {
 		return
 	}
+	walkTree(t.Tree.Root, visit)
+}
+
+// walkTree calls visit for n and every node under it, depth first.
+func walkTree(n parse.Node, visit func(parse.Node)) {
 	var walk func(parse.Node)
 	walk = func(n parse.Node) {
 		visit(n)
@@ -161,18 +181,18 @@ func walkTemplate(text string, visit func(parse.Node)) {
 			walk(n.ElseList)
 		}
 	}
-	walk(t.Tree.Root)
+	walk(n)
 }
 
 // checkTemplate renders text with sample data, so that mistakes are
 // reported at the spec's line before any build starts. The build-args it
 // reads are assumed present: they are only known at build time.
-func checkTemplate(text string) error {
+func checkTemplate(text string, budget *renderBudget) error {
 	args := map[string]string{}
 	for _, name := range TemplateArgs(text) {
 		args[name] = "x"
 	}
-	_, err := Render(text, TemplateData{Version: "v0.0.0", Commit: "0", Date: "1970-01-01T00:00:00Z", Args: args, Target: Target{OS: "linux", Arch: "amd64"}})
+	_, err := render(text, TemplateData{Version: "v0.0.0", Commit: "0", Date: "1970-01-01T00:00:00Z", Args: args, Target: Target{OS: "linux", Arch: "amd64"}}, budget)
 	return err
 }
 

@@ -37,7 +37,7 @@ func (s *Spec) validate() error {
 		}
 	}
 	errs = append(errs, s.checkEnv([]any{"env"}, s.Env)...)
-	errs = append(errs, s.checkTemplates(func(field []any) bool { return len(field) == 1 && field[0] != "env" })...)
+	errs = append(errs, s.checkTemplates()...)
 
 	if len(s.Binaries) == 0 {
 		add(s.errorAt(s.Pos("binaries"), "binaries is missing or empty; list at least one main package, such as \"binaries: [{package: ./cmd/server}]\""))
@@ -87,7 +87,6 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 			add(s.errorAt(at("tags", j), "%s.tags[%d] %q is not a build tag", field, j, tag))
 		}
 	}
-	errs = append(errs, s.checkTemplates(isField("binaries", i, "ldflags"))...)
 	for j, flag := range b.Flags {
 		if err := checkFlag(flag, buildFlags); err != nil {
 			add(s.errorAt(at("flags", j), "%s.flags[%d]: %v", field, j, err))
@@ -105,7 +104,7 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 	return errs
 }
 
-// checkEnv checks variable names and the templates of their values.
+// checkEnv checks variable names; checkTemplates their values.
 func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 	var errs []error
 	name := describeAt(at)
@@ -114,5 +113,5 @@ func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s %q is not a valid variable name", name, k))
 		}
 	}
-	return append(errs, s.checkTemplates(isField(at...))...)
+	return errs
 }

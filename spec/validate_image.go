@@ -25,8 +25,6 @@ func (s *Spec) validateImage() []error {
 		add(s.errorAt(s.Pos("image", "zoneinfotree"), "image.zoneinfotree unpacks the time zone database that tzdata: false leaves out; drop one of them"))
 	}
 	errs = append(errs, s.checkEnv([]any{"image", "env"}, img.Env)...)
-	errs = append(errs, s.checkTemplates(isField("image", "labels"))...)
-	errs = append(errs, s.checkTemplates(isField("image", "annotations"))...)
 	if img.Workdir != "" && !path.IsAbs(img.Workdir) {
 		add(s.errorAt(s.Pos("image", "workdir"), "image.workdir %q must be an absolute path", img.Workdir))
 	}
