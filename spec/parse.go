@@ -64,6 +64,9 @@ func Errors(err error) []*Error {
 // once, as *Error values joined with errors.Join. It fills no default:
 // FillDefaults does, once go.mod is known.
 func Parse(filename string, data []byte) (*Spec, error) {
+	if err := checkFileSize(filename, data); err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(filename, err)
@@ -72,6 +75,9 @@ func Parse(filename string, data []byte) (*Spec, error) {
 		return nil, &Error{Filename: filename, Msg: "the spec is empty; start with \"version: 1\" and a \"binaries\" list"}
 	}
 	root := doc.Content[0]
+	if err := checkNodes(filename, root); err != nil {
+		return nil, err
+	}
 
 	p := &parser{filename: filename}
 	p.check(root, reflect.TypeFor[Spec](), "")
