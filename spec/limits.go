@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
@@ -19,7 +20,24 @@ const (
 	// maxMappingKeys bounds one mapping (env, labels): 1000 keys make a
 	// million comparisons in yaml.v3's duplicate check.
 	maxMappingKeys = 1000
+	// maxErrors is how many problems one error lists: enough to fix a
+	// spec by, and short enough for BuildKit to send (a gRPC header
+	// carries it).
+	maxErrors = 20
 )
+
+// joinErrors joins errs as errors.Join does, but lists maxErrors of them
+// and then one *Error that says how many more there are.
+func joinErrors(filename string, errs []error) error {
+	if more := len(errs) - maxErrors; more > 0 {
+		problems := "problems"
+		if more == 1 {
+			problems = "problem"
+		}
+		errs = append(errs[:maxErrors:maxErrors], &Error{Filename: filename, Msg: fmt.Sprintf("... and %d more %s not shown; fix these first", more, problems)})
+	}
+	return errors.Join(errs...)
+}
 
 // checkFileSize refuses a spec too large to read before anything reads it.
 func checkFileSize(filename string, data []byte) error {

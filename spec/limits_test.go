@@ -69,3 +69,37 @@ func TestSpecSizeLimits(t *testing.T) {
 		t.Errorf("1000 env entries: %v", err)
 	}
 }
+
+// TestErrorCount: a spec with thousands of mistakes reports the first
+// ones and how many more, in a message that fits BuildKit's gRPC headers.
+func TestErrorCount(t *testing.T) {
+	unknown := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "    unknown%d: x\n", i)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name, spec string
+		want       int
+		last       string
+	}{
+		{"few", "version: 1\nbinaries:\n  - package: ./x\n" + unknown(3), 3, `unknown field "unknown2"`},
+		{"exactly the cap", "version: 1\nbinaries:\n  - package: ./x\n" + unknown(20), 20, `unknown field "unknown19"`},
+		{"one over", "version: 1\nbinaries:\n  - package: ./x\n" + unknown(21), 21, "... and 1 more problem not shown"},
+		{"thousands", "version: 1\nbinaries:\n" + strings.Repeat("  - package: ./x\n"+unknown(500), 80), 21, "... and 40059 more problems not shown"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("gobuild.yaml", []byte(tc.spec))
+			errs := Errors(err)
+			if len(errs) != tc.want || !strings.Contains(errs[len(errs)-1].Error(), tc.last) {
+				t.Fatalf("%d errors, the last %v; want %d, the last with %q", len(errs), errs[len(errs)-1], tc.want, tc.last)
+			}
+			if len(err.Error()) > 4<<10 {
+				t.Errorf("the error is %d bytes", len(err.Error()))
+			}
+		})
+	}
+}

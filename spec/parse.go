@@ -105,7 +105,7 @@ func Parse(filename string, data []byte) (*Spec, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(filename, errs)
 	}
 	return s, nil
 }
@@ -137,7 +137,7 @@ func decodeError(filename string, err error) error {
 			errs = append(errs, &Error{Filename: filename, Msg: e})
 		}
 	}
-	return errors.Join(errs...)
+	return joinErrors(filename, errs)
 }
 
 // parser checks the shape of a YAML tree against the Go types before

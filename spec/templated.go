@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -165,7 +164,7 @@ func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 		return text, budget.spent()
 	})
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(s.filename, errs)
 	}
 	return r, nil
 }
