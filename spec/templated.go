@@ -153,6 +153,9 @@ func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 	budget := newRenderBudget()
 	_ = r.eachTemplate(include, func(path []any, name, text string) (string, error) {
 		out, err := render(text, data, budget)
+		if err == nil && path[0] == "goflags" {
+			err = checkGoflags(out) // known only now
+		}
 		switch {
 		case err == nil:
 			return out, nil

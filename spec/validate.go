@@ -36,7 +36,12 @@ func (s *Spec) validate() error {
 			add(s.errorAt(s.Pos("builder"), "builder %q is not an image reference: %v", s.Builder, err))
 		}
 	}
-	errs = append(errs, s.checkEnv([]any{"env"}, s.Env)...)
+	errs = append(errs, s.checkGoEnv([]any{"env"}, s.Env)...)
+	if !strings.Contains(s.Goflags, "{{") { // a template is checked once rendered
+		if err := checkGoflags(s.Goflags); err != nil {
+			add(s.errorAt(s.Pos("goflags"), "goflags: %v", err))
+		}
+	}
 	errs = append(errs, s.checkTemplates()...)
 
 	if len(s.Binaries) == 0 {
@@ -97,7 +102,7 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 			add(s.errorAt(at("platforms", j), "%s.platforms[%d]: %v", field, j, err))
 		}
 	}
-	errs = append(errs, s.checkEnv([]any{"binaries", i, "env"}, b.Env)...)
+	errs = append(errs, s.checkGoEnv([]any{"binaries", i, "env"}, b.Env)...)
 	if base := s.Image.baseOrDefault(); b.Cgo && (base == BaseStatic || base == BaseScratch) && !linksStatically(b.Ldflags) {
 		add(s.errorAt(at("cgo"), "%s.cgo needs a C library at run time, which base %q lacks; link statically (ldflags: [\"-linkmode=external\", \"-extldflags=-static\"]) or use a base with libc such as gcr.io/distroless/base-debian12", field, base))
 	}
@@ -111,6 +116,18 @@ func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 	for _, k := range sortedKeys(env) {
 		if !validEnvName(k) {
 			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s %q is not a valid variable name", name, k))
+		}
+	}
+	return errs
+}
+
+// checkGoEnv checks the names of a go command's env, which must leave
+// alone the variables gobuild sets.
+func (s *Spec) checkGoEnv(at []any, env map[string]string) []error {
+	errs := s.checkEnv(at, env)
+	for _, k := range sortedKeys(env) {
+		if fix := ownedEnvFix(at, k); fix != "" {
+			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s: %s %s", describeAt(at), k, fix))
 		}
 	}
 	return errs

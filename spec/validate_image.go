@@ -130,5 +130,5 @@ func (s *Spec) validateTest() []error {
 			errs = append(errs, s.errorAt(s.Pos("test", "tags", i), "test.tags[%d] %q is not a build tag", i, tag))
 		}
 	}
-	return append(errs, s.checkEnv([]any{"test", "env"}, s.Test.Env)...)
+	return append(errs, s.checkGoEnv([]any{"test", "env"}, s.Test.Env)...)
 }
