@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"text/template"
@@ -66,8 +67,49 @@ func templateFuncs(args map[string]string, b *renderBudget) template.FuncMap {
 		"arg": func(name string) string { return args[name] },
 		// {{arg "CHANNEL" | default "stable"}}: value, or fallback when empty.
 		"default": func(fallback, value string) string { return cmp.Or(value, fallback) },
+		"index":   index,
 	})
 	return funcs
+}
+
+// index is Go's index, but a build-arg that is not given is an error, as
+// with .Args.NAME (Go's gives ""), so that {{index .Args "NAME"}} is no
+// way around the check a typo must meet.
+func index(item reflect.Value, keys ...reflect.Value) (reflect.Value, error) {
+	v := indirect(item)
+	for _, k := range keys {
+		k = indirect(k)
+		switch v.Kind() {
+		case reflect.Map:
+			if !k.IsValid() || k.Kind() != reflect.String || v.Type().Key().Kind() != reflect.String {
+				return reflect.Value{}, fmt.Errorf("index of .Args takes a build-arg's name, a string")
+			}
+			e := v.MapIndex(k.Convert(v.Type().Key()))
+			if !e.IsValid() {
+				return reflect.Value{}, fmt.Errorf("map has no entry for key %q", k.String())
+			}
+			v = e
+		case reflect.String, reflect.Slice, reflect.Array:
+			if !k.IsValid() || !k.CanInt() {
+				return reflect.Value{}, fmt.Errorf("cannot index %s with %v", v.Type(), k)
+			}
+			if i := k.Int(); i < 0 || i >= int64(v.Len()) {
+				return reflect.Value{}, fmt.Errorf("index out of range: %d", i)
+			}
+			v = v.Index(int(k.Int()))
+		default:
+			return reflect.Value{}, fmt.Errorf("cannot index %s", v.Type())
+		}
+	}
+	return v, nil
+}
+
+// indirect is what an interface holds.
+func indirect(v reflect.Value) reflect.Value {
+	for v.IsValid() && v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	return v
 }
 
 // Render expands one template string. Unknown fields and missing build-args
@@ -107,8 +149,8 @@ func parseTemplate(text string, args map[string]string, budget *renderBudget) (*
 	return t, nil
 }
 
-// TemplateArgs lists the build-args a template reads, with {{.Args.NAME}}
-// or {{arg "NAME"}}.
+// TemplateArgs lists the build-args a template reads, with {{.Args.NAME}},
+// {{index .Args "NAME"}} or {{arg "NAME"}}.
 func TemplateArgs(text string) []string {
 	var names []string
 	add := func(name string) {
@@ -119,12 +161,8 @@ func TemplateArgs(text string) []string {
 	walkTemplate(text, func(n parse.Node) {
 		switch n := n.(type) {
 		case *parse.CommandNode:
-			if len(n.Args) == 2 {
-				fn, isIdent := n.Args[0].(*parse.IdentifierNode)
-				name, isString := n.Args[1].(*parse.StringNode)
-				if isIdent && isString && fn.Ident == "arg" {
-					add(name.Text)
-				}
+			if name, ok := argByFunc(n); ok {
+				add(name)
 			}
 		case *parse.FieldNode:
 			if len(n.Ident) >= 2 && n.Ident[0] == "Args" {
@@ -133,6 +171,27 @@ func TemplateArgs(text string) []string {
 		}
 	})
 	return names
+}
+
+// argByFunc is the build-arg {{arg "NAME"}} or {{index .Args "NAME"}}
+// reads.
+func argByFunc(n *parse.CommandNode) (string, bool) {
+	if len(n.Args) < 2 {
+		return "", false
+	}
+	fn, isIdent := n.Args[0].(*parse.IdentifierNode)
+	name, isString := n.Args[len(n.Args)-1].(*parse.StringNode)
+	if !isIdent || !isString {
+		return "", false
+	}
+	switch {
+	case fn.Ident == "arg" && len(n.Args) == 2:
+		return name.Text, true
+	case fn.Ident == "index" && len(n.Args) == 3:
+		m, isField := n.Args[1].(*parse.FieldNode)
+		return name.Text, isField && len(m.Ident) == 1 && m.Ident[0] == "Args"
+	}
+	return "", false
 }
 
 // walkTemplate calls visit for every node of text's parse tree, depth
