@@ -71,7 +71,9 @@ func Parse(filename string, data []byte) (*Spec, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(filename, err)
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	// A document of nothing but "---" or "null" has an empty root,
+	// placed past the file's end.
+	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
 		return nil, &Error{Filename: filename, Msg: "the spec is empty; start with \"version: 1\" and a \"binaries\" list"}
 	}
 	root := doc.Content[0]
