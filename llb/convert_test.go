@@ -14,7 +14,7 @@ import (
 )
 
 const testSpec = `version: 1
-env: {GOFLAGS: -mod=readonly}
+goflags: -mod=readonly
 binaries:
   - package: ./cmd/server
     tags: [netgo, osusergo]

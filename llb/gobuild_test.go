@@ -146,7 +146,7 @@ binaries:
   - package: ./cmd/tagged
     tags: [netgo]
   - package: ./cmd/env
-    env: {GOAMD64: v3}
+    env: {GOFIPS140: latest}
   - package: ./cmd/v2
   - package: .
     name: root

@@ -109,15 +109,15 @@ func downloadArgs(s *spec.Spec, opt Options) ([]string, bool) {
 }
 
 // usesVendor reports whether every go command of s builds from vendor/:
-// go uses it by default and no GOFLAGS or flag of the spec sets another
-// -mod mode.
+// go uses it by default and neither goflags nor a flag of the spec sets
+// another -mod mode (the spec's env maps cannot set GOFLAGS).
 func usesVendor(s *spec.Spec, opt Options) bool {
 	if !opt.Modules.Vendor {
 		return false
 	}
-	lists := [][]string{strings.Fields(s.Goflags), strings.Fields(s.Env["GOFLAGS"]), s.Test.Flags, strings.Fields(s.Test.Env["GOFLAGS"])}
+	lists := [][]string{strings.Fields(s.Goflags), s.Test.Flags}
 	for _, b := range s.Binaries {
-		lists = append(lists, b.Flags, strings.Fields(b.Env["GOFLAGS"]))
+		lists = append(lists, b.Flags)
 	}
 	for _, flags := range lists {
 		for _, f := range flags {

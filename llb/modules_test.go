@@ -140,7 +140,7 @@ func TestModuleFilesLayout(t *testing.T) {
 		args:    []string{"go", "mod", "download"},
 	}, {
 		name:    "vendored, -mod=vendor said again",
-		spec:    "version: 1\nmodule: ./services/api\nenv: {GOFLAGS: -mod=vendor}\nbinaries:\n  - package: ./cmd/api\n",
+		spec:    "version: 1\nmodule: ./services/api\ngoflags: -mod=vendor\nbinaries:\n  - package: ./cmd/api\n",
 		modules: ModuleFiles{Vendor: true},
 	}}
 	for _, c := range cases {

@@ -120,6 +120,9 @@ var testFlags = map[string]bool{
 // checkFlag accepts "-name" or "-name=value" when allowed has the name;
 // the bool says whether the flag takes a value.
 func checkFlag(flag string, allowed map[string]bool) error {
+	if !strings.HasPrefix(flag, "-") {
+		return fmt.Errorf("flag %q must start with -", flag)
+	}
 	name, _, hasValue := strings.Cut(flag, "=")
 	name = "-" + strings.TrimLeft(name, "-")
 	takesValue, ok := allowed[name]

@@ -87,7 +87,7 @@ func (s *Spec) FillDefaults(goMod []byte) error {
 		errs = append(errs, err)
 	}
 	s.filled = len(errs) == 0
-	return errors.Join(errs...)
+	return joinErrors(s.filename, errs)
 }
 
 // fillGo fills the Go version and the builder. A version go.mod asks for

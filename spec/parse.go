@@ -64,14 +64,22 @@ func Errors(err error) []*Error {
 // once, as *Error values joined with errors.Join. It fills no default:
 // FillDefaults does, once go.mod is known.
 func Parse(filename string, data []byte) (*Spec, error) {
+	if err := checkFileSize(filename, data); err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(filename, err)
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	// A document of nothing but "---" or "null" has an empty root,
+	// placed past the file's end.
+	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
 		return nil, &Error{Filename: filename, Msg: "the spec is empty; start with \"version: 1\" and a \"binaries\" list"}
 	}
 	root := doc.Content[0]
+	if err := checkNodes(filename, root); err != nil {
+		return nil, err
+	}
 
 	p := &parser{filename: filename}
 	p.check(root, reflect.TypeFor[Spec](), "")
@@ -99,7 +107,7 @@ func Parse(filename string, data []byte) (*Spec, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(filename, errs)
 	}
 	return s, nil
 }
@@ -131,7 +139,7 @@ func decodeError(filename string, err error) error {
 			errs = append(errs, &Error{Filename: filename, Msg: e})
 		}
 	}
-	return errors.Join(errs...)
+	return joinErrors(filename, errs)
 }
 
 // parser checks the shape of a YAML tree against the Go types before

@@ -53,6 +53,8 @@ func TestParseErrors(t *testing.T) {
 		want []string
 	}{
 		{"empty", "", []string{"0:0: the spec is empty"}},
+		{"only a document marker", "---", []string{"0:0: the spec is empty"}},
+		{"null", "# comment\nnull\n", []string{"0:0: the spec is empty"}},
 		{"not yaml", "version: [1\n", []string{"1:0: invalid YAML"}},
 		{"root is a list", "- a\n", []string{"1:1: the spec must be a mapping"}},
 		{"unknown top-level field", head + "imgae: {}\n", []string{`4:1: unknown field "imgae" in the spec; did you mean "image"?`}},
@@ -229,16 +231,4 @@ func TestGoVersion(t *testing.T) {
 			t.Errorf("%q: got %q, %v; want %q", tc.mod, got, err, tc.want)
 		}
 	}
-}
-
-func FuzzParse(f *testing.F) {
-	f.Add([]byte("version: 1\nbinaries:\n  - package: ./cmd/x\n"))
-	f.Add([]byte("version: 1\nbinaries: [{package: ./a, ldflags: ['{{.Version}}']}]\nimage: {ports: [1]}\n"))
-	f.Add([]byte("a: &x [*x]\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Parse("gobuild.yaml", data)
-		if err == nil && len(s.Binaries) == 0 {
-			t.Fatal("a spec without binaries was accepted")
-		}
-	})
 }

@@ -31,7 +31,11 @@ type Spec struct {
 	// Default: "golang:<go>"
 	Builder string `yaml:"builder,omitempty"`
 	// Env is added to the environment of every go command (not the image).
-	// Values are templates.
+	// Values are templates. What gobuild sets is refused here, each with
+	// the field that sets it: the target (GOOS, GOARCH, GOARM, GOAMD64,
+	// ...: platforms), CGO_ENABLED (cgo), the module settings (GOFLAGS:
+	// goflags, GOPROXY: goproxy, ...), GOTOOLCHAIN, GOCACHE, GOMODCACHE,
+	// GOCACHEPROG, GOROOT, GOPATH, GOBIN, GOWORK and GOENV.
 	// Example: {GOFIPS140: latest}
 	Env map[string]string `yaml:"env,omitempty"`
 	// Goproxy sets GOPROXY for module downloads. Like the other module
@@ -47,7 +51,9 @@ type Spec struct {
 	// Gonosumdb sets GONOSUMDB: module path patterns not checked against the
 	// checksum database.
 	Gonosumdb string `yaml:"gonosumdb,omitempty"`
-	// Goflags sets GOFLAGS for every go command.
+	// Goflags sets GOFLAGS for every go command. Its flags are those
+	// binaries[].flags allows, written -name or -name=value; a template is
+	// checked once rendered.
 	// Example: "-mod=mod"
 	Goflags string `yaml:"goflags,omitempty"`
 	// Goexperiment sets GOEXPERIMENT for every go command.
@@ -108,7 +114,8 @@ type Binary struct {
 	// Example: ["-pgo=auto"]
 	Flags []string `yaml:"flags,omitempty"`
 	// Env is added to this binary's go build environment, after the spec's
-	// env. Values are templates.
+	// env. Values are templates. The variables env refuses are refused here
+	// too.
 	Env map[string]string `yaml:"env,omitempty"`
 	// Cgo enables cgo. The C toolchain of the builder image then compiles for
 	// the build platform only: building for another platform is an error.
@@ -278,7 +285,8 @@ type Test struct {
 	Flags []string `yaml:"flags,omitempty"`
 	// Tags are build tags for the tests.
 	Tags []string `yaml:"tags,omitempty"`
-	// Env is added to the go test environment. Values are templates.
+	// Env is added to the go test environment. Values are templates. The
+	// variables env refuses are refused here too.
 	Env map[string]string `yaml:"env,omitempty"`
 	// Cgo enables cgo for the tests (needed by -race).
 	// Default: false

@@ -23,6 +23,11 @@ func TestRender(t *testing.T) {
 		{"{{arg \"CHANNEL\" | default \"stable\"}}", "beta", ""},
 		{"{{.Target.Arch}}{{.Target.Variant}}", "armv7", ""},
 		{"{{.Args.MISSING}}", "", `map has no entry for key "MISSING"; pass it with --build-arg, or read an optional one with {{arg "NAME" | default "VALUE"}}`},
+		{`{{index .Args "CHANNEL"}}`, "beta", ""},
+		{`{{index .Args "MISSING"}}`, "", `map has no entry for key "MISSING"; pass it with --build-arg`},
+		{`{{index .Args 1}}`, "", "index of .Args takes a build-arg's name"},
+		{`{{index .Version 1}} {{index .Version 9}}`, "", "index out of range: 9"},
+		{`{{index .Version 1}}`, "49", ""},
 		{"{{.Version | date \"2006\"}}", "", `date wants an RFC 3339 time such as .Date, not "v1.2.3"`},
 		{"{{.Version | trimprefix \"v\"}}", "", `function "trimprefix" not defined; functions: trimPrefix`},
 		{"{{.Tag}}", "", "known fields: .Version"},
@@ -52,11 +57,29 @@ func TestTemplateArgs(t *testing.T) {
 		{"{{.Args.A}} {{.Args.B}} {{.Args.A}}", []string{"A", "B"}},
 		{`{{arg "CHANNEL" | default "stable"}}`, []string{"CHANNEL"}},
 		{`{{if .Args.X}}{{arg "Y"}}{{end}}`, []string{"X", "Y"}},
+		{`{{index .Args "Z"}}`, []string{"Z"}},
 		{"{{.Args", nil},
 	}
 	for _, tc := range cases {
 		if got := TemplateArgs(tc.text); !slices.Equal(got, tc.want) {
 			t.Errorf("TemplateArgs(%q) = %q, want %q", tc.text, got, tc.want)
 		}
+	}
+}
+
+// TestIndexArgsIsChecked: {{index .Args "NAME"}} passes validation, is
+// listed as a build-arg the spec reads, and is an error when not given.
+func TestIndexArgsIsChecked(t *testing.T) {
+	s := mustParse(t, "version: 1\nbinaries:\n  - package: ./x\n    ldflags: ['{{index .Args \"CHANNEL\"}}', '{{index .Version 0 | print}}']\n")
+	if refs := s.TemplateArgRefs(); len(refs) != 1 || refs[0].Name != "CHANNEL" || refs[0].Pos.Line != 4 {
+		t.Errorf("refs = %+v", refs)
+	}
+	_, err := s.Rendered(TemplateData{Version: "v1", Args: map[string]string{}}, PartBinary(0))
+	if errs := Errors(err); len(errs) != 1 || errs[0].Pos.Line != 4 || !strings.Contains(errs[0].Msg, `map has no entry for key "CHANNEL"`) {
+		t.Errorf("missing build-arg: %v", err)
+	}
+	_, err = Parse("gobuild.yaml", []byte("version: 1\nbinaries:\n  - package: ./x\n    ldflags: ['{{index .Args 1}}']\n"))
+	if errs := Errors(err); len(errs) != 1 || errs[0].Pos.Line != 4 || !strings.Contains(errs[0].Msg, "index of .Args takes a build-arg's name") {
+		t.Errorf("index .Args 1: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -88,15 +87,17 @@ func eachMapTemplate(m map[string]string, at []any, visit templateVisit) error {
 	return nil
 }
 
-// checkTemplates reports every templated value of the fields include
-// selects that does not parse or names an unknown field, each at its line.
-func (s *Spec) checkTemplates(include func(field []any) bool) []error {
+// checkTemplates reports every templated value that does not parse or
+// names an unknown field, each at its line. The values share one render
+// budget; once it is spent, the rest is not rendered.
+func (s *Spec) checkTemplates() []error {
 	var errs []error
-	_ = s.eachTemplate(include, func(path []any, name, text string) (string, error) {
-		if err := checkTemplate(text); err != nil {
+	budget := newRenderBudget()
+	_ = s.eachTemplate(nil, func(path []any, name, text string) (string, error) {
+		if err := checkTemplate(text, budget); err != nil {
 			errs = append(errs, s.errorAt(s.Pos(path...), "%s: %v", name, err))
 		}
-		return text, nil
+		return text, budget.spent()
 	})
 	return errs
 }
@@ -140,11 +141,6 @@ func PartBinary(i int) Part {
 	return func(field []any) bool { return field[0] == "binaries" && field[1] == i }
 }
 
-// isField selects exactly the field at path.
-func isField(path ...any) func(field []any) bool {
-	return func(field []any) bool { return slices.Equal(field, path) }
-}
-
 // Rendered returns a copy of the spec with the templates of the given
 // parts expanded with data; the rest is copied as it is. Every value that
 // fails is reported at once, each at its line, as validation errors are.
@@ -154,8 +150,12 @@ func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 		return slices.ContainsFunc(parts, func(p Part) bool { return p(field) })
 	}
 	var errs []error
+	budget := newRenderBudget()
 	_ = r.eachTemplate(include, func(path []any, name, text string) (string, error) {
-		out, err := Render(text, data)
+		out, err := render(text, data, budget)
+		if err == nil && path[0] == "goflags" {
+			err = checkGoflags(out) // known only now
+		}
 		switch {
 		case err == nil:
 			return out, nil
@@ -164,10 +164,10 @@ func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 		default:
 			errs = append(errs, s.errorAt(s.Pos(path...), "%v", err))
 		}
-		return text, nil
+		return text, budget.spent()
 	})
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(s.filename, errs)
 	}
 	return r, nil
 }

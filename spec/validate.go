@@ -36,8 +36,13 @@ func (s *Spec) validate() error {
 			add(s.errorAt(s.Pos("builder"), "builder %q is not an image reference: %v", s.Builder, err))
 		}
 	}
-	errs = append(errs, s.checkEnv([]any{"env"}, s.Env)...)
-	errs = append(errs, s.checkTemplates(func(field []any) bool { return len(field) == 1 && field[0] != "env" })...)
+	errs = append(errs, s.checkGoEnv([]any{"env"}, s.Env)...)
+	if !strings.Contains(s.Goflags, "{{") { // a template is checked once rendered
+		if err := checkGoflags(s.Goflags); err != nil {
+			add(s.errorAt(s.Pos("goflags"), "goflags: %v", err))
+		}
+	}
+	errs = append(errs, s.checkTemplates()...)
 
 	if len(s.Binaries) == 0 {
 		add(s.errorAt(s.Pos("binaries"), "binaries is missing or empty; list at least one main package, such as \"binaries: [{package: ./cmd/server}]\""))
@@ -87,7 +92,6 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 			add(s.errorAt(at("tags", j), "%s.tags[%d] %q is not a build tag", field, j, tag))
 		}
 	}
-	errs = append(errs, s.checkTemplates(isField("binaries", i, "ldflags"))...)
 	for j, flag := range b.Flags {
 		if err := checkFlag(flag, buildFlags); err != nil {
 			add(s.errorAt(at("flags", j), "%s.flags[%d]: %v", field, j, err))
@@ -98,14 +102,14 @@ func (s *Spec) validateBinary(i int, names map[string]int) []error {
 			add(s.errorAt(at("platforms", j), "%s.platforms[%d]: %v", field, j, err))
 		}
 	}
-	errs = append(errs, s.checkEnv([]any{"binaries", i, "env"}, b.Env)...)
+	errs = append(errs, s.checkGoEnv([]any{"binaries", i, "env"}, b.Env)...)
 	if base := s.Image.baseOrDefault(); b.Cgo && (base == BaseStatic || base == BaseScratch) && !linksStatically(b.Ldflags) {
 		add(s.errorAt(at("cgo"), "%s.cgo needs a C library at run time, which base %q lacks; link statically (ldflags: [\"-linkmode=external\", \"-extldflags=-static\"]) or use a base with libc such as gcr.io/distroless/base-debian12", field, base))
 	}
 	return errs
 }
 
-// checkEnv checks variable names and the templates of their values.
+// checkEnv checks variable names; checkTemplates their values.
 func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 	var errs []error
 	name := describeAt(at)
@@ -114,5 +118,17 @@ func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s %q is not a valid variable name", name, k))
 		}
 	}
-	return append(errs, s.checkTemplates(isField(at...))...)
+	return errs
+}
+
+// checkGoEnv checks the names of a go command's env, which must leave
+// alone the variables gobuild sets.
+func (s *Spec) checkGoEnv(at []any, env map[string]string) []error {
+	errs := s.checkEnv(at, env)
+	for _, k := range sortedKeys(env) {
+		if fix := ownedEnvFix(at, k); fix != "" {
+			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s: %s %s", describeAt(at), k, fix))
+		}
+	}
+	return errs
 }

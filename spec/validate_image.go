@@ -25,8 +25,6 @@ func (s *Spec) validateImage() []error {
 		add(s.errorAt(s.Pos("image", "zoneinfotree"), "image.zoneinfotree unpacks the time zone database that tzdata: false leaves out; drop one of them"))
 	}
 	errs = append(errs, s.checkEnv([]any{"image", "env"}, img.Env)...)
-	errs = append(errs, s.checkTemplates(isField("image", "labels"))...)
-	errs = append(errs, s.checkTemplates(isField("image", "annotations"))...)
 	if img.Workdir != "" && !path.IsAbs(img.Workdir) {
 		add(s.errorAt(s.Pos("image", "workdir"), "image.workdir %q must be an absolute path", img.Workdir))
 	}
@@ -132,5 +130,5 @@ func (s *Spec) validateTest() []error {
 			errs = append(errs, s.errorAt(s.Pos("test", "tags", i), "test.tags[%d] %q is not a build tag", i, tag))
 		}
 	}
-	return append(errs, s.checkEnv([]any{"test", "env"}, s.Test.Env)...)
+	return append(errs, s.checkGoEnv([]any{"test", "env"}, s.Test.Env)...)
 }

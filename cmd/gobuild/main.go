@@ -20,6 +20,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -71,7 +72,7 @@ func mainCode(args []string) int {
 		fmt.Fprintln(os.Stderr, "run 'gobuild build --help' for the flags")
 		return exitUsage
 	}
-	code, err := run(appcontext.Context(), opts)
+	code, err := interruptible(appcontext.Context(), interruptGrace, func(ctx context.Context) (int, error) { return run(ctx, opts) })
 	if err != nil {
 		printError(err)
 		return exitBuildFailed

@@ -1,0 +1,71 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Variables gobuild sets for the go command, refused in the spec's env
+// maps: set there they would win over gobuild's value, and an arm64
+// binary would land in an amd64 image, or cgo skip its checks. Each names
+// what sets it instead.
+var ownedEnv = map[string]string{
+	"GOTOOLCHAIN": "is local: gobuild runs the builder image's toolchain; use go or builder",
+	"GOCACHE":     "is gobuild's cache mount; BuildKit keeps the cache",
+	"GOMODCACHE":  "is gobuild's cache mount; BuildKit keeps the cache",
+	"GOCACHEPROG": "would replace gobuild's cache mount; BuildKit keeps the cache",
+	"GOROOT":      "is the builder image's; choose the toolchain with go or builder",
+	"GOPATH":      "is the builder image's; choose the toolchain with go or builder",
+	"GOBIN":       "is the builder image's; gobuild decides where binaries go",
+	"GOWORK":      "is the context's go.work, which gobuild reads to choose the sources go sees",
+	"GOENV":       "would read settings from a file; set them here, one variable each",
+}
+
+// platformEnv are set from the target platform, variantEnv from its
+// variant.
+var (
+	platformEnv = []string{"GOOS", "GOARCH", "GO386", "GOMIPS", "GOMIPS64", "GOPPC64", "GORISCV64", "GOWASM"}
+	variantEnv  = []string{"GOARM", "GOAMD64", "GOARM64"}
+)
+
+// ownedEnvFix says why key cannot be set in the env map at at, and what to
+// use; "" when it can.
+func ownedEnvFix(at []any, key string) string {
+	for _, k := range platformEnv {
+		if k == key {
+			return "is set by the target platform; use platforms"
+		}
+	}
+	for _, k := range variantEnv {
+		if k == key {
+			return "is set by the target platform's variant; use a platform such as linux/amd64/v3 or linux/arm/v6"
+		}
+	}
+	for _, f := range moduleSettingFields {
+		if f.env == key {
+			return fmt.Sprintf("is set by %s; use %s", f.field, f.field)
+		}
+	}
+	if key == "CGO_ENABLED" {
+		switch at[0] {
+		case "binaries":
+			return fmt.Sprintf("is set by cgo; use binaries[%d].cgo", at[1])
+		case "test":
+			return "is set by cgo; use test.cgo"
+		}
+		return "is set by cgo; use binaries[].cgo and test.cgo"
+	}
+	return ownedEnv[key]
+}
+
+// checkGoflags checks each flag of goflags (GOFLAGS) against the allow-list
+// of a binary's flags: GOFLAGS reaches every go command, and must not
+// reach further than flags do.
+func checkGoflags(goflags string) error {
+	for _, f := range strings.Fields(goflags) {
+		if err := checkFlag(f, buildFlags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
