@@ -33,8 +33,12 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
 	}
 	selected, parts := binaryParts(s, target)
-	rendered, err := s.Rendered(opt.templateData(target), parts...)
+	data := opt.templateData(target)
+	rendered, err := s.Rendered(data, parts...)
 	if err != nil {
+		return nil, err
+	}
+	if err := quoteLdflags(s, rendered, data, selected); err != nil {
 		return nil, err
 	}
 	root, modules := download(rendered, opt)
@@ -79,12 +83,16 @@ func binaryParts(s *spec.Spec, target ocispecs.Platform) (selected []int, parts 
 // reported in one round, before anything is solved.
 func CheckTemplates(s *spec.Spec, opt Options, image bool) error {
 	target := platforms.Normalize(opt.TargetPlatform)
-	_, parts := binaryParts(s, target)
+	selected, parts := binaryParts(s, target)
 	if image {
 		parts = append(parts, spec.PartImage)
 	}
-	_, err := s.Rendered(opt.templateData(target), parts...)
-	return err
+	data := opt.templateData(target)
+	rendered, err := s.Rendered(data, parts...)
+	if err != nil {
+		return err
+	}
+	return quoteLdflags(s, rendered, data, selected)
 }
 
 // CheckTestTemplates renders every template the test and vet targets
