@@ -67,6 +67,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTargetPlatforms(bc.TargetPlatforms); err != nil {
+		return nil, err
+	}
 	// The build-args need nothing from the context, so a bad one is
 	// reported before anything is read from it.
 	if b.buildArgs, err = parseBuildArgs(bc.BuildArgs); err != nil {
@@ -230,6 +233,20 @@ func (b *builder) targetPlatforms() []ocispecs.Platform {
 		return []ocispecs.Platform{b.buildPlatform}
 	}
 	return b.bc.TargetPlatforms
+}
+
+// checkTargetPlatforms refuses a platform the client asks for that the
+// spec could not name: the image is a Linux image, so a Windows binary in
+// it would run nowhere. The error names --platform, not a spec line: the
+// client's option is what to fix.
+func checkTargetPlatforms(ps []ocispecs.Platform) error {
+	var errs []error
+	for _, p := range ps {
+		if err := spec.CheckPlatform(p); err != nil {
+			errs = append(errs, fmt.Errorf("--platform: %w; ask for linux platforms, such as linux/amd64 or linux/arm64", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform, evaluate bool) (client.Reference, error) {
