@@ -80,6 +80,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	}
 	// Every package and template mistake at once, before anything runs.
 	errs := []error{b.checkSources()}
+	if t.name == "image" {
+		errs = append(errs, b.checkFiles(ctx))
+	}
 	if t.checkTemplates != nil {
 		errs = append(errs, t.checkTemplates(b))
 	}
@@ -105,7 +108,9 @@ type builder struct {
 	commit        string
 	commitTime    *time.Time
 	goFiles       map[string][]gbllb.GoFile
-	sources       *gbllb.SourceSet
+	// excludes are the patterns the main context leaves out.
+	excludes []string
+	sources  *gbllb.SourceSet
 	// goMod is the spec's go.mod; modules what go reads besides it.
 	goMod   []byte
 	modules gbllb.ModuleFiles
@@ -126,6 +131,7 @@ func (b *builder) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.excludes = excludes
 	b.commit = b.bc.BuildOpts().Opts[keyVCSRevision]
 
 	var (
@@ -172,6 +178,9 @@ func (b *builder) loadModule(ctx context.Context) error {
 	b.goMod = goMod
 	b.goModSource = llb.NewSourceMap(nil, s.ModFile(), "", goMod)
 	b.goModRanges = downloadDirectives(s.ModFile(), goMod)
+	if err := goModSyntax(b.goModSource); err != nil {
+		return err
+	}
 	if err := s.FillDefaults(goMod); err != nil {
 		return err
 	}

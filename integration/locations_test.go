@@ -1,7 +1,11 @@
 package integration
 
 import (
+	"archive/tar"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,4 +53,86 @@ func TestClientPlatformChecked(t *testing.T) {
 			noGoStep(t, res)
 		})
 	}
+}
+
+// writeFiles writes files (by slash path) into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGoModSyntaxPointsAtGoMod: a go.mod that does not parse fails at its
+// own line, shown from go.mod, not at a line of the spec.
+func TestGoModSyntaxPointsAtGoMod(t *testing.T) {
+	dir := copyDir(t, "../examples/hello")
+	writeFiles(t, dir, map[string]string{"go.mod": "module example.com/hello\n\ngo 1.26\n\nrequre example.com/x v1.0.0\n"})
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
+	if err == nil || !strings.Contains(err.Error(), "go.mod:5: unknown directive: requre") {
+		t.Fatalf("error = %v", err)
+	}
+	lines := sourceLines(err)
+	if !slices.Equal(lines["go.mod"], []int32{5}) || len(lines["gobuild.yaml"]) > 0 {
+		t.Errorf("error points at %v, want go.mod line 5 alone", lines)
+	}
+	noGoStep(t, res)
+}
+
+// filesSpec copies one src to /srv/static: its src is on line 7.
+func filesSpec(src string) string {
+	return "version: 1\nbinaries:\n  - package: ./cmd/site\nimage:\n  files:\n    - dst: /srv/static\n      src: " + src + "\n"
+}
+
+// TestFilesSrcChecked: an image.files src that is missing, or a symlink
+// that leaves the context, fails at its spec line before anything runs,
+// instead of with BuildKit's checksum error or a dangling link in the
+// image; a symlink that stays inside is copied as what it names.
+func TestFilesSrcChecked(t *testing.T) {
+	cases := []struct {
+		name, src, link, target, want string
+	}{
+		{"missing", "missing/logo.png", "", "", "gobuild.yaml:7:12: image.files[0].src missing/logo.png is not in the build context"},
+		{"absolute link", "public", "public", "/etc", "gobuild.yaml:7:12: image.files[0].src public is a symlink to /etc, which leaves the build context"},
+		{"link up", "public", "public", "../static", "gobuild.yaml:7:12: image.files[0].src public is a symlink to ../static, which leaves the build context"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyDir(t, "../examples/files")
+			writeFiles(t, dir, map[string]string{"gobuild.yaml": filesSpec(tc.src)})
+			if tc.link != "" {
+				if err := os.Symlink(tc.target, filepath.Join(dir, tc.link)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+			if lines := sourceLines(err); !slices.Equal(lines["gobuild.yaml"], []int32{7}) {
+				t.Errorf("error points at %v, want gobuild.yaml line 7", lines)
+			}
+			noGoStep(t, res)
+		})
+	}
+	t.Run("link inside", func(t *testing.T) {
+		dir := copyDir(t, "../examples/files")
+		writeFiles(t, dir, map[string]string{"gobuild.yaml": filesSpec("site/public")})
+		if err := os.MkdirAll(filepath.Join(dir, "site"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("../static", filepath.Join(dir, "site", "public")); err != nil {
+			t.Fatal(err)
+		}
+		img := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
+		if f := img.Files["/srv/static/index.html"]; f == nil || f.Hdr.Typeflag != tar.TypeReg {
+			t.Errorf("/srv/static/index.html = %v, want the file the link leads to", f)
+		}
+	})
 }

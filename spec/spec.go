@@ -247,7 +247,8 @@ type Healthcheck struct {
 
 // File is a file or directory copied from the build context into the image.
 type File struct {
-	// Src is a path in the build context.
+	// Src is a path in the build context. A symlink there is copied as
+	// what it names, which must be inside the context too.
 	// Example: ./static
 	Src string `yaml:"src,omitempty"`
 	// Dst is the absolute path in the image.
