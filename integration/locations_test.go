@@ -136,3 +136,21 @@ func TestFilesSrcChecked(t *testing.T) {
 		}
 	})
 }
+
+// TestCommandLineTooLong: ldflags that grow go build's command line past
+// what Linux runs fail at their spec line, naming the limit, instead of
+// with "argument list too long" from the go build step.
+func TestCommandLineTooLong(t *testing.T) {
+	dir := copyDir(t, "../examples/hello")
+	spec := "version: 1\nbinaries:\n  - package: ./cmd/hello\n    ldflags:\n      - -X main.a={{.Args.BIG}} -X main.b={{.Args.BIG}}\n      - -X main.c={{.Args.BIG}} -X main.d={{.Args.BIG}}\n"
+	writeFiles(t, dir, map[string]string{"gobuild.yaml": spec})
+	attrs := map[string]string{"platform": "linux/amd64", "build-arg:BIG": strings.Repeat("x", 40<<10)}
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: attrs})
+	if err == nil || !strings.Contains(err.Error(), "gobuild.yaml:5:9: go build of binaries[0]: its command line and environment come to") || !strings.Contains(err.Error(), "limit of 131072") {
+		t.Fatalf("error = %.500v", err)
+	}
+	if lines := sourceLines(err); !slices.Equal(lines["gobuild.yaml"], []int32{5}) {
+		t.Errorf("error points at %v, want gobuild.yaml line 5", lines)
+	}
+	noGoStep(t, res)
+}

@@ -92,3 +92,48 @@ func TestLdflagsUnquotable(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandLineBounded: a go command whose arguments and environment
+// pass 128 KiB fails at the spec line of the largest value, instead of
+// with Linux's "argument list too long" and no line.
+func TestCommandLineBounded(t *testing.T) {
+	big := strings.Repeat("x", 50<<10)
+	const head = "version: 1\nbinaries:\n  - package: ./cmd/server\n"
+	cases := []struct {
+		name, spec string
+		test       bool
+		want       string // "" for no error
+	}{
+		{"under the limit", head + "    ldflags: ['-X a={{.Args.BIG}}', '-X b={{.Args.BIG}}']\n", false, ""},
+		{"ldflags", head + "    ldflags: ['-X a={{.Args.BIG}}', '-X b={{.Args.BIG}}{{.Args.BIG}}']\n", false,
+			"gobuild.yaml:4:37: go build of binaries[0]: its command line and environment come to "},
+		{"spec env", "version: 1\nenv:\n  A: '{{.Args.BIG}}'\n  B: '{{.Args.BIG}}{{.Args.BIG}}'\nbinaries:\n  - package: ./cmd/server\n", false,
+			"gobuild.yaml:4:6: go build of binaries[0]"},
+		{"binary env over spec env", "version: 1\nenv:\n  A: '{{.Args.BIG}}{{.Args.BIG}}'\nbinaries:\n  - package: ./cmd/server\n    env:\n      A: '{{.Args.BIG}}{{.Args.BIG}}{{.Args.BIG}}'\n", false,
+			"gobuild.yaml:7:10: go build of binaries[0]"},
+		{"module setting", "version: 1\ngoprivate: '{{.Args.BIG}}{{.Args.BIG}}{{.Args.BIG}}'\nbinaries:\n  - package: ./cmd/server\n", false,
+			"gobuild.yaml:2:12: go build of binaries[0]"},
+		{"test env", head + "test:\n  env:\n    A: '{{.Args.BIG}}{{.Args.BIG}}{{.Args.BIG}}'\n", true,
+			"gobuild.yaml:6:8: go test: its command line and environment come to "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := spec.Parse("gobuild.yaml", []byte(tc.spec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.FillDefaults([]byte("module example.com/x\n\ngo 1.26\n")); err != nil {
+				t.Fatal(err)
+			}
+			opt := Options{BuildPlatform: platforms.MustParse("linux/amd64"), TargetPlatform: platforms.MustParse("linux/amd64"), Args: map[string]string{"BIG": big}}
+			if tc.test {
+				_, err = Test(s, opt)
+			} else {
+				_, err = Binaries(s, opt)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "over gobuild's limit of 131072")) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
