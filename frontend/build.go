@@ -79,7 +79,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		return nil, err
 	}
 	// Every package and template mistake at once, before anything runs.
-	errs := []error{b.checkSources()}
+	errs := []error{b.checkSources(ctx)}
 	if t.name == "image" {
 		errs = append(errs, b.checkFiles(ctx))
 	}
@@ -137,26 +137,34 @@ func (b *builder) prepare(ctx context.Context) error {
 	var (
 		wg                                       sync.WaitGroup
 		moduleErr, sourcesErr, layoutErr, vcsErr error
+		linksErr                                 error
 		facts                                    *moduleFacts
 		vcs                                      gitinfo.Info
+		links                                    []string
 	)
 	// Asked before loadModule fills the defaults, which cleans the module.
 	modDir, workspaces := path.Dir(b.spec.ModFile()), b.spec.Env["GOWORK"] != "off"
 	wg.Go(func() { moduleErr = b.loadModule(ctx) })
 	wg.Go(func() { facts, layoutErr = b.readModuleFacts(ctx, modDir, workspaces) })
 	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
+	wg.Go(func() { links, linksErr = b.moduleLinks(ctx, modDir) })
 	if b.vcsNeeded() {
 		wg.Go(func() { vcs, vcsErr = b.readVCS(ctx) })
 	}
 	wg.Wait()
-	// The first problem in the order a user fixes them: go.mod, then the
-	// packages.
+	// The first problem in the order a user fixes them: go.mod (a link
+	// out of the context first: it explains why go.mod is not read), then
+	// the packages.
+	if linksErr != nil {
+		return linksErr
+	}
 	if moduleErr != nil {
 		return moduleErr
 	}
 	if layoutErr == nil {
 		facts.goMod = b.goMod
 		b.modules, layoutErr = facts.layout()
+		b.modules.Links = links
 	}
 	if layoutErr != nil {
 		return layoutErr

@@ -32,9 +32,7 @@ func (b *builder) checkFiles(ctx context.Context) error {
 	if len(s.Image.Files) == 0 {
 		return nil
 	}
-	stat := func(ctx context.Context, names []string) (map[string]*fstypes.Stat, error) {
-		return b.statContext(ctx, b.excludes, names)
-	}
+	stat := b.contextStat()
 	var srcs []string
 	for _, f := range s.Image.Files {
 		srcs = append(srcs, path.Clean(strings.TrimPrefix(f.Src, "./")))
@@ -49,7 +47,7 @@ func (b *builder) checkFiles(ctx context.Context) error {
 			continue // the whole context
 		}
 		if err := resolveInContext(ctx, stat, src, found[src]); err != nil {
-			errs = append(errs, s.ErrorAt([]any{"image", "files", i, "src"}, "image.files[%d].src %s %v", i, s.Image.Files[i].Src, err))
+			errs = append(errs, s.ErrorAt([]any{"image", "files", i, "src"}, "image.files[%d].src: %v", i, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -65,32 +63,106 @@ var (
 // through its symlinks and reports whether it ends at an entry inside the
 // context.
 func resolveInContext(ctx context.Context, stat statFunc, name string, st *fstypes.Stat) error {
-	at := name
-	for hop := range maxLinkHops {
-		if hop > 0 {
-			found, err := stat(ctx, []string{at})
-			if err != nil {
-				return err
-			}
-			st = found[at]
+	if st != nil && os.FileMode(st.Mode)&os.ModeSymlink == 0 {
+		return nil // the usual case, known from the first transfer
+	}
+	if st == nil {
+		return fmt.Errorf("%s %w", name, errNotInContext)
+	}
+	resolved, _, err := resolvePath(ctx, stat, name)
+	if err != nil {
+		return err
+	}
+	found, err := stat(ctx, []string{resolved})
+	if err != nil {
+		return err
+	}
+	if found[resolved] == nil {
+		return fmt.Errorf("%s links to %s, which %w", name, resolved, errNotInContext)
+	}
+	return nil
+}
+
+// resolvePath follows the symlinks along name, a path of the context, as
+// the kernel does, and returns the path it leads to and the links it went
+// through. A link that leads out of the context is an error naming it. A
+// missing element ends the walk: the rest of name is kept as it is.
+func resolvePath(ctx context.Context, stat statFunc, name string) (string, []string, error) {
+	rest := strings.Split(name, "/")
+	cur := "."
+	var links, targets []string
+	for len(rest) > 0 {
+		part := rest[0]
+		rest = rest[1:]
+		next := path.Join(cur, part)
+		if next == ".." || strings.HasPrefix(next, "../") {
+			// Only a link's target climbs: package and src paths are
+			// validated to stay inside.
+			last := len(links) - 1
+			return "", links, leaves(links[last], targets[last])
 		}
+		if part == "." || part == ".." || part == "" {
+			cur = next
+			continue
+		}
+		found, err := stat(ctx, []string{next})
+		if err != nil {
+			return "", links, err
+		}
+		st := found[next]
 		if st == nil {
-			if at != name {
-				return fmt.Errorf("links to %s, which %w", at, errNotInContext)
-			}
-			return errNotInContext
+			return path.Join(append([]string{next}, rest...)...), links, nil
 		}
 		if os.FileMode(st.Mode)&os.ModeSymlink == 0 {
-			return nil
+			cur = next
+			continue
 		}
-		target := st.Linkname
-		next := path.Join(path.Dir(at), target)
-		if path.IsAbs(target) || next == ".." || strings.HasPrefix(next, "../") {
-			return fmt.Errorf("is a symlink to %s, which %w; copy what it names into the context", target, errLeavesContext)
+		links, targets = append(links, next), append(targets, st.Linkname)
+		if len(links) > maxLinkHops {
+			return "", links, fmt.Errorf("%s goes through more than %d symlinks", name, maxLinkHops)
 		}
-		at = next
+		if path.IsAbs(st.Linkname) {
+			return "", links, leaves(next, st.Linkname)
+		}
+		rest = append(strings.Split(st.Linkname, "/"), rest...)
 	}
-	return fmt.Errorf("goes through more than %d symlinks", maxLinkHops)
+	return cur, links, nil
+}
+
+func leaves(link, target string) error {
+	return fmt.Errorf("%s is a symlink to %s, which %w; copy what it names into the context", link, target, errLeavesContext)
+}
+
+// contextStat is statContext for resolvePath, with the main context's
+// excludes.
+func (b *builder) contextStat() statFunc {
+	return func(ctx context.Context, names []string) (map[string]*fstypes.Stat, error) {
+		return b.statContext(ctx, b.excludes, names)
+	}
+}
+
+// moduleLinks are the module's go.mod and go.sum where they are symlinks
+// (which the go command follows), the links they go through and the
+// paths they lead to; one that leaves the context is an error at module.
+func (b *builder) moduleLinks(ctx context.Context, modDir string) ([]string, error) {
+	s, stat := b.spec, b.contextStat()
+	names := []string{path.Join(modDir, "go.mod"), path.Join(modDir, "go.sum")}
+	found, err := stat(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var links []string
+	for _, name := range names {
+		if st := found[name]; st == nil || os.FileMode(st.Mode)&os.ModeSymlink == 0 {
+			continue
+		}
+		resolved, through, err := resolvePath(ctx, stat, name)
+		if err != nil {
+			return nil, s.ErrorAt([]any{"module"}, "%v", err)
+		}
+		links = append(append(links, through...), resolved)
+	}
+	return links, nil
 }
 
 // statContext transfers the entries at names from the context, without

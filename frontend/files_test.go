@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ func TestResolveInContext(t *testing.T) {
 	}
 	tree := map[string]*fstypes.Stat{
 		"static":           {Path: "static", Mode: uint32(os.ModeDir | 0o755)},
+		"assets":           {Path: "assets", Mode: uint32(os.ModeDir | 0o755)},
 		"assets/site":      link("site", "../static"),
 		"assets/alias":     link("alias", "site"),
 		"assets/abs":       link("abs", "/etc/passwd"),
@@ -38,16 +40,21 @@ func TestResolveInContext(t *testing.T) {
 		"static":           "",
 		"assets/site":      "",
 		"assets/via-alias": "",
-		"missing":          "is not in the build context (is it missing, or excluded by .dockerignore?)",
-		"assets/abs":       "is a symlink to /etc/passwd, which leaves the build context",
-		"assets/up":        "is a symlink to ../../outside, which leaves the build context",
-		"assets/dangling":  "links to assets/nothing, which is not in the build context",
-		"assets/loop":      "goes through more than 40 symlinks",
+		"missing":          "missing is not in the build context (is it missing, or excluded by .dockerignore?)",
+		"assets/abs":       "assets/abs is a symlink to /etc/passwd, which leaves the build context",
+		"assets/up":        "assets/up is a symlink to ../../outside, which leaves the build context",
+		"assets/dangling":  "assets/dangling links to assets/nothing, which is not in the build context",
+		"assets/loop":      "assets/loop goes through more than 40 symlinks",
 	}
 	for name, want := range cases {
 		err := resolveInContext(context.Background(), stat, name, tree[name])
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("%s: error %v, want %q", name, err, want)
 		}
+	}
+	// A path through linked directories resolves element by element.
+	resolved, links, err := resolvePath(context.Background(), stat, "assets/via-alias/index.html")
+	if err != nil || resolved != "static/index.html" || !slices.Equal(links, []string{"assets/via-alias", "assets/alias", "assets/site"}) {
+		t.Errorf("resolvePath = %q, %q, %v", resolved, links, err)
 	}
 }

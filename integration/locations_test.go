@@ -98,9 +98,9 @@ func TestFilesSrcChecked(t *testing.T) {
 	cases := []struct {
 		name, src, link, target, want string
 	}{
-		{"missing", "missing/logo.png", "", "", "gobuild.yaml:7:12: image.files[0].src missing/logo.png is not in the build context"},
-		{"absolute link", "public", "public", "/etc", "gobuild.yaml:7:12: image.files[0].src public is a symlink to /etc, which leaves the build context"},
-		{"link up", "public", "public", "../static", "gobuild.yaml:7:12: image.files[0].src public is a symlink to ../static, which leaves the build context"},
+		{"missing", "missing/logo.png", "", "", "gobuild.yaml:7:12: image.files[0].src: missing/logo.png is not in the build context"},
+		{"absolute link", "public", "public", "/etc", "gobuild.yaml:7:12: image.files[0].src: public is a symlink to /etc, which leaves the build context"},
+		{"link up", "public", "public", "../static", "gobuild.yaml:7:12: image.files[0].src: public is a symlink to ../static, which leaves the build context"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
