@@ -33,18 +33,23 @@ func (b *builder) checkFiles(ctx context.Context) error {
 		return nil
 	}
 	stat := b.contextStat()
-	var srcs []string
-	for _, f := range s.Image.Files {
-		srcs = append(srcs, path.Clean(strings.TrimPrefix(f.Src, "./")))
+	srcs := map[int]string{}
+	var names []string
+	for i, f := range s.Image.Files {
+		if src := path.Clean(f.Src); src != "." { // "." is the whole context
+			srcs[i] = src
+			names = append(names, src)
+		}
 	}
-	found, err := stat(ctx, srcs) // one transfer for the usual case
+	found, err := stat(ctx, names) // one transfer for the usual case
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for i, src := range srcs {
-		if src == "." {
-			continue // the whole context
+	for i := range s.Image.Files {
+		src, ok := srcs[i]
+		if !ok {
+			continue
 		}
 		if err := resolveInContext(ctx, stat, src, found[src]); err != nil {
 			errs = append(errs, s.ErrorAt([]any{"image", "files", i, "src"}, "image.files[%d].src: %v", i, err))
@@ -66,12 +71,13 @@ func resolveInContext(ctx context.Context, stat statFunc, name string, st *fstyp
 	if st != nil && os.FileMode(st.Mode)&os.ModeSymlink == 0 {
 		return nil // the usual case, known from the first transfer
 	}
-	if st == nil {
-		return fmt.Errorf("%s %w", name, errNotInContext)
-	}
-	resolved, _, err := resolvePath(ctx, stat, name)
+	// A link, or nothing where a parent directory is a link.
+	resolved, links, err := resolvePath(ctx, stat, name)
 	if err != nil {
 		return err
+	}
+	if len(links) == 0 {
+		return fmt.Errorf("%s %w", name, errNotInContext)
 	}
 	found, err := stat(ctx, []string{resolved})
 	if err != nil {

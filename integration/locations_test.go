@@ -121,20 +121,22 @@ func TestFilesSrcChecked(t *testing.T) {
 			noGoStep(t, res)
 		})
 	}
-	t.Run("link inside", func(t *testing.T) {
-		dir := copyDir(t, "../examples/files")
-		writeFiles(t, dir, map[string]string{"gobuild.yaml": filesSpec("site/public")})
-		if err := os.MkdirAll(filepath.Join(dir, "site"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("../static", filepath.Join(dir, "site", "public")); err != nil {
-			t.Fatal(err)
-		}
-		img := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
-		if f := img.Files["/srv/static/index.html"]; f == nil || f.Hdr.Typeflag != tar.TypeReg {
-			t.Errorf("/srv/static/index.html = %v, want the file the link leads to", f)
-		}
-	})
+	for src, file := range map[string]string{"site/public": "/srv/static/index.html", "site/public/robots.txt": "/srv/static"} {
+		t.Run("link inside to "+src, func(t *testing.T) {
+			dir := copyDir(t, "../examples/files")
+			writeFiles(t, dir, map[string]string{"gobuild.yaml": filesSpec(src)})
+			if err := os.MkdirAll(filepath.Join(dir, "site"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("../static", filepath.Join(dir, "site", "public")); err != nil {
+				t.Fatal(err)
+			}
+			img := buildImages(t, dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})["linux/amd64"]
+			if f := img.Files[file]; f == nil || f.Hdr.Typeflag != tar.TypeReg {
+				t.Errorf("%s = %v, want the file the link leads to", file, f)
+			}
+		})
+	}
 }
 
 // TestCommandLineTooLong: ldflags that grow go build's command line past
