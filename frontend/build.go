@@ -68,6 +68,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTargetPlatforms(bc.TargetPlatforms); err != nil {
+		return nil, err
+	}
 	// The build-args need nothing from the context, so a bad one is
 	// reported before anything is read from it.
 	if b.buildArgs, err = parseBuildArgs(bc.BuildArgs); err != nil {
@@ -77,7 +80,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		return nil, err
 	}
 	// Every package and template mistake at once, before anything runs.
-	errs := []error{b.checkSources()}
+	errs := []error{b.checkSources(ctx)}
+	if t.name == "image" {
+		errs = append(errs, b.checkFiles(ctx))
+	}
 	if t.checkTemplates != nil {
 		errs = append(errs, t.checkTemplates(b))
 	}
@@ -103,7 +109,9 @@ type builder struct {
 	commit        string
 	commitTime    *time.Time
 	goFiles       map[string][]gbllb.GoFile
-	sources       *gbllb.SourceSet
+	// excludes are the patterns the main context leaves out.
+	excludes []string
+	sources  *gbllb.SourceSet
 	// goMod is the spec's go.mod; modules what go reads besides it.
 	goMod   []byte
 	modules gbllb.ModuleFiles
@@ -124,31 +132,40 @@ func (b *builder) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.excludes = excludes
 	b.commit = b.bc.BuildOpts().Opts[keyVCSRevision]
 
 	var (
 		wg                                       sync.WaitGroup
 		moduleErr, sourcesErr, layoutErr, vcsErr error
+		linksErr                                 error
 		facts                                    *moduleFacts
 		vcs                                      gitinfo.Info
+		links                                    []string
 	)
 	// Asked before loadModule fills the defaults, which cleans the module.
 	modDir, workspaces := path.Dir(b.spec.ModFile()), b.spec.Env["GOWORK"] != "off"
 	wg.Go(func() { moduleErr = b.loadModule(ctx) })
 	wg.Go(func() { facts, layoutErr = b.readModuleFacts(ctx, modDir, workspaces) })
 	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
+	wg.Go(func() { links, linksErr = b.moduleLinks(ctx, modDir) })
 	if b.vcsNeeded() {
 		wg.Go(func() { vcs, vcsErr = b.readVCS(ctx) })
 	}
 	wg.Wait()
-	// The first problem in the order a user fixes them: go.mod, then the
-	// packages.
+	// The first problem in the order a user fixes them: go.mod (a link
+	// out of the context first: it explains why go.mod is not read), then
+	// the packages.
+	if linksErr != nil {
+		return linksErr
+	}
 	if moduleErr != nil {
 		return moduleErr
 	}
 	if layoutErr == nil {
 		facts.goMod = b.goMod
 		b.modules, layoutErr = facts.layout()
+		b.modules.Links = links
 	}
 	if layoutErr != nil {
 		return layoutErr
@@ -170,6 +187,9 @@ func (b *builder) loadModule(ctx context.Context) error {
 	b.goMod = goMod
 	b.goModSource = llb.NewSourceMap(nil, s.ModFile(), "", goMod)
 	b.goModRanges = downloadDirectives(s.ModFile(), goMod)
+	if err := goModSyntax(b.goModSource); err != nil {
+		return err
+	}
 	if err := s.FillDefaults(goMod); err != nil {
 		return err
 	}
@@ -232,6 +252,20 @@ func (b *builder) targetPlatforms() []ocispecs.Platform {
 		return []ocispecs.Platform{b.buildPlatform}
 	}
 	return b.bc.TargetPlatforms
+}
+
+// checkTargetPlatforms refuses a platform the client asks for that the
+// spec could not name: the image is a Linux image, so a Windows binary in
+// it would run nowhere. The error names --platform, not a spec line: the
+// client's option is what to fix.
+func checkTargetPlatforms(ps []ocispecs.Platform) error {
+	var errs []error
+	for _, p := range ps {
+		if err := spec.CheckPlatform(p); err != nil {
+			errs = append(errs, fmt.Errorf("--platform: %w; ask for linux platforms, such as linux/amd64 or linux/arm64", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Platform, evaluate bool) (client.Reference, error) {

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -172,5 +176,29 @@ func TestBuildListsTargets(t *testing.T) {
 	}
 	if len(l.Sources) != 1 || string(l.Sources[0]) != string(g.files["gobuild.yaml"]) {
 		t.Errorf("sources = %q, want the spec", l.Sources)
+	}
+}
+
+// TestCheckTargetPlatforms: the client's platforms pass the check the
+// spec's do, and a refusal names --platform and what to ask for.
+func TestCheckTargetPlatforms(t *testing.T) {
+	cases := []struct {
+		platforms []string
+		want      string
+	}{
+		{[]string{"linux/amd64", "linux/arm64", "linux/arm/v7"}, ""},
+		{[]string{"linux/amd64", "windows/amd64"}, `--platform: "windows/amd64": only linux images are supported; ask for linux platforms, such as linux/amd64 or linux/arm64`},
+		{[]string{"darwin/arm64"}, `--platform: "darwin/arm64": only linux images are supported`},
+		{[]string{"linux/sparc64"}, `--platform: "linux/sparc64": architecture "sparc64" is not supported by Go`},
+	}
+	for _, tc := range cases {
+		var ps []ocispecs.Platform
+		for _, p := range tc.platforms {
+			ps = append(ps, platforms.MustParse(p))
+		}
+		err := checkTargetPlatforms(ps)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%v: error %v, want %q", tc.platforms, err, tc.want)
+		}
 	}
 }

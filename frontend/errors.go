@@ -1,10 +1,14 @@
 package frontend
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	"golang.org/x/mod/modfile"
 )
 
 // withSpecSource attaches the spec's text and the lines of every problem to
@@ -36,4 +40,28 @@ func sourceInfo(sm *llb.SourceMap) *pb.SourceInfo {
 func lineRange(p spec.Pos) *pb.Range {
 	line := int32(p.Line)
 	return &pb.Range{Start: &pb.Position{Line: line, Character: int32(p.Column)}, End: &pb.Position{Line: line}}
+}
+
+// goModSyntax reports a go.mod that does not parse at go.mod's own lines,
+// with its text attached, so that buildx shows the offending lines of
+// go.mod rather than of the spec.
+func goModSyntax(sm *llb.SourceMap) error {
+	_, err := modfile.Parse(sm.Filename, sm.Data, nil)
+	if err == nil {
+		return nil
+	}
+	src := &errdefs.Source{Info: sourceInfo(sm)}
+	var list modfile.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			if e.Pos.Line > 0 {
+				src.Ranges = append(src.Ranges, lineRange(spec.Pos{Line: e.Pos.Line, Column: e.Pos.LineRune}))
+			}
+		}
+	}
+	err = fmt.Errorf("%w; fix %s, which the go command cannot read either", err, sm.Filename)
+	if len(src.Ranges) == 0 {
+		return err
+	}
+	return errdefs.WithSource(err, src)
 }

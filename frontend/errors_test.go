@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gobuildkit/gobuild/spec"
@@ -28,5 +29,24 @@ func TestSpecErrorsCarryEveryLine(t *testing.T) {
 	}
 	if len(lines) != 2 || lines[0] != 4 || lines[1] != 5 {
 		t.Errorf("lines = %v, want [4 5]", lines)
+	}
+}
+
+// TestGoModSyntaxAtItsLine: a go.mod that does not parse fails at its own
+// line, with go.mod as the source, and a spec source is not laid over it.
+func TestGoModSyntaxAtItsLine(t *testing.T) {
+	data := []byte("module example.com/x\n\ngo 1.26\n\nrequre example.com/y v1.0.0\n")
+	err := goModSyntax(llb.NewSourceMap(nil, "sub/go.mod", "", data))
+	if err == nil || !strings.Contains(err.Error(), "sub/go.mod:5: unknown directive: requre; fix sub/go.mod") {
+		t.Fatalf("error = %v", err)
+	}
+	specData := []byte("version: 1\n")
+	err = withSpecSource(err, llb.NewSourceMap(nil, "gobuild.yaml", "YAML", specData))
+	sources := errdefs.Sources(err)
+	if len(sources) != 1 || sources[0].Info.Filename != "sub/go.mod" || len(sources[0].Ranges) != 1 || sources[0].Ranges[0].Start.Line != 5 {
+		t.Errorf("sources = %v", sources)
+	}
+	if goModSyntax(llb.NewSourceMap(nil, "go.mod", "", []byte("module example.com/x\n\ngo 1.26\n"))) != nil {
+		t.Error("a good go.mod is refused")
 	}
 }

@@ -48,15 +48,16 @@ func (b *builder) scanSources(ctx context.Context, excludes []string) error {
 
 // checkSources checks the scanned packages against the spec and narrows
 // what go build sees; it runs once the spec's defaults are filled.
-func (b *builder) checkSources() error {
-	if err := b.checkPackages(b.goFiles); err != nil {
+func (b *builder) checkSources(ctx context.Context) error {
+	links, err := b.checkPackages(ctx, b.goFiles)
+	if err != nil {
 		return err
 	}
 	embeds, ok := gbllb.EmbedPatterns(b.goFiles)
 	if ok && !b.spec.UsesCgo() {
 		// cgo directives may name any file (-I${SRCDIR}/include), so only
 		// pure Go builds are narrowed.
-		b.sources = &gbllb.SourceSet{Embeds: embeds}
+		b.sources = &gbllb.SourceSet{Embeds: embeds, Links: links}
 	}
 	return nil
 }
@@ -120,15 +121,29 @@ func skippedDir(name string) bool {
 }
 
 // checkPackages makes sure every binary's package exists in the context
-// and is a main package.
-func (b *builder) checkPackages(files map[string][]gbllb.GoFile) error {
+// and is a main package. It returns the symlinks the package directories
+// go through: the scan does not follow them, go build does, so a package
+// reached through one is looked for where the links lead, and one that
+// leads out of the context is refused.
+func (b *builder) checkPackages(ctx context.Context, files map[string][]gbllb.GoFile) ([]string, error) {
 	s := b.spec
-	var errs []error
+	var (
+		errs  []error
+		links []string
+	)
 	for i, bin := range s.Binaries {
 		dir := path.Join(s.Module, bin.Package)
+		if len(files[dir]) == 0 {
+			resolved, through, err := resolvePath(ctx, b.contextStat(), dir)
+			if err != nil {
+				errs = append(errs, s.ErrorAt([]any{"binaries", i, "package"}, "binaries[%d].package %s: %v", i, bin.Package, err))
+				continue
+			}
+			dir, links = resolved, append(links, through...)
+		}
 		if err := gbllb.CheckMainPackage(files[dir]); err != nil {
 			errs = append(errs, s.ErrorAt([]any{"binaries", i, "package"}, "binaries[%d].package %s: %v", i, bin.Package, err))
 		}
 	}
-	return errors.Join(errs...)
+	return links, errors.Join(errs...)
 }

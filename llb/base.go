@@ -141,7 +141,10 @@ func filesLayer(s *spec.Spec, context bkllb.State, epoch time.Time) (bkllb.State
 		}
 		info := &bkllb.CopyInfo{
 			CopyDirContentsOnly: dstMayExist(f.Dst, made, dsts[:i]),
-			ChownOpt:            &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: uid}, Group: &bkllb.UserOpt{UID: gid}},
+			// A src that is a symlink is copied as what it names: the
+			// frontend has made sure that stays inside the context.
+			FollowSymlinks: true,
+			ChownOpt:       &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: uid}, Group: &bkllb.UserOpt{UID: gid}},
 		}
 		if mode >= 0 {
 			info.Mode = &bkllb.ChmodOpt{ModeStr: filesModeStr(mode)}

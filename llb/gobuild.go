@@ -33,8 +33,12 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
 	}
 	selected, parts := binaryParts(s, target)
-	rendered, err := s.Rendered(opt.templateData(target), parts...)
+	data := opt.templateData(target)
+	rendered, err := s.Rendered(data, parts...)
 	if err != nil {
+		return nil, err
+	}
+	if err := quoteLdflags(s, rendered, data, selected); err != nil {
 		return nil, err
 	}
 	p := &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, modules: download(rendered, opt)}
@@ -78,12 +82,16 @@ func binaryParts(s *spec.Spec, target ocispecs.Platform) (selected []int, parts 
 // reported in one round, before anything is solved.
 func CheckTemplates(s *spec.Spec, opt Options, image bool) error {
 	target := platforms.Normalize(opt.TargetPlatform)
-	_, parts := binaryParts(s, target)
+	selected, parts := binaryParts(s, target)
 	if image {
 		parts = append(parts, spec.PartImage)
 	}
-	_, err := s.Rendered(opt.templateData(target), parts...)
-	return err
+	data := opt.templateData(target)
+	rendered, err := s.Rendered(data, parts...)
+	if err != nil {
+		return err
+	}
+	return quoteLdflags(s, rendered, data, selected)
 }
 
 // CheckTestTemplates renders every template the test and vet targets
@@ -201,10 +209,20 @@ func buildArgs(s *spec.Spec, i int) []string {
 func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	s, opt := p.s, p.opt
 	args, files, packages := p.groupArgs(group)
-	env, err := p.buildEnv(group[0])
+	i := group[0]
+	envMap, err := p.buildEnv(i)
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
+	values := envValues(s, envMap, []any{"binaries", i, "env"}, []any{"env"})
+	for j, ld := range s.Binaries[i].Ldflags {
+		values = append(values, sizedValue{[]any{"binaries", i, "ldflags", j}, len(ld)})
+	}
+	what := fmt.Sprintf("go build of binaries[%d]", i)
+	if err := checkCommandLine(s, what, args, envMap, values, []any{"binaries", i}); err != nil {
+		return bkllb.State{}, nil, err
+	}
+	env := envOptions(envMap)
 	var where []bkllb.RunOption
 	for _, j := range group {
 		where = append(where, location(s, opt, "binaries", j))
@@ -254,7 +272,7 @@ func (p *platformBuild) groupArgs(group []int) (args, files, packages []string) 
 
 // buildEnv is the go build environment of binary i, which speaks for its
 // group: cross-compiling to the target, cgo only on the build platform.
-func (p *platformBuild) buildEnv(i int) ([]bkllb.RunOption, error) {
+func (p *platformBuild) buildEnv(i int) (map[string]string, error) {
 	s, target := p.s, p.target
 	b := s.Binaries[i]
 	env := map[string]string{"CGO_ENABLED": "0", "GOOS": target.OS}
@@ -269,7 +287,7 @@ func (p *platformBuild) buildEnv(i int) ([]bkllb.RunOption, error) {
 	}
 	maps.Copy(env, p.goEnv)
 	maps.Copy(env, b.Env)
-	return goCommandEnv(s, env), nil
+	return commandEnv(s, env), nil
 }
 
 func cacheMount(opt Options, dir, id string) bkllb.RunOption {
@@ -280,6 +298,11 @@ func cacheMount(opt Options, dir, id string) bkllb.RunOption {
 // settings are rendered: the module settings, the spec's env and extra,
 // sorted so that the definition does not depend on map order.
 func goCommandEnv(s *spec.Spec, extra map[string]string) []bkllb.RunOption {
+	return envOptions(commandEnv(s, extra))
+}
+
+// commandEnv is goCommandEnv's environment as a map.
+func commandEnv(s *spec.Spec, extra map[string]string) map[string]string {
 	env := map[string]string{
 		"GOMODCACHE": modCacheDir,
 		"GOCACHE":    buildCache,
@@ -294,6 +317,12 @@ func goCommandEnv(s *spec.Spec, extra map[string]string) []bkllb.RunOption {
 	}
 	maps.Copy(env, s.Env)
 	maps.Copy(env, extra)
+	return env
+}
+
+// envOptions sets env, sorted so that the definition does not depend on
+// map order.
+func envOptions(env map[string]string) []bkllb.RunOption {
 	var opts []bkllb.RunOption
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		opts = append(opts, bkllb.AddEnv(k, env[k]))

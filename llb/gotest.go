@@ -43,9 +43,13 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 	if cgo {
 		cgoEnabled = "1"
 	}
+	extra := map[string]string{"CGO_ENABLED": cgoEnabled}
+	maps.Copy(extra, t.Env)
+	env := commandEnv(s, extra)
+	if err := checkCommandLine(s, "go "+command, args, env, envValues(s, env, []any{"test", "env"}, []any{"env"}), []any{"test"}); err != nil {
+		return bkllb.State{}, err
+	}
 	modules := download(s, opt)
-	env := map[string]string{"CGO_ENABLED": cgoEnabled}
-	maps.Copy(env, t.Env)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
@@ -59,6 +63,6 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 		bkllb.WithCustomName(stepGoCheck(command, platforms.Format(buildPlatform), t.Packages...)),
 		location(s, opt, "test"),
 	}
-	run := modules.root.Run(append(runOpts, goCommandEnv(s, env)...)...)
+	run := modules.root.Run(append(runOpts, envOptions(env)...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), nil
 }

@@ -44,6 +44,10 @@ type ModuleFiles struct {
 	// workspace go mod download fetches these, not every module of every
 	// member.
 	Requires []string
+	// Links are the module's go.mod and go.sum where they are symlinks,
+	// and the paths they lead to, relative to the context root: the views
+	// of the context the go commands get hold them too.
+	Links []string
 }
 
 // moduleFilePatterns are the files go mod download reads, relative to a
@@ -52,7 +56,8 @@ var moduleFilePatterns = []string{"go.mod", "go.sum", "go.work", "go.work.sum", 
 
 // local reports whether go mod download reads module files outside the
 // spec's module directory, and so needs the context's layout.
-func (m ModuleFiles) local() bool { return m.Workspace != "" || len(m.Dirs) > 0 }
+// A module whose go.mod or go.sum links elsewhere does too.
+func (m ModuleFiles) local() bool { return m.Workspace != "" || len(m.Dirs) > 0 || len(m.Links) > 0 }
 
 // moduleFiles is what go mod download may see of the context: go.mod,
 // go.sum and workspace files, so that a source change never invalidates
@@ -74,6 +79,7 @@ func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
 		for _, d := range m.Dirs {
 			include = append(include, path.Join(d, "go.mod"), path.Join(d, "go.sum"))
 		}
+		include = append(include, m.Links...)
 		slices.Sort(include)
 		include = slices.Compact(include)
 	}

@@ -20,6 +20,9 @@ import (
 type SourceSet struct {
 	// Embeds are the //go:embed patterns, relative to the context root.
 	Embeds []string
+	// Links are the symlinks the binaries' package directories go
+	// through, relative to the context root: go build follows them.
+	Links []string
 }
 
 // goSourcePatterns are the files the go command may read when building
@@ -49,6 +52,10 @@ func goSources(s *spec.Spec, opt Options) bkllb.State {
 		// A pattern naming a directory embeds the tree below it.
 		include = append(include, e, e+"/**")
 	}
+	// A symlink is copied as a link; what it leads to is in the view
+	// already, or in Links.
+	include = append(include, opt.Sources.Links...)
+	include = append(include, opt.Modules.Links...)
 	for _, b := range s.Binaries {
 		if profile := pgoProfile(b.Flags); profile != "" {
 			include = append(include, path.Join(s.Module, profile)) // relative to where go runs

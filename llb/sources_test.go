@@ -98,3 +98,24 @@ func TestCheckMainPackage(t *testing.T) {
 		t.Error("missing directory accepted")
 	}
 }
+
+// TestSymlinksInViews: the symlinks a package directory, go.mod or go.sum
+// go through, and what the module files' links lead to, are in the views
+// of the context the go commands get, which would otherwise leave them
+// out (a link is copied as a link, matched by its own name).
+func TestSymlinksInViews(t *testing.T) {
+	steps, _ := convert(t, "version: 1\nbinaries:\n  - package: ./cmd/server\n", "linux/amd64", func(o *Options) {
+		o.Sources = &SourceSet{Links: []string{"cmd/server"}}
+		o.Modules = ModuleFiles{Links: []string{"go.mod", "build/module.txt"}}
+	})
+	cp := findStep(t, steps, StepSelectSources).GetFile().Actions[0].GetCopy()
+	for _, want := range []string{"cmd/server", "go.mod", "build/module.txt"} {
+		if !slices.Contains(cp.IncludePatterns, want) {
+			t.Errorf("go build's include patterns %q lack %q", cp.IncludePatterns, want)
+		}
+	}
+	cp = findStep(t, steps, StepCopyModuleFiles).GetFile().Actions[0].GetCopy()
+	if cp.Src != "/" || !slices.Contains(cp.IncludePatterns, "build/module.txt") {
+		t.Errorf("module files copied from %s with %q, want / with build/module.txt", cp.Src, cp.IncludePatterns)
+	}
+}

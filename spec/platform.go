@@ -57,6 +57,12 @@ func (s *Spec) BinaryTargets(i int, target platforms.Platform) bool {
 	return false
 }
 
+// CheckPlatform is checkPlatform for a platform the client asks for
+// (--platform), which must name a platform the spec could.
+func CheckPlatform(p platforms.Platform) error {
+	return checkPlatform(platforms.Format(p))
+}
+
 // checkPlatform accepts what --platform accepts, limited to Linux: the
 // image is a Linux container image.
 func checkPlatform(p string) error {

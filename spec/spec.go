@@ -100,7 +100,9 @@ type Binary struct {
 	// Example: [netgo, osusergo]
 	Tags []string `yaml:"tags,omitempty"`
 	// Ldflags are passed to the linker, after "-s -w" unless strip is false.
-	// Each is a template.
+	// Each is a template, split into arguments at its spaces as go splits
+	// -ldflags (a field may be wrapped in ' or "); a template's value is
+	// always one argument, spaces and all, so a value cannot add flags.
 	// Example: ["-X main.version={{.Version}}"]
 	Ldflags []string `yaml:"ldflags,omitempty"`
 	// Gcflags are passed to the compiler with -gcflags.
@@ -252,7 +254,8 @@ type Healthcheck struct {
 
 // File is a file or directory copied from the build context into the image.
 type File struct {
-	// Src is a path in the build context.
+	// Src is a path in the build context. A symlink there is copied as
+	// what it names, which must be inside the context too.
 	// Example: ./static
 	Src string `yaml:"src,omitempty"`
 	// Dst is the absolute path in the image.
