@@ -17,7 +17,7 @@ var ownedEnv = map[string]string{
 	"GOROOT":      "is the builder image's; choose the toolchain with go or builder",
 	"GOPATH":      "is the builder image's; choose the toolchain with go or builder",
 	"GOBIN":       "is the builder image's; gobuild decides where binaries go",
-	"GOWORK":      "is the context's go.work, which gobuild reads to choose the sources go sees",
+	"GOWORK":      "is the context's go.work, which gobuild reads to choose the sources go sees; only off, in the spec's env, builds the module alone",
 	"GOENV":       "would read settings from a file; set them here, one variable each",
 }
 
@@ -28,9 +28,13 @@ var (
 	variantEnv  = []string{"GOARM", "GOAMD64", "GOARM64"}
 )
 
-// ownedEnvFix says why key cannot be set in the env map at at, and what to
-// use; "" when it can.
-func ownedEnvFix(at []any, key string) string {
+// ownedEnvFix says why key=value cannot be set in the env map at at, and
+// what to use; "" when it can.
+func ownedEnvFix(at []any, key, value string) string {
+	// The frontend reads the spec's GOWORK=off to leave go.work alone.
+	if key == "GOWORK" && value == "off" && len(at) == 1 && at[0] == "env" {
+		return ""
+	}
 	for _, k := range platformEnv {
 		if k == key {
 			return "is set by the target platform; use platforms"

@@ -28,7 +28,8 @@ func TestOwnedEnv(t *testing.T) {
 		{"GOROOT", head + "env: {GOROOT: /x}\n", "env: GOROOT is the builder image's"},
 		{"GOPATH", head + "env: {GOPATH: /x}\n", "env: GOPATH is the builder image's"},
 		{"GOBIN", head + "env: {GOBIN: /x}\n", "env: GOBIN is the builder image's"},
-		{"GOWORK", head + "env: {GOWORK: \"off\"}\n", "env: GOWORK is the context's go.work, which gobuild reads"},
+		{"GOWORK", head + "env: {GOWORK: ../other.work}\n", "env: GOWORK is the context's go.work, which gobuild reads"},
+		{"GOWORK off in a binary", head + "    env: {GOWORK: \"off\"}\n", "binaries[0].env: GOWORK is the context's go.work"},
 		{"GOENV", head + "env: {GOENV: ./goenv}\n", "env: GOENV would read settings from a file; set them here"},
 		{"two at once", head + "    env: {GOOS: a, GOARCH: b}\n", "binaries[0].env: GOARCH"},
 	}
@@ -41,7 +42,7 @@ func TestOwnedEnv(t *testing.T) {
 		})
 	}
 	// The image's env is the container's, not the go command's: any name.
-	if _, err := Parse("gobuild.yaml", []byte(head+"env: {GOFIPS140: latest, GODEBUG: x, CC: clang}\nimage:\n  env: {GOARCH: arm64, GOFLAGS: x}\n")); err != nil {
+	if _, err := Parse("gobuild.yaml", []byte(head+"env: {GOFIPS140: latest, GODEBUG: x, CC: clang, GOWORK: \"off\"}\nimage:\n  env: {GOARCH: arm64, GOFLAGS: x}\n")); err != nil {
 		t.Errorf("variables gobuild does not own: %v", err)
 	}
 }

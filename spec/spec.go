@@ -35,7 +35,8 @@ type Spec struct {
 	// the field that sets it: the target (GOOS, GOARCH, GOARM, GOAMD64,
 	// ...: platforms), CGO_ENABLED (cgo), the module settings (GOFLAGS:
 	// goflags, GOPROXY: goproxy, ...), GOTOOLCHAIN, GOCACHE, GOMODCACHE,
-	// GOCACHEPROG, GOROOT, GOPATH, GOBIN, GOWORK and GOENV.
+	// GOCACHEPROG, GOROOT, GOPATH, GOBIN, GOWORK (but off, which builds the
+	// module without its go.work) and GOENV.
 	// Example: {GOFIPS140: latest}
 	Env map[string]string `yaml:"env,omitempty"`
 	// Goproxy sets GOPROXY for module downloads. Like the other module

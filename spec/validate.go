@@ -126,7 +126,7 @@ func (s *Spec) checkEnv(at []any, env map[string]string) []error {
 func (s *Spec) checkGoEnv(at []any, env map[string]string) []error {
 	errs := s.checkEnv(at, env)
 	for _, k := range sortedKeys(env) {
-		if fix := ownedEnvFix(at, k); fix != "" {
+		if fix := ownedEnvFix(at, k, env[k]); fix != "" {
 			errs = append(errs, s.errorAt(s.KeyPos(append(at, k)...), "%s: %s %s", describeAt(at), k, fix))
 		}
 	}
