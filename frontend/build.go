@@ -79,6 +79,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err := b.prepare(ctx); err != nil {
 		return nil, err
 	}
+	// The module cache partition is asked for while the context is
+	// checked: both are round trips, and the build needs both.
+	var wg sync.WaitGroup
+	var partitionErr error
+	if t.usesModules {
+		wg.Go(func() { b.partition, partitionErr = b.modulePartition(ctx) })
+	}
 	// Every package and template mistake at once, before anything runs.
 	errs := []error{b.checkSources(ctx)}
 	if t.name == "image" {
@@ -87,8 +94,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if t.checkTemplates != nil {
 		errs = append(errs, t.checkTemplates(b))
 	}
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if partitionErr != nil {
+		return nil, partitionErr
 	}
 	return t.build(b, ctx)
 }
@@ -119,6 +130,8 @@ type builder struct {
 	// goModRanges the directives that decide the module download.
 	goModSource *llb.SourceMap
 	goModRanges []*pb.Range
+	// partition names the build's part of the shared module cache.
+	partition string
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -220,25 +233,26 @@ func imageEnv(img *dockerspec.DockerOCIImage, name string) string {
 func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 	opts := b.bc.BuildOpts().Opts
 	return gbllb.Options{
-		BuildPlatform:  b.buildPlatform,
-		TargetPlatform: target,
-		Context:        b.mainContext,
-		Builder:        b.builderImage,
-		Version:        b.version,
-		Commit:         b.commit,
-		CommitTime:     b.commitTime,
-		Source:         opts[keyVCSSource],
-		ModulePath:     modfile.ModulePath(b.goMod),
-		Labels:         maps.Clone(b.bc.Labels),
-		Args:           maps.Clone(b.bc.BuildArgs),
-		Epoch:          b.epoch,
-		CacheNamespace: b.bc.CacheIDNamespace,
-		SourceMap:      b.src.SourceMap,
-		Sources:        b.sources,
-		ModuleCache:    b.moduleCache,
-		Modules:        b.modules,
-		GoMod:          b.goModSource,
-		GoModRanges:    b.goModRanges,
+		BuildPlatform:   b.buildPlatform,
+		TargetPlatform:  target,
+		Context:         b.mainContext,
+		Builder:         b.builderImage,
+		Version:         b.version,
+		Commit:          b.commit,
+		CommitTime:      b.commitTime,
+		Source:          opts[keyVCSSource],
+		ModulePath:      modfile.ModulePath(b.goMod),
+		ModulePartition: b.partition,
+		Labels:          maps.Clone(b.bc.Labels),
+		Args:            maps.Clone(b.bc.BuildArgs),
+		Epoch:           b.epoch,
+		CacheNamespace:  b.bc.CacheIDNamespace,
+		SourceMap:       b.src.SourceMap,
+		Sources:         b.sources,
+		ModuleCache:     b.moduleCache,
+		Modules:         b.modules,
+		GoMod:           b.goModSource,
+		GoModRanges:     b.goModRanges,
 	}
 }
 

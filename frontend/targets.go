@@ -28,16 +28,19 @@ type target struct {
 	// template mistake with the package errors, in one round; nil when the
 	// target renders none.
 	checkTemplates func(*builder) error
+	// usesModules: the target runs go commands that need the module
+	// cache, and so its partition.
+	usesModules bool
 }
 
 // targetTable is every target, the default first. Build dispatches through
 // it, --call=targets and the reference docs (Targets) list it.
 var targetTable = []target{
-	{"image", "the container image (default)", (*builder).buildImage, platformTemplates(true)},
-	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false)},
-	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates},
-	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates},
-	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec, nil},
+	{"image", "the container image (default)", (*builder).buildImage, platformTemplates(true), true},
+	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false), true},
+	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates, true},
+	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates, true},
+	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec, nil, false},
 }
 
 // platformTemplates checks the templates every target platform renders;

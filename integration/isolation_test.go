@@ -88,7 +88,8 @@ func TestPrivateModulesStayWithTheirCredentials(t *testing.T) {
 
 	other := copyDir(t, owner)
 	appendTo(t, filepath.Join(other, "cmd", "app", "main.go"), "\n// another project's code\n")
-	for name, dir := range map[string]string{"its own code": other, "the owner's very tree": owner} {
+	for _, c := range []struct{ name, dir string }{{"the owner's very tree", owner}, {"its own code", other}} {
+		name, dir := c.name, c.dir
 		res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: attrs(), LocalOutput: t.TempDir()})
 		if err == nil {
 			t.Errorf("a build without credentials, with %s, got the private module", name)

@@ -140,11 +140,12 @@ func TestFilesSrcChecked(t *testing.T) {
 }
 
 // TestCommandLineTooLong: ldflags that grow go build's command line past
-// what Linux runs fail at their spec line, naming the limit, instead of
+// what Linux runs (each value under the 64 KiB a template may render)
+// fail at their spec line, naming the limit, instead of
 // with "argument list too long" from the go build step.
 func TestCommandLineTooLong(t *testing.T) {
 	dir := copyDir(t, "../examples/hello")
-	spec := "version: 1\nbinaries:\n  - package: ./cmd/hello\n    ldflags:\n      - -X main.a={{.Args.BIG}} -X main.b={{.Args.BIG}}\n      - -X main.c={{.Args.BIG}} -X main.d={{.Args.BIG}}\n"
+	spec := "version: 1\nbinaries:\n  - package: ./cmd/hello\n    ldflags:\n      - -X main.a={{.Args.BIG}}\n      - -X main.b={{.Args.BIG}}\n      - -X main.c={{.Args.BIG}}\n      - -X main.d={{.Args.BIG}}\n"
 	writeFiles(t, dir, map[string]string{"gobuild.yaml": spec})
 	attrs := map[string]string{"platform": "linux/amd64", "build-arg:BIG": strings.Repeat("x", 40<<10)}
 	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: attrs})

@@ -58,6 +58,9 @@ type Options struct {
 	// the module's directory, the project whose build cache the steps that
 	// run its code use.
 	ModulePath string
+	// ModulePartition names the build's partition of the shared module
+	// cache, as Partition's helper wrote it; empty is SharedPartition.
+	ModulePartition string
 	// Source is the repository the context came from (buildx's vcs:source),
 	// for the org.opencontainers.image.source label.
 	Source string

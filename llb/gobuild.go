@@ -222,7 +222,6 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	if err := checkCommandLine(s, what, args, envMap, values, []any{"binaries", i}); err != nil {
 		return bkllb.State{}, nil, err
 	}
-	env := envOptions(envMap)
 	var where []bkllb.RunOption
 	for _, j := range group {
 		where = append(where, location(s, opt, "binaries", j))
@@ -234,8 +233,9 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	if s.Binaries[group[0]].Cgo {
 		modules, cache = p.modules.untrusted, cacheMount(opt, buildCache, projectCacheID(s, opt))
 	} else {
-		args = p.modules.wrapArgs(args)
+		maps.Copy(envMap, p.modules.trustedEnv)
 	}
+	env := envOptions(envMap)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		credentials(),

@@ -59,7 +59,7 @@ func TestGoBuildArgs(t *testing.T) {
 	exec := findStep(t, steps, StepGoBuild("linux/arm/v7", "./cmd/server")).GetExec()
 	want := []string{"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo,osusergo",
 		"-ldflags", "-s -w -X main.version=v1.2.3 -X main.arch=armv7", "-o", "/out/server", "./cmd/server"}
-	if got := unwrapped(t, exec.Meta.Args); !slices.Equal(got, want) {
+	if got := exec.Meta.Args; !slices.Equal(got, want) {
 		t.Errorf("args:\n got %q\nwant %q", got, want)
 	}
 	if exec.Meta.Cwd != "/src" {
@@ -93,7 +93,7 @@ binaries:
 	steps, _ := convert(t, optsSpec, "linux/arm64", func(o *Options) { o.Args = map[string]string{"PROXY": "https://proxy.example"} })
 	exec := findStep(t, steps, StepGoBuild("linux/arm64", "./cmd/server")).GetExec()
 	want := []string{"go", "build", "-buildvcs=true", "-gcflags", "-N -l", "-pgo=auto", "-a", "-o", "/out/server", "./cmd/server"}
-	if got := unwrapped(t, exec.Meta.Args); !slices.Equal(got, want) {
+	if got := exec.Meta.Args; !slices.Equal(got, want) {
 		t.Errorf("args:\n got %q\nwant %q", got, want)
 	}
 	e := env(exec)
@@ -173,7 +173,7 @@ binaries:
 	for name, args := range want {
 		if got, ok := builds[name]; !ok {
 			t.Errorf("no step %q", name)
-		} else if got := unwrapped(t, got); !slices.Equal(got, args) {
+		} else if !slices.Equal(got, args) {
 			t.Errorf("%s:\n got %q\nwant %q", name, got, args)
 		}
 	}

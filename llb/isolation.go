@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"fmt"
 	"path"
+	"regexp"
 
+	"github.com/containerd/platforms"
 	"github.com/gobuildkit/gobuild/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 )
@@ -16,11 +19,10 @@ import (
 // build) must never write a shared cache, and modules fetched with one
 // build's credentials must never be served to another. So:
 //   - the shared module cache is written by go mod download and read by
-//     go build only, both run through the modcache helper, which puts each
-//     build in a partition named for its credentials and module settings
-//     (llb/helper/modcache.go); a step that mounts the partition's name
-//     read-only is cached by its content, so a build with other
-//     credentials never reuses another's download or go build;
+//     go build only, each in the build's partition of it: a name the
+//     frontend asks the builder for, with the client's credentials
+//     (Partition), and writes into the steps' definitions, so that BuildKit
+//     never serves one partition's download or build to another;
 //   - the user's code gets a copy of its own modules in a layer, and a
 //     build cache of its own project.
 //
@@ -29,20 +31,55 @@ import (
 //go:embed helper/modcache.go
 var modcacheHelperSource []byte
 
-const (
-	helperDir     = "/gobuild/bin"
-	helperPath    = helperDir + "/modcache"
-	partitionDir  = "/gobuild/partition"
-	partitionFile = partitionDir + "/name"
-)
+// PartitionFile is where Partition's state holds the name.
+const PartitionFile = "/name"
 
-// modcacheHelper is the helper, built by the builder's go. It depends on
-// the builder image alone, so BuildKit builds it once per builder.
-func modcacheHelper(builder bkllb.State) bkllb.State {
+// SharedPartition is the partition of builds without credentials and with
+// the default module settings; Options.ModulePartition's zero value.
+const SharedPartition = "shared"
+
+var partitionName = regexp.MustCompile(`^(shared|p-[0-9a-f]{32})$`)
+
+// CheckPartition refuses a name the helper could not have written, since
+// it becomes a path in the module cache.
+func CheckPartition(name string) error {
+	if !partitionName.MatchString(name) {
+		return fmt.Errorf("module cache partition %q is not a name the helper writes", name)
+	}
+	return nil
+}
+
+// Partition is the state whose PartitionFile names this build's partition
+// of the shared module cache, for the spec's module settings (rendered for
+// the build platform) and the client's credentials. It runs on every build:
+// BuildKit cannot know the credentials a client offers.
+func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
+	if !s.Filled() {
+		return bkllb.State{}, spec.ErrNotFilled
+	}
+	rendered, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	const helperDir, out = "/gobuild/bin", "/gobuild/partition"
+	run := opt.Builder.Run(append([]bkllb.RunOption{
+		bkllb.Args([]string{path.Join(helperDir, "modcache"), "id", path.Join(out, PartitionFile)}),
+		credentials(),
+		bkllb.AddMount(helperDir, modcacheHelper(opt.Builder, helperDir), bkllb.Readonly),
+		bkllb.IgnoreCache,
+		bkllb.WithCustomName(StepModcachePartition),
+	}, goCommandEnv(rendered, nil)...)...)
+	return run.AddMount(out, bkllb.Scratch()), nil
+}
+
+// modcacheHelper is the helper, built by the builder's go into dir. It
+// depends on the builder image alone, so BuildKit builds it once per
+// builder.
+func modcacheHelper(builder bkllb.State, dir string) bkllb.State {
 	const src = "/gobuild/src"
 	source := bkllb.Scratch().File(bkllb.Mkfile("/modcache.go", 0o644, modcacheHelperSource), bkllb.WithCustomName("[internal] module cache helper source"))
 	run := builder.Run(
-		bkllb.Args([]string{"go", "build", "-trimpath", "-o", helperPath, path.Join(src, "modcache.go")}),
+		bkllb.Args([]string{"go", "build", "-trimpath", "-o", path.Join(dir, "modcache"), path.Join(src, "modcache.go")}),
 		bkllb.Dir("/"),
 		bkllb.AddEnv("CGO_ENABLED", "0"),
 		bkllb.AddEnv("GOTOOLCHAIN", "local"),
@@ -53,20 +90,17 @@ func modcacheHelper(builder bkllb.State) bkllb.State {
 		bkllb.AddMount(src, source, bkllb.Readonly),
 		bkllb.WithCustomName(StepModcacheHelper),
 	)
-	return run.AddMount(helperDir, bkllb.Scratch())
+	return run.AddMount(dir, bkllb.Scratch())
 }
 
-// partitionName runs on every build (BuildKit cannot know the client's
-// credentials): the name of this build's partition of the module cache.
-func partitionName(s *spec.Spec, opt Options, helper bkllb.State) bkllb.State {
-	run := opt.Builder.Run(append([]bkllb.RunOption{
-		bkllb.Args([]string{helperPath, "id", partitionFile}),
-		credentials(),
-		bkllb.AddMount(helperDir, helper, bkllb.Readonly),
-		bkllb.IgnoreCache,
-		bkllb.WithCustomName(StepModcachePartition),
-	}, goCommandEnv(s, nil)...)...)
-	return run.AddMount(partitionDir, bkllb.Scratch())
+// partitionDir is GOMODCACHE for the steps that read and write the shared
+// module cache.
+func (opt Options) partitionDir() string {
+	name := opt.ModulePartition
+	if name == "" {
+		name = SharedPartition
+	}
+	return path.Join(modCacheDir, name)
 }
 
 // projectCacheID is the build cache of the steps that run the project's

@@ -14,7 +14,10 @@ import (
 func TestSharedCachesOnlyForTrustedSteps(t *testing.T) {
 	const cgoSpec = testSpec + "test:\n  packages: [./...]\n"
 	withCgo := "version: 1\nbinaries:\n  - package: ./cmd/server\n    cgo: true\n    ldflags: [-linkmode=external, -extldflags=-static]\n"
-	project := func(o *Options) { o.ModulePath = "example.com/victim" }
+	project := func(o *Options) {
+		o.ModulePath = "example.com/victim"
+		o.ModulePartition = "p-0123456789abcdef0123456789abcdef"
+	}
 	projectID := "gobuild-gocache-project-"
 	for _, tc := range []struct {
 		name, spec, target, step string
@@ -46,11 +49,8 @@ func TestSharedCachesOnlyForTrustedSteps(t *testing.T) {
 				if !sharedModules {
 					t.Errorf("a trusted step without the shared module cache: %v", slices.Sorted(maps.Keys(caches)))
 				}
-				if !slices.Equal(exec.Meta.Args[:2], []string{helperPath, "run"}) {
-					t.Errorf("args %q: not run in the build's partition", exec.Meta.Args)
-				}
-				if !hasReadonlyMount(exec, partitionDir) {
-					t.Error("the partition's name is not mounted read-only, so the step is not cached by it")
+				if got := env(exec)["GOMODCACHE"]; got != "/go/pkg/mod/p-0123456789abcdef0123456789abcdef" {
+					t.Errorf("GOMODCACHE = %q, want the build's partition", got)
 				}
 				return
 			}
@@ -75,34 +75,59 @@ func TestSharedCachesOnlyForTrustedSteps(t *testing.T) {
 
 // The partition's name is computed on every build, with the client's
 // credentials, and the copy for the user's code reads the shared cache
-// without writing it.
+// without writing it, from the build's partition.
 func TestPartitionAndCopySteps(t *testing.T) {
-	steps := convertTarget(t, testSpec, Test, nil)
-	name := findStep(t, steps, StepModcachePartition)
-	var ignoresCache bool
-	for _, s := range steps {
-		if s.name == StepModcachePartition {
-			ignoresCache = s.ignoreCache
+	s, opt := testInput(t, testSpec, "linux/amd64", nil)
+	st, err := Partition(s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name *pb.ExecOp
+	for _, st := range marshalSteps(t, st, opt) {
+		if st.name == StepModcachePartition {
+			name = st.op.GetExec()
+			if !st.ignoreCache {
+				t.Error("the partition step may be cached: a build with other credentials would get another's name")
+			}
 		}
 	}
-	if !ignoresCache {
-		t.Error("the partition step may be cached: a build with other credentials would get another's name")
+	if name == nil {
+		t.Fatal("no partition step")
 	}
 	var secret, ssh bool
-	for _, m := range name.GetExec().Mounts {
+	for _, m := range name.Mounts {
 		secret = secret || m.MountType == pb.MountType_SECRET
 		ssh = ssh || m.MountType == pb.MountType_SSH
 	}
 	if !secret || !ssh {
 		t.Errorf("the partition step sees the netrc secret %v, the SSH agent %v; want both", secret, ssh)
 	}
-	cp := findStep(t, steps, StepModCopy).GetExec()
+	if e := env(name); e["GOFLAGS"] != "-mod=readonly" {
+		t.Errorf("the partition step's env %v lacks the spec's module settings", e)
+	}
+
+	cp := findStep(t, convertTarget(t, testSpec, Test, nil), StepModCopy).GetExec()
 	for _, m := range cp.Mounts {
 		if m.MountType == pb.MountType_CACHE && !m.Readonly {
 			t.Errorf("the copy writes the cache %s", m.CacheOpt.ID)
 		}
 		if m.MountType == pb.MountType_SECRET || m.MountType == pb.MountType_SSH {
 			t.Error("the copy has credentials")
+		}
+	}
+	if got := env(cp)["GOPROXY"]; got != "file:///go/pkg/mod/shared/cache/download" {
+		t.Errorf("the copy's GOPROXY = %q, want the shared partition", got)
+	}
+}
+
+// Only names the helper writes become paths in the module cache.
+func TestCheckPartition(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"shared": true, "p-0123456789abcdef0123456789abcdef": true,
+		"": false, "../x": false, "p-0123": false, "shared\n": false, "p-0123456789ABCDEF0123456789abcdef": false,
+	} {
+		if err := CheckPartition(name); (err == nil) != ok {
+			t.Errorf("CheckPartition(%q) = %v, want ok=%v", name, err, ok)
 		}
 	}
 }
@@ -115,13 +140,4 @@ func TestProjectCacheIDs(t *testing.T) {
 	if a == b || a == "gobuild-gocache" {
 		t.Errorf("project caches %q and %q", a, b)
 	}
-}
-
-func hasReadonlyMount(e *pb.ExecOp, dest string) bool {
-	for _, m := range e.Mounts {
-		if m.Dest == dest && m.Readonly {
-			return true
-		}
-	}
-	return false
 }

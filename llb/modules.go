@@ -141,21 +141,12 @@ type moduleAccess struct {
 	// root is the state the go commands run on, after the download.
 	root bkllb.State
 	// trusted mounts the modules for a step that runs no code of the
-	// user's (go build without cgo); with wrap, its go command runs through
-	// the partition helper (wrapArgs).
-	trusted bkllb.RunOption
-	wrap    bool
+	// user's (go build without cgo), and trustedEnv is its GOMODCACHE.
+	trusted    bkllb.RunOption
+	trustedEnv map[string]string
 	// untrusted mounts a copy of the modules, writable and thrown away,
 	// for a step that runs the user's code.
 	untrusted bkllb.RunOption
-}
-
-// wrapArgs runs a trusted go command in its partition of the shared cache.
-func (m moduleAccess) wrapArgs(args []string) []string {
-	if !m.wrap {
-		return args
-	}
-	return append([]string{helperPath, "run", partitionFile, modCacheDir, "--"}, args...)
 }
 
 // download fetches the module's dependencies, with the go settings of s
@@ -167,45 +158,49 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	if !ok && (opt.ModuleCache == ModuleCacheLayer || usesVendor(s, opt)) {
 		return moduleAccess{root: opt.Builder, trusted: empty, untrusted: empty}
 	}
-	helper := modcacheHelper(opt.Builder)
-	partition := bkllb.AddMount(partitionDir, partitionName(s, opt, helper), bkllb.Readonly)
-	helperMount := bkllb.AddMount(helperDir, helper, bkllb.Readonly)
+	// The partition is in GOMODCACHE, so in each step's definition: a
+	// build with other credentials is another download and another build.
+	partition := map[string]string{"GOMODCACHE": opt.partitionDir()}
 	shared := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
 	if !ok {
 		// A workspace whose members require nothing outside it: go build
 		// fetches what a member's package brings, into the partition.
-		return moduleAccess{root: opt.Builder, trusted: runOptions(helperMount, partition, shared), wrap: true, untrusted: empty}
+		return moduleAccess{root: opt.Builder, trusted: shared, trustedEnv: partition, untrusted: empty}
 	}
 	dir := srcDir
 	if opt.Modules.local() {
 		dir = path.Join(srcDir, s.Module)
 	}
-	env := goCommandEnv(s, nil)
 	runOpts := []bkllb.RunOption{
+		bkllb.Args(args),
 		credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
-		// Read-only, so that the step is cached by the partition's name:
-		// other credentials, another download.
-		partition,
 		downloadLocations(s, opt),
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
-		run := opt.Builder.Run(append(runOpts, append(env, bkllb.Args(args), bkllb.WithCustomName(StepModDownloadToLayer))...)...)
+		// GOMODCACHE is the layer; the partition's name still keys it.
+		env := goCommandEnv(s, map[string]string{"GOBUILD_MODULE_PARTITION": path.Base(opt.partitionDir())})
+		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
 		modules := bkllb.AddMount(modCacheDir, run.AddMount(modCacheDir, bkllb.Scratch()))
 		return moduleAccess{root: opt.Builder, trusted: modules, untrusted: modules}
 	}
-	m := moduleAccess{trusted: runOptions(helperMount, partition, shared), wrap: true}
-	run := opt.Builder.Run(append(runOpts, append(env, bkllb.Args(m.wrapArgs(args)), helperMount, shared, bkllb.WithCustomName(StepModDownload))...)...)
+	m := moduleAccess{trusted: shared, trustedEnv: partition}
+	run := opt.Builder.Run(append(runOpts, append(goCommandEnv(s, partition), shared, bkllb.WithCustomName(StepModDownload))...)...)
 	m.root = run.Root()
-	// The user's code gets its own copy, from the partition alone.
+	// The user's code gets its own copy, from the partition alone (a file
+	// proxy: verified when it was downloaded, and no credentials here).
 	const copyDir = "/gobuild/modules"
-	copyArgs := append([]string{helperPath, "copy", partitionFile, modCacheDir, copyDir, "--"}, args...)
-	cp := m.root.Run(append(env,
-		bkllb.Args(copyArgs),
+	cp := m.root.Run(append(goCommandEnv(s, map[string]string{
+		"GOMODCACHE": copyDir,
+		"GOPROXY":    "file://" + path.Join(opt.partitionDir(), "cache", "download"),
+		"GONOPROXY":  "gobuild.invalid",
+		"GOSUMDB":    "off",
+		"GOFLAGS":    "-modcacherw",
+	}),
+		bkllb.Args(args),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt), bkllb.Readonly),
-		helperMount, partition,
 		bkllb.AddMount(modCacheDir, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+"gobuild-gomodcache", bkllb.CacheMountShared), bkllb.Readonly),
 		bkllb.WithCustomName(StepModCopy),
 	)...)

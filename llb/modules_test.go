@@ -8,24 +8,12 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 )
 
-// unwrapped is the go command a trusted step runs through the module
-// cache helper (llb/isolation.go).
-func unwrapped(t *testing.T, args []string) []string {
-	t.Helper()
-	prefix := []string{helperPath, "run", partitionFile, modCacheDir, "--"}
-	if len(args) < len(prefix) || !slices.Equal(args[:len(prefix)], prefix) {
-		t.Errorf("args %q do not run through the module cache helper", args)
-		return args
-	}
-	return args[len(prefix):]
-}
-
 // TestDownloadSeesOnlyModuleFiles guards the cache promise: the download
 // step's only view of the context is go.mod, go.sum and workspace files.
 func TestDownloadSeesOnlyModuleFiles(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/amd64", func(o *Options) { o.CacheNamespace = "ns-" })
 	exec := findStep(t, steps, StepModDownload).GetExec()
-	if !slices.Equal(unwrapped(t, exec.Meta.Args), []string{"go", "mod", "download"}) {
+	if !slices.Equal(exec.Meta.Args, []string{"go", "mod", "download"}) {
 		t.Errorf("args = %q", exec.Meta.Args)
 	}
 	if got := cacheMounts(exec); got[modCacheDir] != "ns-gobuild-gomodcache" {
@@ -165,7 +153,7 @@ func TestModuleFilesLayout(t *testing.T) {
 				t.Fatal("no download step")
 			}
 			meta := dl.GetExec().Meta
-			if !slices.Equal(unwrapped(t, meta.Args), c.args) || meta.Cwd != c.dir {
+			if !slices.Equal(meta.Args, c.args) || meta.Cwd != c.dir {
 				t.Errorf("download runs %q in %s, want %q in %s", meta.Args, meta.Cwd, c.args, c.dir)
 			}
 			copy := cp.GetFile().Actions[0].GetCopy()

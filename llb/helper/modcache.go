@@ -1,29 +1,19 @@
 //go:build ignore
 
-// Command modcache keeps what one build downloads from reaching another
-// that may not have it. The frontend builds it with the builder's own go
-// (standard library only, so that any supported toolchain compiles it).
+// Command modcache names a build's partition of the shared module cache,
+// so that what one build downloads with its credentials never reaches a
+// build that lacks them. The frontend builds it with the builder's own go
+// (standard library only, so that any supported toolchain compiles it) and
+// runs it with the client's credentials mounted:
 //
 //	modcache id FILE
 //
-// writes FILE with the name of this build's partition of the shared module
-// cache: "shared" when the build has no credentials and the default module
-// settings, so that public, checksum-database-verified modules are
-// downloaded once for every project; otherwise a name derived, slowly, from
-// the credentials (the netrc secret, the SSH agent's public keys) and the
-// settings that decide what go fetches and how it verifies it. The name
-// never holds a secret, and a build with other credentials or settings
-// never finds another's private modules.
-//
-//	modcache run FILE ROOT -- go ...
-//
-// runs go with GOMODCACHE set to ROOT's partition named in FILE.
-//
-//	modcache copy FILE ROOT OUT -- go mod download ...
-//
-// downloads this module's dependencies from ROOT's partition (as a
-// GOPROXY=file:// proxy, never the network) into OUT, for steps that run
-// the user's code and so must not see the shared cache.
+// writes FILE with "shared" when the build has no credentials and the
+// default module settings, so that public, checksum-database-verified
+// modules are downloaded once for every project; otherwise with a name
+// derived, slowly, from the credentials (the netrc secret, the SSH agent's
+// public keys) and the settings that decide what go fetches and how it
+// verifies it. The name never holds a secret.
 package main
 
 import (
@@ -35,10 +25,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
 )
 
@@ -53,47 +39,10 @@ func main() {
 }
 
 func run(args []string) error {
-	switch {
-	case len(args) == 2 && args[0] == "id":
-		return os.WriteFile(args[1], []byte(partition()), 0o644)
-	case len(args) > 4 && args[0] == "run" && args[3] == "--":
-		name, err := os.ReadFile(args[1])
-		if err != nil {
-			return err
-		}
-		return execGo(args[4:], "GOMODCACHE="+filepath.Join(args[2], string(name)))
-	case len(args) > 5 && args[0] == "copy" && args[4] == "--":
-		name, err := os.ReadFile(args[1])
-		if err != nil {
-			return err
-		}
-		from := filepath.Join(args[2], string(name), "cache", "download")
-		return execGo(args[5:], "GOMODCACHE="+args[3], "GOPROXY=file://"+from,
-			// Private module paths too come from the partition, never from
-			// their origin: this step has no credentials.
-			"GONOPROXY=", "GOPRIVATE=", "GOFLAGS=-modcacherw")
+	if len(args) != 2 || args[0] != "id" {
+		return fmt.Errorf("usage: modcache id FILE")
 	}
-	return fmt.Errorf("usage: modcache id FILE | run FILE ROOT -- go ... | copy FILE ROOT OUT -- go ...")
-}
-
-// execGo replaces this process with the go command, env on top of ours.
-// A variable set twice would keep its first value, so ours are dropped.
-func execGo(args []string, env ...string) error {
-	path, err := exec.LookPath(args[0])
-	if err != nil {
-		return err
-	}
-	set := map[string]bool{}
-	for _, kv := range env {
-		set[strings.SplitN(kv, "=", 2)[0]] = true
-	}
-	var merged []string
-	for _, kv := range os.Environ() {
-		if !set[strings.SplitN(kv, "=", 2)[0]] {
-			merged = append(merged, kv)
-		}
-	}
-	return syscall.Exec(path, args, append(merged, env...))
+	return os.WriteFile(args[1], []byte(partition()), 0o644)
 }
 
 func partition() string {
