@@ -69,7 +69,7 @@ func Parse(filename string, data []byte) (*Spec, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(filename, err)
+		return nil, syntaxError(filename, data, err)
 	}
 	// A document of nothing but "---" or "null" has an empty root,
 	// placed past the file's end.
@@ -114,21 +114,11 @@ func Parse(filename string, data []byte) (*Spec, error) {
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-// syntaxError turns yaml.v3's "yaml: line N: msg" into an *Error.
-func syntaxError(filename string, err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Filename: filename, Pos: Pos{Line: line}, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{Filename: filename, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-}
-
 // decodeError turns each line of a *yaml.TypeError into an *Error.
 func decodeError(filename string, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return syntaxError(filename, err)
+		return syntaxError(filename, nil, err)
 	}
 	var errs []error
 	for _, e := range te.Errors {
