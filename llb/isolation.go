@@ -76,10 +76,20 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 // depends on the builder image alone, so BuildKit builds it once per
 // builder.
 func modcacheHelper(builder bkllb.State, dir string) bkllb.State {
+	return builderGo(builder, StepModcacheHelper, "modcache.go", modcacheHelperSource, dir, func(program string) []string {
+		return []string{"go", "build", "-trimpath", "-o", path.Join(dir, "modcache"), program}
+	})
+}
+
+// builderGo runs one of the frontend's own Go programs (llb/helper) with
+// the builder's go, outside any module and with nothing of the user's
+// configuration, and returns the directory out it writes. args gets the
+// program's path.
+func builderGo(builder bkllb.State, step, file string, source []byte, out string, args func(program string) []string) bkllb.State {
 	const src = "/gobuild/src"
-	source := bkllb.Scratch().File(bkllb.Mkfile("/modcache.go", 0o644, modcacheHelperSource), bkllb.WithCustomName("[internal] module cache helper source"))
+	program := bkllb.Scratch().File(bkllb.Mkfile("/"+file, 0o644, source), bkllb.WithCustomName("[internal] "+file))
 	run := builder.Run(
-		bkllb.Args([]string{"go", "build", "-trimpath", "-o", path.Join(dir, "modcache"), path.Join(src, "modcache.go")}),
+		bkllb.Args(args(path.Join(src, file))),
 		bkllb.Dir("/"),
 		bkllb.AddEnv("CGO_ENABLED", "0"),
 		bkllb.AddEnv("GOTOOLCHAIN", "local"),
@@ -87,10 +97,10 @@ func modcacheHelper(builder bkllb.State, dir string) bkllb.State {
 		bkllb.AddEnv("GOWORK", "off"),
 		bkllb.AddEnv("GOCACHE", "/tmp/gocache"),
 		bkllb.AddMount("/tmp", bkllb.Scratch(), bkllb.Tmpfs()),
-		bkllb.AddMount(src, source, bkllb.Readonly),
-		bkllb.WithCustomName(StepModcacheHelper),
+		bkllb.AddMount(src, program, bkllb.Readonly),
+		bkllb.WithCustomName(step),
 	)
-	return run.AddMount(dir, bkllb.Scratch())
+	return run.AddMount(out, bkllb.Scratch())
 }
 
 // partitionDir is GOMODCACHE for the steps that read and write the shared

@@ -24,10 +24,8 @@ const (
 	// image.dirs; StepEmptyDir the empty directory each is copied from.
 	StepImageDirs = "image directories (workdir, volumes, image.dirs)"
 	StepEmptyDir  = "[internal] empty directory"
-	// StepZoneinfoTree unpacks Go's time zones for image.zoneinfotree;
-	// StepZoneinfoProgram writes the program that does it.
-	StepZoneinfoTree    = "unpack the time zone database (image.zoneinfotree)"
-	StepZoneinfoProgram = "[internal] zoneinfo unpacker"
+	// StepZoneinfoTree unpacks Go's time zones for image.zoneinfotree.
+	StepZoneinfoTree = "unpack the time zone database (image.zoneinfotree)"
 	// StepGoBuildPrefix starts every go build step's name.
 	StepGoBuildPrefix = "go build "
 )
