@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -136,7 +137,48 @@ func checkFlag(flag string, allowed map[string]bool) error {
 	if !takesValue && hasValue && name != "-v" && name != "-x" && name != "-a" {
 		return fmt.Errorf("flag %q takes no value", flag)
 	}
+	if check, ok := flagValues[name]; ok && hasValue {
+		if err := check(flag[strings.Index(flag, "=")+1:]); err != nil {
+			return fmt.Errorf("flag %q: %v", flag, err)
+		}
+	}
 	return nil
+}
+
+// flagValues check the values of the flags whose values gobuild's image
+// or its view of the sources depends on.
+var flagValues = map[string]func(string) error{
+	"-buildmode": oneOf("exe", "pie", "default"),
+	"-mod":       oneOf("mod", "readonly", "vendor"),
+	"-covermode": oneOf("set", "count", "atomic"),
+	"-pgo": func(v string) error {
+		if v == "auto" || v == "off" || isContextPath(v) {
+			return nil
+		}
+		return errors.New("want auto, off or a profile's path inside the module, such as default.pgo")
+	},
+	"-p": func(v string) error {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			return errors.New("want a number of builds to run at once, 1 or more")
+		}
+		return nil
+	},
+}
+
+func oneOf(values ...string) func(string) error {
+	return func(v string) error {
+		if slices.Contains(values, v) {
+			return nil
+		}
+		return fmt.Errorf("want one of %s", strings.Join(values, ", "))
+	}
+}
+
+// isContextPath reports whether p is a relative path that stays inside
+// the directory it is relative to.
+func isContextPath(p string) bool {
+	clean := path.Clean(p)
+	return p != "" && !path.IsAbs(p) && clean != ".." && !strings.HasPrefix(clean, "../")
 }
 
 func isRelativePackage(p string) bool {

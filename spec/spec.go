@@ -111,9 +111,10 @@ type Binary struct {
 	Gcflags []string `yaml:"gcflags,omitempty"`
 	// Asmflags are passed to the assembler with -asmflags.
 	Asmflags []string `yaml:"asmflags,omitempty"`
-	// Flags are further go build flags. Allowed: -a, -v, -x, -mod=, -pgo=,
-	// -buildmode=exe|pie, -cover, -covermode=, -coverpkg=, -p=; gobuild owns
-	// -o, -trimpath, -tags and the rest.
+	// Flags are further go build flags. Allowed: -a, -v, -x,
+	// -mod=mod|readonly|vendor, -pgo=auto|off|PATH (inside the module),
+	// -buildmode=exe|pie, -cover, -covermode=set|count|atomic, -coverpkg=,
+	// -p=N; gobuild owns -o, -trimpath, -tags and the rest.
 	// Example: ["-pgo=auto"]
 	Flags []string `yaml:"flags,omitempty"`
 	// Env is added to this binary's go build environment, after the spec's

@@ -76,7 +76,7 @@ func TestRendered(t *testing.T) {
 	for _, a := range everyTemplateArgs {
 		args[a] = strings.ToLower(a)
 	}
-	args["GOFLAGS_ARG"] = "-mod=goflags_arg" // goflags are flags once rendered
+	args["GOFLAGS_ARG"] = "-pgo=goflags_arg" // goflags are flags once rendered
 	data := TemplateData{Args: args}
 	all, err := s.Rendered(data, PartGo, PartBinary(0), PartImage, PartTest)
 	if err != nil {
