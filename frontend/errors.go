@@ -43,14 +43,19 @@ func lineRange(p spec.Pos) *pb.Range {
 }
 
 // goModSyntax reports a go.mod that does not parse at go.mod's own lines,
-// with its text attached, so that buildx shows the offending lines of
-// go.mod rather than of the spec.
+// not at the spec's, so that the client shows the line to fix.
 func goModSyntax(sm *llb.SourceMap) error {
 	_, err := modfile.Parse(sm.Filename, sm.Data, nil)
+	return modFileSyntax(sm.Filename, sm.Data, err)
+}
+
+// modFileSyntax attaches to err, a go.mod or go.work parse error, the
+// file's lines it names.
+func modFileSyntax(filename string, data []byte, err error) error {
 	if err == nil {
 		return nil
 	}
-	src := &errdefs.Source{Info: sourceInfo(sm)}
+	src := &errdefs.Source{Info: sourceInfo(llb.NewSourceMap(nil, filename, "", data))}
 	var list modfile.ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {
@@ -59,7 +64,7 @@ func goModSyntax(sm *llb.SourceMap) error {
 			}
 		}
 	}
-	err = fmt.Errorf("%w; fix %s, which the go command cannot read either", err, sm.Filename)
+	err = fmt.Errorf("%w; fix %s, which the go command cannot read either", err, filename)
 	if len(src.Ranges) == 0 {
 		return err
 	}

@@ -50,3 +50,26 @@ func TestGoModSyntaxAtItsLine(t *testing.T) {
 		t.Error("a good go.mod is refused")
 	}
 }
+
+// A go.work or a workspace member's go.mod that does not parse fails at
+// its own line too.
+func TestWorkspaceSyntaxAtItsLine(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		facts moduleFacts
+		file  string
+		line  int32
+	}{
+		{"go.work", moduleFacts{work: "go.work", workData: []byte("go 1.26\n\nuse ./a\nusee ./b\n")}, "go.work", 4},
+		{"a member's go.mod", moduleFacts{work: "go.work", workData: []byte("go 1.26\n\nuse ./a\n"),
+			members: map[string][]byte{"a": []byte("module example.com/a\n\ngo 1.26\nrequre example.com/b v1.0.0\n")}}, "a/go.mod", 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.facts.workspace()
+			sources := errdefs.Sources(err)
+			if err == nil || len(sources) != 1 || sources[0].Info.Filename != tc.file || len(sources[0].Ranges) == 0 || sources[0].Ranges[0].Start.Line != tc.line {
+				t.Errorf("error %v, sources %v; want %s line %d", err, sources, tc.file, tc.line)
+			}
+		})
+	}
+}

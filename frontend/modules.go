@@ -70,7 +70,7 @@ func (b *builder) readModuleFacts(ctx context.Context, dir string, workspaces bo
 	}
 	wf, err := modfile.ParseWork(f.work, f.workData, nil)
 	if err != nil {
-		return nil, err
+		return nil, modFileSyntax(f.work, f.workData, err)
 	}
 	var mods []string
 	for _, u := range wf.Use {
@@ -167,7 +167,7 @@ type workspace struct {
 func (f *moduleFacts) workspace() (*workspace, error) {
 	wf, err := modfile.ParseWork(f.work, f.workData, nil)
 	if err != nil {
-		return nil, err
+		return nil, modFileSyntax(f.work, f.workData, err)
 	}
 	ws := &workspace{members: map[string]*modfile.File{}}
 	if wf.Go != nil {
@@ -186,7 +186,7 @@ func (f *moduleFacts) workspace() (*workspace, error) {
 		}
 		mf, err := modfile.Parse(path.Join(member, "go.mod"), data, nil)
 		if err != nil {
-			return nil, err
+			return nil, modFileSyntax(path.Join(member, "go.mod"), data, err)
 		}
 		ws.dirs = append(ws.dirs, replaceDirs(path.Join(member, "go.mod"), mf.Replace)...)
 		if mf.Module != nil {
