@@ -84,7 +84,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	var wg sync.WaitGroup
 	var partitionErr error
 	if t.usesModules {
-		wg.Go(func() { b.partition, partitionErr = b.modulePartition(ctx) })
+		// The options are taken now: checkSources writes the builder.
+		opt := b.options(b.buildPlatform)
+		wg.Go(func() { b.partition, partitionErr = modulePartition(ctx, b.c, b.spec, opt) })
 	}
 	// Every package and template mistake at once, before anything runs.
 	errs := []error{b.checkSources(ctx)}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
+	"github.com/gobuildkit/gobuild/spec"
 	"github.com/moby/buildkit/frontend/gateway/client"
 )
 
@@ -14,8 +15,8 @@ import (
 // It is a solve of its own, before the build's definition exists, because
 // the name goes into that definition: BuildKit then never serves one
 // partition's download or go build to a build with other credentials.
-func (b *builder) modulePartition(ctx context.Context) (string, error) {
-	st, err := gbllb.Partition(b.spec, b.options(b.buildPlatform))
+func modulePartition(ctx context.Context, c client.Client, s *spec.Spec, opt gbllb.Options) (string, error) {
+	st, err := gbllb.Partition(s, opt)
 	if err != nil {
 		return "", err
 	}
@@ -23,7 +24,7 @@ func (b *builder) modulePartition(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
 		return "", fmt.Errorf("naming the module cache partition: %w", err)
 	}

@@ -229,12 +229,12 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	// cgo runs the builder's C toolchain on the project's C code: such a
 	// build reads a copy of the modules and writes its project's build
 	// cache, never the shared ones (llb/isolation.go).
-	modules, cache := p.modules.trusted, cacheMount(opt, buildCache, "gobuild-gocache")
+	modules, cache := p.modules.trusted, cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache"))
 	if s.Binaries[group[0]].Cgo {
-		modules, cache = p.modules.untrusted, cacheMount(opt, buildCache, projectCacheID(s, opt))
-	} else {
-		maps.Copy(envMap, p.modules.trustedEnv)
+		modules, cache = p.modules.untrusted, cacheMount(opt, buildCache, projectCacheID(s, opt, "cgo"))
 	}
+	// The step has the credentials: its result is the partition's.
+	envMap["GOBUILD_MODULE_PARTITION"] = opt.partitionName()
 	env := envOptions(envMap)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),

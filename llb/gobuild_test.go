@@ -65,7 +65,7 @@ func TestGoBuildArgs(t *testing.T) {
 	if exec.Meta.Cwd != "/src" {
 		t.Errorf("cwd = %q", exec.Meta.Cwd)
 	}
-	if got := cacheMounts(exec); got[modCacheDir] != "gobuild-gomodcache" || got[buildCache] != "gobuild-gocache" {
+	if got := cacheMounts(exec); !strings.HasPrefix(got[modCacheDir], "gobuild-gomodcache-shared-") || !strings.HasPrefix(got[buildCache], "gobuild-gocache-shared-") {
 		t.Errorf("cache mounts = %v", got)
 	}
 	for _, m := range exec.Mounts {

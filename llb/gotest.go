@@ -59,7 +59,7 @@ func goCheck(s *spec.Spec, opt Options, command string, flags []string, cgo bool
 		// The tests are the user's code; go vet too is kept apart: neither
 		// writes a cache another project reads (llb/isolation.go).
 		modules.untrusted,
-		cacheMount(opt, buildCache, projectCacheID(s, opt)),
+		cacheMount(opt, buildCache, projectCacheID(s, opt, "test")),
 		bkllb.WithCustomName(stepGoCheck(command, platforms.Format(buildPlatform), t.Packages...)),
 		location(s, opt, "test"),
 	}

@@ -1,6 +1,9 @@
 package llb
 
 import (
+	"encoding/binary"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +45,10 @@ func TestModcacheHelper(t *testing.T) {
 		return string(name)
 	}
 	missing := "NETRC=" + filepath.Join(dir, "absent")
+	agentAB := fakeAgent(t, 12, "key-a", "comment 1", "key-b", "comment 2")
+	agentBA := fakeAgent(t, 12, "key-b", "other", "key-a", "comments")
+	agentC := fakeAgent(t, 12, "key-c", "")
+	agentNone := fakeAgent(t, 12)
 	for _, tc := range []struct {
 		name string
 		a, b []string
@@ -52,6 +59,10 @@ func TestModcacheHelper(t *testing.T) {
 		{"a netrc", []string{missing}, []string{"NETRC=" + netrcA}, false},
 		{"another netrc", []string{"NETRC=" + netrcA}, []string{"NETRC=" + netrcB}, false},
 		{"the same netrc", []string{"NETRC=" + netrcA}, []string{"NETRC=" + netrcA}, true},
+		{"an agent's keys, in any order", []string{missing, "SSH_AUTH_SOCK=" + agentAB}, []string{missing, "SSH_AUTH_SOCK=" + agentBA}, true},
+		{"another agent's keys", []string{missing, "SSH_AUTH_SOCK=" + agentAB}, []string{missing, "SSH_AUTH_SOCK=" + agentC}, false},
+		{"an agent without keys", []string{missing}, []string{missing, "SSH_AUTH_SOCK=" + agentNone}, true},
+		{"no agent where the socket would be", []string{missing}, []string{missing, "SSH_AUTH_SOCK=" + filepath.Join(dir, "absent.sock")}, true},
 		{"the same netrc, another proxy", []string{"NETRC=" + netrcA, "GOPROXY=https://a"}, []string{"NETRC=" + netrcA, "GOPROXY=https://b"}, false},
 	} {
 		a, b := partition(tc.a...), partition(tc.b...)
@@ -62,7 +73,46 @@ func TestModcacheHelper(t *testing.T) {
 			t.Errorf("%s: a partition name holds the password", tc.name)
 		}
 	}
+	broken := exec.Command(helper, "id", filepath.Join(dir, "name"))
+	broken.Env = []string{missing, "SSH_AUTH_SOCK=" + fakeAgent(t, 5)}
+	if out, err := broken.CombinedOutput(); err == nil {
+		t.Errorf("an agent that answers with a failure gave a partition: %s", out)
+	}
 	if got := partition(missing); got != "shared" {
 		t.Errorf("no credentials and default settings: partition %q, want shared", got)
 	}
+}
+
+// fakeAgent serves one SSH agent identities answer of the given type with
+// the given key blobs and comments, to every connection, on a socket.
+func fakeAgent(t *testing.T, answerType byte, keysAndComments ...string) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	body := []byte{answerType}
+	body = binary.BigEndian.AppendUint32(body, uint32(len(keysAndComments)/2))
+	for _, s := range keysAndComments {
+		body = binary.BigEndian.AppendUint32(body, uint32(len(s)))
+		body = append(body, s...)
+	}
+	answer := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	answer = append(answer, body...)
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			request := make([]byte, 5)
+			if _, err := io.ReadFull(conn, request); err == nil {
+				_, _ = conn.Write(answer)
+			}
+			conn.Close()
+		}
+	}()
+	return sock
 }

@@ -1,6 +1,7 @@
 package llb
 
 import (
+	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -103,19 +104,42 @@ func builderGo(builder bkllb.State, step, file string, source []byte, out string
 	return run.AddMount(out, bkllb.Scratch())
 }
 
-// partitionDir is GOMODCACHE for the steps that read and write the shared
-// module cache.
-func (opt Options) partitionDir() string {
-	name := opt.ModulePartition
-	if name == "" {
-		name = SharedPartition
+// partitionName is the build's partition, SharedPartition by default.
+func (opt Options) partitionName() string {
+	if opt.ModulePartition == "" {
+		return SharedPartition
 	}
-	return path.Join(modCacheDir, name)
+	return opt.ModulePartition
+}
+
+// sharedCacheID is the id of a cache shared between builds (base is
+// gobuild-gomodcache or gobuild-gocache) for this build: its partition and
+// its builder image are in it, so that a go command, or a builder image's
+// own go, reaches only the caches of builds with the same credentials,
+// module settings and toolchain.
+func (opt Options) sharedCacheID(base string) string {
+	return base + "-" + opt.partitionName() + "-" + opt.builderKey()
+}
+
+// builderKey tells builder images apart: a digest of the builder state's
+// definition, which names the resolved image.
+func (opt Options) builderKey() string {
+	def, err := opt.Builder.Marshal(context.Background(), bkllb.Platform(opt.BuildPlatform))
+	if err != nil || len(def.Def) == 0 {
+		return "unknown"
+	}
+	sum := sha256.New()
+	for _, op := range def.Def {
+		sum.Write(op)
+	}
+	return hex.EncodeToString(sum.Sum(nil))[:16]
 }
 
 // projectCacheID is the build cache of the steps that run the project's
-// code: its own, so that what they write reaches no other project's build.
-func projectCacheID(s *spec.Spec, opt Options) string {
+// code (kind "test" for go test and go vet, "cgo" for cgo builds): its
+// own, so that what they write reaches no other project's build, and
+// tests never write what a cgo build puts into an image.
+func projectCacheID(s *spec.Spec, opt Options, kind string) string {
 	sum := sha256.Sum256([]byte(opt.ModulePath + "\x00" + s.Module))
-	return "gobuild-gocache-project-" + hex.EncodeToString(sum[:8])
+	return "gobuild-gocache-" + kind + "-" + hex.EncodeToString(sum[:8]) + "-" + opt.builderKey()
 }

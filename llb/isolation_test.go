@@ -3,8 +3,10 @@ package llb
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
+	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 )
 
@@ -18,16 +20,16 @@ func TestSharedCachesOnlyForTrustedSteps(t *testing.T) {
 		o.ModulePath = "example.com/victim"
 		o.ModulePartition = "p-0123456789abcdef0123456789abcdef"
 	}
-	projectID := "gobuild-gocache-project-"
 	for _, tc := range []struct {
 		name, spec, target, step string
 		test                     bool
 		trusted                  bool
+		own                      string // the project cache's kind
 	}{
-		{"module download", testSpec, "linux/amd64", StepModDownload, false, true},
-		{"go build", testSpec, "linux/amd64", StepGoBuild("linux/amd64", "./cmd/server"), false, true},
-		{"go build with cgo", withCgo, "linux/amd64", StepGoBuild("linux/amd64", "./cmd/server"), false, false},
-		{"go test", cgoSpec, "linux/amd64", stepGoCheck("test", "linux/amd64", "./..."), true, false},
+		{"module download", testSpec, "linux/amd64", StepModDownload, false, true, ""},
+		{"go build", testSpec, "linux/amd64", StepGoBuild("linux/amd64", "./cmd/server"), false, true, ""},
+		{"go build with cgo", withCgo, "linux/amd64", StepGoBuild("linux/amd64", "./cmd/server"), false, false, "gobuild-gocache-cgo-"},
+		{"go test", cgoSpec, "linux/amd64", stepGoCheck("test", "linux/amd64", "./..."), true, false, "gobuild-gocache-test-"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var steps []step
@@ -43,23 +45,30 @@ func TestSharedCachesOnlyForTrustedSteps(t *testing.T) {
 					caches[m.CacheOpt.ID] = m
 				}
 			}
-			_, sharedModules := caches["gobuild-gomodcache"]
-			_, sharedBuild := caches["gobuild-gocache"]
-			if tc.trusted {
-				if !sharedModules {
-					t.Errorf("a trusted step without the shared module cache: %v", slices.Sorted(maps.Keys(caches)))
+			var sharedModules, sharedBuild string
+			for id := range caches {
+				if strings.HasPrefix(id, "gobuild-gomodcache-") {
+					sharedModules = id
 				}
-				if got := env(exec)["GOMODCACHE"]; got != "/go/pkg/mod/p-0123456789abcdef0123456789abcdef" {
-					t.Errorf("GOMODCACHE = %q, want the build's partition", got)
+				if strings.HasPrefix(id, "gobuild-gocache-p-") || strings.HasPrefix(id, "gobuild-gocache-shared-") {
+					sharedBuild = id
+				}
+			}
+			if tc.trusted {
+				if !strings.HasPrefix(sharedModules, "gobuild-gomodcache-p-0123456789abcdef0123456789abcdef-") {
+					t.Errorf("a trusted step without its partition's module cache: %v", slices.Sorted(maps.Keys(caches)))
+				}
+				if tc.step != StepModDownload && !strings.HasPrefix(sharedBuild, "gobuild-gocache-p-0123456789abcdef0123456789abcdef-") {
+					t.Errorf("a trusted go build without its partition's build cache: %v", slices.Sorted(maps.Keys(caches)))
 				}
 				return
 			}
-			if sharedModules || sharedBuild {
+			if sharedModules != "" || sharedBuild != "" {
 				t.Errorf("the user's code mounts a shared cache: %v", slices.Sorted(maps.Keys(caches)))
 			}
 			var own bool
 			for id := range caches {
-				own = own || (len(id) > len(projectID) && id[:len(projectID)] == projectID)
+				own = own || strings.HasPrefix(id, tc.own)
 			}
 			if !own {
 				t.Errorf("no project build cache: %v", slices.Sorted(maps.Keys(caches)))
@@ -74,8 +83,8 @@ func TestSharedCachesOnlyForTrustedSteps(t *testing.T) {
 }
 
 // The partition's name is computed on every build, with the client's
-// credentials, and the copy for the user's code reads the shared cache
-// without writing it, from the build's partition.
+// credentials, and the copy for the user's code reads the partition's
+// cache without writing it.
 func TestPartitionAndCopySteps(t *testing.T) {
 	s, opt := testInput(t, testSpec, "linux/amd64", nil)
 	st, err := Partition(s, opt)
@@ -111,12 +120,9 @@ func TestPartitionAndCopySteps(t *testing.T) {
 		if m.MountType == pb.MountType_CACHE && !m.Readonly {
 			t.Errorf("the copy writes the cache %s", m.CacheOpt.ID)
 		}
-		if m.MountType == pb.MountType_SECRET || m.MountType == pb.MountType_SSH {
-			t.Error("the copy has credentials")
-		}
 	}
-	if got := env(cp)["GOPROXY"]; got != "file:///go/pkg/mod/shared/cache/download" {
-		t.Errorf("the copy's GOPROXY = %q, want the shared partition", got)
+	if got := env(cp)["GOPROXY"]; got != "file:///gobuild/partition/cache/download,https://proxy.golang.org,direct" {
+		t.Errorf("the copy's GOPROXY = %q, want the partition, then Go's default", got)
 	}
 }
 
@@ -135,9 +141,30 @@ func TestCheckPartition(t *testing.T) {
 // Two projects never share the build cache their code writes.
 func TestProjectCacheIDs(t *testing.T) {
 	s := parseFilled(t, testSpec)
-	a := projectCacheID(s, Options{ModulePath: "example.com/a"})
-	b := projectCacheID(s, Options{ModulePath: "example.com/b"})
-	if a == b || a == "gobuild-gocache" {
-		t.Errorf("project caches %q and %q", a, b)
+	ids := map[string]bool{}
+	for _, path := range []string{"example.com/a", "example.com/b"} {
+		for _, kind := range []string{"test", "cgo"} {
+			ids[projectCacheID(s, Options{ModulePath: path}, kind)] = true
+		}
+	}
+	if len(ids) != 4 {
+		t.Errorf("project caches %v, want four", ids)
+	}
+}
+
+// Shared caches are per partition and per builder image: another's code
+// or another builder image's go never reaches them.
+func TestSharedCacheIDs(t *testing.T) {
+	base := Options{Builder: bkllb.Image("golang:1.26")}
+	other := base
+	other.ModulePartition = "p-0123456789abcdef0123456789abcdef"
+	evil := base
+	evil.Builder = bkllb.Image("example.com/evil/golang:1.26")
+	ids := map[string]bool{}
+	for _, opt := range []Options{base, other, evil} {
+		ids[opt.sharedCacheID("gobuild-gomodcache")] = true
+	}
+	if len(ids) != 3 || base.sharedCacheID("gobuild-gocache") != base.sharedCacheID("gobuild-gocache") {
+		t.Errorf("shared cache ids %v, want three, each stable", ids)
 	}
 }

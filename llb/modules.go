@@ -1,6 +1,7 @@
 package llb
 
 import (
+	"cmp"
 	"path"
 	"slices"
 	"strings"
@@ -141,9 +142,8 @@ type moduleAccess struct {
 	// root is the state the go commands run on, after the download.
 	root bkllb.State
 	// trusted mounts the modules for a step that runs no code of the
-	// user's (go build without cgo), and trustedEnv is its GOMODCACHE.
-	trusted    bkllb.RunOption
-	trustedEnv map[string]string
+	// user's (go build without cgo).
+	trusted bkllb.RunOption
 	// untrusted mounts a copy of the modules, writable and thrown away,
 	// for a step that runs the user's code.
 	untrusted bkllb.RunOption
@@ -158,14 +158,13 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	if !ok && (opt.ModuleCache == ModuleCacheLayer || usesVendor(s, opt)) {
 		return moduleAccess{root: opt.Builder, trusted: empty, untrusted: empty}
 	}
-	// The partition is in GOMODCACHE, so in each step's definition: a
+	// The partition is in the cache's id, so in each step's definition: a
 	// build with other credentials is another download and another build.
-	partition := map[string]string{"GOMODCACHE": opt.partitionDir()}
-	shared := cacheMount(opt, modCacheDir, "gobuild-gomodcache")
+	shared := cacheMount(opt, modCacheDir, opt.sharedCacheID("gobuild-gomodcache"))
 	if !ok {
 		// A workspace whose members require nothing outside it: go build
 		// fetches what a member's package brings, into the partition.
-		return moduleAccess{root: opt.Builder, trusted: shared, trustedEnv: partition, untrusted: empty}
+		return moduleAccess{root: opt.Builder, trusted: shared, untrusted: empty}
 	}
 	dir := srcDir
 	if opt.Modules.local() {
@@ -180,28 +179,29 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
 		// GOMODCACHE is the layer; the partition's name still keys it.
-		env := goCommandEnv(s, map[string]string{"GOBUILD_MODULE_PARTITION": path.Base(opt.partitionDir())})
+		env := goCommandEnv(s, map[string]string{"GOBUILD_MODULE_PARTITION": opt.partitionName()})
 		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
 		modules := bkllb.AddMount(modCacheDir, run.AddMount(modCacheDir, bkllb.Scratch()))
 		return moduleAccess{root: opt.Builder, trusted: modules, untrusted: modules}
 	}
-	m := moduleAccess{trusted: shared, trustedEnv: partition}
-	run := opt.Builder.Run(append(runOpts, append(goCommandEnv(s, partition), shared, bkllb.WithCustomName(StepModDownload))...)...)
+	m := moduleAccess{trusted: shared}
+	run := opt.Builder.Run(append(runOpts, append(goCommandEnv(s, nil), shared, bkllb.WithCustomName(StepModDownload))...)...)
 	m.root = run.Root()
-	// The user's code gets its own copy, from the partition alone (a file
-	// proxy: verified when it was downloaded, and no credentials here).
-	const copyDir = "/gobuild/modules"
+	// The user's code gets its own copy: from the partition, mounted
+	// read-only, else (a pruned cache) from where the download got it.
+	// The copy runs no code of the user's, so it may have the credentials.
+	const copyDir, partitionMount = "/gobuild/modules", "/gobuild/partition"
+	fallback := cmp.Or(s.Goproxy, "https://proxy.golang.org,direct")
 	cp := m.root.Run(append(goCommandEnv(s, map[string]string{
 		"GOMODCACHE": copyDir,
-		"GOPROXY":    "file://" + path.Join(opt.partitionDir(), "cache", "download"),
-		"GONOPROXY":  "gobuild.invalid",
-		"GOSUMDB":    "off",
+		"GOPROXY":    "file://" + path.Join(partitionMount, "cache", "download") + "," + fallback,
 		"GOFLAGS":    "-modcacherw",
 	}),
 		bkllb.Args(args),
+		credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt), bkllb.Readonly),
-		bkllb.AddMount(modCacheDir, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+"gobuild-gomodcache", bkllb.CacheMountShared), bkllb.Readonly),
+		bkllb.AddMount(partitionMount, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+opt.sharedCacheID("gobuild-gomodcache"), bkllb.CacheMountShared), bkllb.Readonly),
 		bkllb.WithCustomName(StepModCopy),
 	)...)
 	m.untrusted = bkllb.AddMount(modCacheDir, cp.AddMount(copyDir, bkllb.Scratch()))

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -19,7 +20,30 @@ var ownedEnv = map[string]string{
 	"GOBIN":       "is the builder image's; gobuild decides where binaries go",
 	"GOWORK":      "is the context's go.work, which gobuild reads to choose the sources go sees; only off, in the spec's env, builds the module alone",
 	"GOENV":       "would read settings from a file; set them here, one variable each",
+	// These would run a program of the spec's in the steps that write the
+	// shared caches (docs/design.md, "Shared builders").
+	"GOAUTH":          "runs a command to authenticate module fetches; pass credentials as the netrc secret (--secret id=netrc)",
+	"PATH":            "is the builder image's; choose the toolchain with go or builder",
+	"LD_PRELOAD":      "would load a library into every go command",
+	"LD_LIBRARY_PATH": "would load libraries into every go command",
+	"LD_AUDIT":        "would load a library into every go command",
+	"GCONV_PATH":      "would load a library into every go command",
+	"BASH_ENV":        "would run a script in every shell",
+	"ENV":             "would run a script in every shell",
 }
+
+// prefixedEnv are families of variables refused like ownedEnv: git's,
+// which can run programs and carry credentials (pass those as the netrc
+// secret or the SSH agent), and ssh's.
+var prefixedEnv = map[string]string{
+	"GIT_": "configures git, which the go command runs to fetch modules: it can run programs and hold credentials; use the netrc secret or the SSH agent",
+	"SSH_": "configures ssh, which git runs to fetch modules; use the SSH agent (--ssh default)",
+}
+
+// fetchEnv decide what go fetches and how it verifies it: they belong to
+// the spec's env, where the module cache partition is named from them,
+// not to one binary's or the tests'.
+var fetchEnv = []string{"GOSUMDB", "GOINSECURE", "GONOPROXY", "GONOSUMCHECK", "GOVCS"}
 
 // platformEnv are set from the target platform, variantEnv from its
 // variant.
@@ -59,7 +83,18 @@ func ownedEnvFix(at []any, key, value string) string {
 		}
 		return "is set by cgo; use binaries[].cgo and test.cgo"
 	}
-	return ownedEnv[key]
+	if fix, ok := ownedEnv[key]; ok {
+		return fix
+	}
+	for prefix, fix := range prefixedEnv {
+		if strings.HasPrefix(key, prefix) {
+			return fix
+		}
+	}
+	if slices.Contains(fetchEnv, key) && !(len(at) == 1 && at[0] == "env") {
+		return "decides what go fetches for every go command; set it in the spec's env"
+	}
+	return ""
 }
 
 // checkGoflags checks each flag of goflags (GOFLAGS) against the allow-list

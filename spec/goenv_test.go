@@ -31,6 +31,13 @@ func TestOwnedEnv(t *testing.T) {
 		{"GOWORK", head + "env: {GOWORK: ../other.work}\n", "env: GOWORK is the context's go.work, which gobuild reads"},
 		{"GOWORK off in a binary", head + "    env: {GOWORK: \"off\"}\n", "binaries[0].env: GOWORK is the context's go.work"},
 		{"GOENV", head + "env: {GOENV: ./goenv}\n", "env: GOENV would read settings from a file; set them here"},
+		{"GOAUTH", head + "env: {GOAUTH: sh /src/x}\n", "env: GOAUTH runs a command"},
+		{"PATH", head + "env: {PATH: /src/bin}\n", "env: PATH is the builder image's"},
+		{"LD_PRELOAD", head + "    env: {LD_PRELOAD: /src/x.so}\n", "binaries[0].env: LD_PRELOAD would load a library"},
+		{"git's config", head + "env: {GIT_CONFIG_COUNT: \"1\"}\n", "env: GIT_CONFIG_COUNT configures git"},
+		{"ssh's", head + "env: {SSH_AUTH_SOCK: /x}\n", "env: SSH_AUTH_SOCK configures ssh"},
+		{"GOSUMDB in a binary", head + "    env: {GOSUMDB: off}\n", "binaries[0].env: GOSUMDB decides what go fetches for every go command; set it in the spec's env"},
+		{"GOINSECURE in the tests", head + "test:\n  env: {GOINSECURE: example.com}\n", "test.env: GOINSECURE decides what go fetches"},
 		{"two at once", head + "    env: {GOOS: a, GOARCH: b}\n", "binaries[0].env: GOARCH"},
 	}
 	for _, tc := range cases {
@@ -42,7 +49,7 @@ func TestOwnedEnv(t *testing.T) {
 		})
 	}
 	// The image's env is the container's, not the go command's: any name.
-	if _, err := Parse("gobuild.yaml", []byte(head+"env: {GOFIPS140: latest, GODEBUG: x, CC: clang, GOWORK: \"off\"}\nimage:\n  env: {GOARCH: arm64, GOFLAGS: x}\n")); err != nil {
+	if _, err := Parse("gobuild.yaml", []byte(head+"env: {GOFIPS140: latest, GODEBUG: x, CC: clang, GOWORK: \"off\", GOSUMDB: off}\nimage:\n  env: {GOARCH: arm64, GOFLAGS: x}\n")); err != nil {
 		t.Errorf("variables gobuild does not own: %v", err)
 	}
 }

@@ -21,10 +21,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"sort"
 	"time"
 )
 
@@ -42,10 +45,16 @@ func run(args []string) error {
 	if len(args) != 2 || args[0] != "id" {
 		return fmt.Errorf("usage: modcache id FILE")
 	}
-	return os.WriteFile(args[1], []byte(partition()), 0o644)
+	name, err := partition()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(args[1], []byte(name), 0o644)
 }
 
-func partition() string {
+// partition fails rather than guess: credentials it could not read would
+// otherwise put their modules where builds without them look.
+func partition() (string, error) {
 	var material []byte
 	for _, k := range settings {
 		if v := os.Getenv(k); v != "" {
@@ -53,48 +62,88 @@ func partition() string {
 		}
 	}
 	if netrc := os.Getenv("NETRC"); netrc != "" {
-		if data, err := os.ReadFile(netrc); err == nil && len(data) > 0 {
+		data, err := os.ReadFile(netrc)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return "", fmt.Errorf("reading the netrc secret: %w", err)
+		case len(data) > 0:
 			material = append(append(material, "netrc\x00"...), data...)
 		}
 	}
-	if keys := agentKeys(os.Getenv("SSH_AUTH_SOCK")); len(keys) > 0 {
-		material = append(append(material, "\x00ssh\x00"...), keys...)
+	if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" {
+		keys, err := agentKeys(sock)
+		if err != nil {
+			return "", fmt.Errorf("asking the SSH agent for its keys: %w", err)
+		}
+		for _, k := range keys {
+			material = append(append(material, "\x00ssh\x00"...), k...)
+		}
 	}
 	if len(material) == 0 {
-		return "shared"
+		return "shared", nil
 	}
-	return "p-" + hex.EncodeToString(pbkdf2(material, []byte("gobuild module cache partition v1"), 100_000))[:32]
+	return "p-" + hex.EncodeToString(pbkdf2(material, []byte("gobuild module cache partition v1"), 100_000))[:32], nil
 }
 
 // agentKeys asks the SSH agent at sock for its public keys (the agent
-// protocol's REQUEST_IDENTITIES); nil when there is no agent.
-func agentKeys(sock string) []byte {
-	if sock == "" {
-		return nil
+// protocol's REQUEST_IDENTITIES), sorted: none when no agent is there.
+func agentKeys(sock string) ([][]byte, error) {
+	if _, err := os.Stat(sock); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // the client offered no agent
 	}
 	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	const requestIdentities = 11
+	const requestIdentities, identitiesAnswer = 11, 12
 	if _, err := conn.Write([]byte{0, 0, 0, 1, requestIdentities}); err != nil {
-		return nil
+		return nil, err
 	}
 	var size [4]byte
 	if _, err := io.ReadFull(conn, size[:]); err != nil {
-		return nil
+		return nil, err
 	}
 	n := binary.BigEndian.Uint32(size[:])
-	if n > 1<<20 {
-		return nil
+	if n < 5 || n > 1<<20 {
+		return nil, fmt.Errorf("an answer of %d bytes", n)
 	}
 	answer := make([]byte, n)
 	if _, err := io.ReadFull(conn, answer); err != nil {
-		return nil
+		return nil, err
 	}
-	return answer
+	if answer[0] != identitiesAnswer {
+		return nil, fmt.Errorf("answer type %d, not the identities", answer[0])
+	}
+	count, rest := binary.BigEndian.Uint32(answer[1:5]), answer[5:]
+	var keys [][]byte
+	for i := uint32(0); i < count; i++ {
+		var blob []byte
+		var ok bool
+		if blob, rest, ok = agentString(rest); !ok {
+			return nil, errors.New("a malformed identities answer")
+		}
+		if _, rest, ok = agentString(rest); !ok { // the comment
+			return nil, errors.New("a malformed identities answer")
+		}
+		keys = append(keys, blob)
+	}
+	sort.Slice(keys, func(i, j int) bool { return string(keys[i]) < string(keys[j]) })
+	return keys, nil
+}
+
+// agentString splits the agent protocol's length-prefixed string off b.
+func agentString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, false
+	}
+	return b[4 : 4+n], b[4+n:], true
 }
 
 // pbkdf2 is PBKDF2-HMAC-SHA256's first block: slow to invert, so a name
