@@ -432,8 +432,8 @@ func fetchIndex(t *testing.T, dir, repo string) []string {
 	return archs
 }
 
-// readImagesFile reads an OCI layout tarball a client wrote.
-func readImagesFile(t *testing.T, path string) map[string]*testenv.Image {
+// readLayoutFile reads an OCI layout tarball a client wrote.
+func readLayoutFile(t *testing.T, path string) *testenv.Layout {
 	t.Helper()
 	tarball, err := os.ReadFile(path)
 	if err != nil {
@@ -443,7 +443,13 @@ func readImagesFile(t *testing.T, path string) map[string]*testenv.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := layout.Images()
+	return layout
+}
+
+// readImagesFile reads the images of an OCI layout tarball a client wrote.
+func readImagesFile(t *testing.T, path string) map[string]*testenv.Image {
+	t.Helper()
+	images, err := readLayoutFile(t, path).Images()
 	if err != nil {
 		t.Fatal(err)
 	}

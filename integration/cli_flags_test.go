@@ -17,8 +17,6 @@ import (
 
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
-
-	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 // cliRun runs the gobuild CLI against the bed's daemon in dir and returns
@@ -139,14 +137,7 @@ func TestCLIAnnotationLabelCache(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	data, err := os.ReadFile(oci)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layout, err := testenv.ReadLayout(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	layout := readLayoutFile(t, oci)
 	annotated := false
 	annotation := regexp.MustCompile(`"org.example.note":\s*"annotated"`)
 	for _, blob := range layout.Blobs {

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
-
-	"github.com/gobuildkit/gobuild/integration/testenv"
 )
 
 var (
@@ -78,16 +76,8 @@ func TestCLIStartsAndReusesLocalDaemon(t *testing.T) {
 	if strings.Contains(first, "WARN") {
 		t.Errorf("the build warned:\n%s", first)
 	}
-	data, err := os.ReadFile(oci)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layout, err := testenv.ReadLayout(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if images, err := layout.Images(); err != nil || images["linux/amd64"] == nil || images["linux/arm64"] == nil {
-		t.Fatalf("OCI layout images = %v, %v; want linux/amd64 and linux/arm64", images, err)
+	if images := readImagesFile(t, oci); images["linux/amd64"] == nil || images["linux/arm64"] == nil {
+		t.Fatalf("OCI layout images = %v; want linux/amd64 and linux/arm64", images)
 	}
 
 	second := gobuild("build", "--oci", oci, "--build-arg", "VERSION=v0.1.0", "examples/hello")

@@ -12,7 +12,8 @@ import (
 )
 
 // The module cache helper, built as the frontend builds it in the builder,
-// names partitions by credentials and settings and runs go in its own.
+// names partitions by credentials and settings, and fails rather than
+// guess when it cannot read them.
 func TestModcacheHelper(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the helper with go")

@@ -39,12 +39,12 @@ const PartitionFile = "/name"
 // the default module settings; Options.ModulePartition's zero value.
 const SharedPartition = "shared"
 
-var partitionName = regexp.MustCompile(`^(shared|p-[0-9a-f]{32})$`)
+var validPartition = regexp.MustCompile(`^(shared|p-[0-9a-f]{32})$`)
 
 // CheckPartition refuses a name the helper could not have written, since
 // it becomes a path in the module cache.
 func CheckPartition(name string) error {
-	if !partitionName.MatchString(name) {
+	if !validPartition.MatchString(name) {
 		return fmt.Errorf("module cache partition %q is not a name the helper writes", name)
 	}
 	return nil

@@ -54,12 +54,20 @@ func (s *Spec) validateDirs() []error {
 		if !path.IsAbs(d.Path) || path.Clean(d.Path) == "/" {
 			add(s.errorAt(at("path"), "image.dirs[%d].path %q must be an absolute path in the image, other than /", i, d.Path))
 		}
-		if _, _, err := ParseOwner(d.Owner); err != nil {
-			add(s.errorAt(at("owner"), "image.dirs[%d].owner: %v", i, err))
-		}
-		if _, err := ParseMode(d.Mode); err != nil {
-			add(s.errorAt(at("mode"), "image.dirs[%d].mode: %v", i, err))
-		}
+		errs = append(errs, s.checkOwnership("dirs", i, at, d.Owner, d.Mode)...)
+	}
+	return errs
+}
+
+// checkOwnership checks the owner and mode of image.<field>[i], each at
+// its line.
+func (s *Spec) checkOwnership(field string, i int, at func(...any) Pos, owner, mode string) []error {
+	var errs []error
+	if _, _, err := ParseOwner(owner); err != nil {
+		errs = append(errs, s.errorAt(at("owner"), "image.%s[%d].owner: %v", field, i, err))
+	}
+	if _, err := ParseMode(mode); err != nil {
+		errs = append(errs, s.errorAt(at("mode"), "image.%s[%d].mode: %v", field, i, err))
 	}
 	return errs
 }
@@ -101,12 +109,7 @@ func (s *Spec) validateFiles() []error {
 		if !path.IsAbs(f.Dst) {
 			add(s.errorAt(at("dst"), "image.files[%d].dst %q must be an absolute path in the image", i, f.Dst))
 		}
-		if _, _, err := ParseOwner(f.Owner); err != nil {
-			add(s.errorAt(at("owner"), "image.files[%d].owner: %v", i, err))
-		}
-		if _, err := ParseMode(f.Mode); err != nil {
-			add(s.errorAt(at("mode"), "image.files[%d].mode: %v", i, err))
-		}
+		errs = append(errs, s.checkOwnership("files", i, at, f.Owner, f.Mode)...)
 	}
 	return errs
 }
