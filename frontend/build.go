@@ -122,6 +122,7 @@ type builder struct {
 	commit        string
 	commitTime    *time.Time
 	goFiles       map[string][]gbllb.GoFile
+	imports       *gbllb.Imports
 	// excludes are the patterns the main context leaves out.
 	excludes []string
 	sources  *gbllb.SourceSet
@@ -252,6 +253,8 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		SourceMap:       b.src.SourceMap,
 		Sources:         b.sources,
 		ModuleCache:     b.moduleCache,
+		DependencyCache: b.dependencyCache,
+		Imports:         b.imports,
 		Modules:         b.modules,
 		GoMod:           b.goModSource,
 		GoModRanges:     b.goModRanges,

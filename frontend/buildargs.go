@@ -16,6 +16,7 @@ const (
 	argVersion         = "VERSION"
 	argSourceDateEpoch = "SOURCE_DATE_EPOCH"
 	argModuleCache     = "GOBUILD_MODULE_CACHE"
+	argDependencyCache = "GOBUILD_DEPENDENCY_CACHE"
 	defaultVersion     = "dev"
 )
 
@@ -32,6 +33,9 @@ type buildArgs struct {
 	// moduleCache is GOBUILD_MODULE_CACHE, gbllb.ModuleCacheMount when
 	// unset or empty.
 	moduleCache gbllb.ModuleCache
+	// dependencyCache is GOBUILD_DEPENDENCY_CACHE, gbllb.DependencyCacheLayer
+	// when unset or empty.
+	dependencyCache gbllb.DependencyCache
 }
 
 // buildArg is one build-arg the frontend reads: what --call=outline says
@@ -80,6 +84,22 @@ var buildArgTable = []buildArg{
 			default:
 				return fmt.Errorf("build-arg %s=%q: want %q (a persistent cache mount) or %q (a layer a registry cache carries)",
 					argModuleCache, mode, gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer)
+			}
+		},
+	},
+	{
+		name: argDependencyCache,
+		description: fmt.Sprintf("where the compiled standard library and dependencies are kept: %q (also in a layer a registry cache carries, so an ephemeral builder compiles only the module's own packages) or %q (the builder's cache mount only)",
+			gbllb.DependencyCacheLayer, gbllb.DependencyCacheMount),
+		value: string(gbllb.DependencyCacheLayer),
+		parse: func(a *buildArgs, v string, _ bool) error {
+			switch mode := gbllb.DependencyCache(cmp.Or(v, string(gbllb.DependencyCacheLayer))); mode {
+			case gbllb.DependencyCacheLayer, gbllb.DependencyCacheMount:
+				a.dependencyCache = mode
+				return nil
+			default:
+				return fmt.Errorf("build-arg %s=%q: want %q (a layer a registry cache carries) or %q (the builder's cache mount only)",
+					argDependencyCache, mode, gbllb.DependencyCacheLayer, gbllb.DependencyCacheMount)
 			}
 		},
 	},

@@ -15,7 +15,7 @@ func TestParseBuildArgs(t *testing.T) {
 		badEpoch = `build-arg SOURCE_DATE_EPOCH="yesterday" is not a number of seconds since 1970`
 		badCache = `build-arg GOBUILD_MODULE_CACHE="volume": want "mount" (a persistent cache mount) or "layer" (a layer a registry cache carries)`
 	)
-	defaults := buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount}
+	defaults := buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheLayer}
 	cases := []struct {
 		name string
 		args map[string]string
@@ -25,15 +25,18 @@ func TestParseBuildArgs(t *testing.T) {
 		{"nil", nil, defaults, ""},
 		{"none", map[string]string{}, defaults, ""},
 		{"others ignored", map[string]string{"PRIVATE_GOPROXY": "https://proxy.example"}, defaults, ""},
-		{"epoch", map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}, buildArgs{epoch: &epoch, version: "dev", moduleCache: "mount"}, ""},
+		{"epoch", map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}, buildArgs{epoch: &epoch, version: "dev", moduleCache: "mount", dependencyCache: "layer"}, ""},
 		{"empty epoch", map[string]string{"SOURCE_DATE_EPOCH": ""}, defaults, ""},
 		{"epoch in words", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, buildArgs{}, badEpoch},
 		{"fractional epoch", map[string]string{"SOURCE_DATE_EPOCH": "1.5"}, buildArgs{},
 			`build-arg SOURCE_DATE_EPOCH="1.5" is not a number of seconds since 1970`},
-		{"version", map[string]string{"VERSION": "v1.2.3"}, buildArgs{version: "v1.2.3", explicitVersion: true, moduleCache: "mount"}, ""},
+		{"version", map[string]string{"VERSION": "v1.2.3"}, buildArgs{version: "v1.2.3", explicitVersion: true, moduleCache: "mount", dependencyCache: "layer"}, ""},
 		// An empty VERSION keeps the default but still stops git describe.
-		{"empty version", map[string]string{"VERSION": ""}, buildArgs{version: "dev", explicitVersion: true, moduleCache: "mount"}, ""},
-		{"layer cache", map[string]string{"GOBUILD_MODULE_CACHE": "layer"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheLayer}, ""},
+		{"empty version", map[string]string{"VERSION": ""}, buildArgs{version: "dev", explicitVersion: true, moduleCache: "mount", dependencyCache: "layer"}, ""},
+		{"layer cache", map[string]string{"GOBUILD_MODULE_CACHE": "layer"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheLayer, dependencyCache: gbllb.DependencyCacheLayer}, ""},
+		{"dependencies in the mount only", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "mount"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheMount}, ""},
+		{"unknown dependency cache", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "disk"}, buildArgs{},
+			`build-arg GOBUILD_DEPENDENCY_CACHE="disk": want "layer" (a layer a registry cache carries) or "mount" (the builder's cache mount only)`},
 		{"mount cache", map[string]string{"GOBUILD_MODULE_CACHE": "mount"}, defaults, ""},
 		{"empty cache", map[string]string{"GOBUILD_MODULE_CACHE": ""}, defaults, ""},
 		{"unknown cache", map[string]string{"GOBUILD_MODULE_CACHE": "volume"}, buildArgs{}, badCache},
@@ -52,7 +55,8 @@ func TestParseBuildArgs(t *testing.T) {
 			continue
 		}
 		if !equalTime(got.epoch, tc.want.epoch) || got.version != tc.want.version ||
-			got.explicitVersion != tc.want.explicitVersion || got.moduleCache != tc.want.moduleCache {
+			got.explicitVersion != tc.want.explicitVersion || got.moduleCache != tc.want.moduleCache ||
+			got.dependencyCache != tc.want.dependencyCache {
 			t.Errorf("%s: got %+v (epoch %v), want %+v (epoch %v)", tc.name, got, got.epoch, tc.want, tc.want.epoch)
 		}
 	}

@@ -42,8 +42,11 @@ func (b *builder) scanSources(ctx context.Context, excludes []string) error {
 	if err != nil {
 		return err
 	}
-	b.goFiles, err = readGoFiles(ctx, ref)
-	return err
+	if b.goFiles, err = readGoFiles(ctx, ref); err != nil {
+		return err
+	}
+	b.imports = gbllb.ReadImports(b.goFiles)
+	return nil
 }
 
 // checkSources checks the scanned packages against the spec and narrows

@@ -275,7 +275,7 @@ func testBuildxOutline(t *testing.T) {
 		names = append(names, a.Name)
 		args[a.Name] = a
 	}
-	if want := []string{"VERSION", "SOURCE_DATE_EPOCH", "GOBUILD_MODULE_CACHE", "PRIVATE_GOPROXY"}; !slices.Equal(names, want) {
+	if want := []string{"VERSION", "SOURCE_DATE_EPOCH", "GOBUILD_MODULE_CACHE", "GOBUILD_DEPENDENCY_CACHE", "PRIVATE_GOPROXY"}; !slices.Equal(names, want) {
 		t.Errorf("build-args %q, want %q", names, want)
 	}
 	if v := args["VERSION"]; v.Value != "dev" || !strings.Contains(v.Description, "{{.Version}}") || !strings.Contains(v.Description, "git describe") {

@@ -84,6 +84,13 @@ type Options struct {
 	// Modules is what the frontend read of vendor/, go.work and the
 	// modules go.mod replaces with directories.
 	Modules ModuleFiles
+	// Imports, when set, is what the context's .go files import: the
+	// dependency layer compiles what the binaries import from outside the
+	// module (llb/deps.go). Nil makes no layer.
+	Imports *Imports
+	// DependencyCache is where the compiled dependencies travel; the zero
+	// value is DependencyCacheLayer.
+	DependencyCache DependencyCache
 	// Sources, when set, narrows what go build sees of Context to the
 	// files the go command reads. Nil gives it the whole context.
 	Sources *SourceSet

@@ -236,6 +236,10 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	// The step has the credentials: its result is the partition's.
 	envMap["GOBUILD_MODULE_PARTITION"] = opt.partitionName()
 	env := envOptions(envMap)
+	var seedOpts []bkllb.RunOption
+	if deps, ok := p.dependencies(group, envMap); ok {
+		args, seedOpts = seeded(args, deps, opt.Builder)
+	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		credentials(),
@@ -246,6 +250,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		bkllb.WithCustomName(StepGoBuild(platforms.Format(p.target), packages...)),
 		runOptions(where...),
 	}
+	runOpts = append(runOpts, seedOpts...)
 	run := p.modules.root.Run(append(runOpts, env...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), files, nil
 }

@@ -67,22 +67,8 @@ func (m ModuleFiles) local() bool { return m.Workspace != "" || len(m.Dirs) > 0 
 // and use directives find them.
 func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
 	src, include := "/"+s.Module+"/", moduleFilePatterns
-	if m := opt.Modules; m.local() {
-		src, include = "/", nil
-		for _, p := range moduleFilePatterns {
-			if !strings.HasPrefix(p, "go.work") {
-				include = append(include, path.Join(s.Module, p))
-			}
-		}
-		if m.Workspace != "" {
-			include = append(include, path.Join(m.Workspace, "go.work"), path.Join(m.Workspace, "go.work.sum"))
-		}
-		for _, d := range m.Dirs {
-			include = append(include, path.Join(d, "go.mod"), path.Join(d, "go.sum"))
-		}
-		include = append(include, m.Links...)
-		slices.Sort(include)
-		include = slices.Compact(include)
+	if opt.Modules.local() {
+		src, include = "/", moduleFilePaths(s, opt)
 	}
 	return bkllb.Scratch().File(
 		bkllb.Copy(opt.Context, src, "/", &bkllb.CopyInfo{
@@ -93,6 +79,27 @@ func moduleFiles(s *spec.Spec, opt Options) bkllb.State {
 		}),
 		bkllb.WithCustomName(StepCopyModuleFiles),
 	)
+}
+
+// moduleFilePaths are the patterns of moduleFiles in the context's
+// layout, sorted.
+func moduleFilePaths(s *spec.Spec, opt Options) []string {
+	m := opt.Modules
+	var include []string
+	for _, p := range moduleFilePatterns {
+		if !strings.HasPrefix(p, "go.work") {
+			include = append(include, path.Join(s.Module, p))
+		}
+	}
+	if m.Workspace != "" {
+		include = append(include, path.Join(m.Workspace, "go.work"), path.Join(m.Workspace, "go.work.sum"))
+	}
+	for _, d := range m.Dirs {
+		include = append(include, path.Join(d, "go.mod"), path.Join(d, "go.sum"))
+	}
+	include = append(include, m.Links...)
+	slices.Sort(include)
+	return slices.Compact(include)
 }
 
 // downloadArgs is the go mod download command line, false when there is

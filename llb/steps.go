@@ -26,6 +26,14 @@ const (
 	StepEmptyDir  = "[internal] empty directory"
 	// StepZoneinfoTree unpacks Go's time zones for image.zoneinfotree.
 	StepZoneinfoTree = "unpack the time zone database (image.zoneinfotree)"
+	// StepGocacheHelper builds the helper that moves compiled
+	// dependencies between the build cache and a layer (llb/deps.go);
+	// StepCopyDependencyFiles is what the dependency step sees.
+	StepGocacheHelper       = "[internal] build the build cache helper"
+	StepCopyDependencyFiles = "[internal] copy the module files and vendor/"
+	// StepDependenciesPrefix starts the name of each platform's step that
+	// compiles the dependencies into a layer.
+	StepDependenciesPrefix = "compile the dependencies "
 	// StepGoBuildPrefix starts every go build step's name.
 	StepGoBuildPrefix = "go build "
 )
@@ -39,4 +47,9 @@ func StepGoBuild(platform string, packages ...string) string {
 // stepGoCheck names a go test or go vet (command) of packages.
 func stepGoCheck(command, platform string, packages ...string) string {
 	return fmt.Sprintf("go %s %s (%s)", command, strings.Join(packages, " "), platform)
+}
+
+// StepDependencies names the step that compiles a platform's dependencies.
+func StepDependencies(platform string) string {
+	return fmt.Sprintf("%s(%s)", StepDependenciesPrefix, platform)
 }

@@ -1,0 +1,230 @@
+//go:build ignore
+
+// Command gocache carries the compiled form of a build's dependencies from
+// go's build cache into a layer, and back. BuildKit never exports cache
+// mounts, so on a builder that starts empty (hosted CI with a registry
+// cache) every go build would compile the standard library and every
+// dependency again; a layer travels with --cache-to and --cache-from. The
+// frontend builds it with the builder's own go (standard library only) and
+// runs it two ways:
+//
+//	gocache export OUT PACKAGES [go list flags]
+//
+// compiles the packages listed in the file PACKAGES (one per line) and everything they import into $GOCACHE (the
+// builder's persistent build cache, so only what is missing compiles) with
+// go list -export, then copies exactly those cache entries, each action's
+// index file and its output, into OUT. Packages go cannot load (a file
+// excluded for the target, a package of a local module) are left out: a
+// missing entry costs a compile, never a wrong build.
+//
+//	gocache seed DIR -- COMMAND...
+//
+// copies the entries of a layer made by export into $GOCACHE where they
+// are missing, then runs COMMAND in its place. A marker per layer in
+// $GOCACHE makes the copy happen once per builder.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// stampFile names a layer's content: a digest of its entries' names,
+// which are digests of their content themselves.
+const stampFile = "gobuild-stamp"
+
+// seededDir holds, in $GOCACHE, a marker for each layer already copied in.
+// go's cache trimming looks only in its two-hex-digit directories.
+const seededDir = "gobuild-seeded"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gobuild gocache:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	const usage = "usage: gocache export OUT PACKAGES [flags] | gocache seed DIR -- COMMAND..."
+	cache := os.Getenv("GOCACHE")
+	if cache == "" {
+		return fmt.Errorf("GOCACHE is not set")
+	}
+	switch {
+	case len(args) >= 3 && args[0] == "export":
+		list, err := os.ReadFile(args[2])
+		if err != nil {
+			return err
+		}
+		return export(cache, args[1], args[3:], strings.Fields(string(list)))
+	case len(args) >= 4 && args[0] == "seed" && args[2] == "--":
+		if err := seed(cache, args[1]); err != nil {
+			// The layer only saves compiling; go build works without it.
+			fmt.Fprintln(os.Stderr, "gobuild gocache: the compiled dependencies were not copied in:", err)
+		}
+		command := args[3:]
+		path, err := exec.LookPath(command[0])
+		if err != nil {
+			return err
+		}
+		return syscall.Exec(path, command, os.Environ())
+	}
+	return errors.New(usage)
+}
+
+// export compiles packages with go list -export and copies their cache
+// entries to out. go list fails for a package it cannot build; the others
+// are still listed, and exported.
+func export(cache, out string, flags, packages []string) error {
+	args := append([]string{"list", "-e", "-export", "-deps",
+		"-f", "{{if not (or .Error .DepsErrors)}}{{.BuildID}} {{.Export}}{{end}}"}, flags...)
+	cmd := exec.Command("go", append(args, packages...)...)
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "gobuild gocache: go list:", err, "(the packages it listed are exported)")
+	}
+	var names []string
+	scanner := bufio.NewScanner(&stdout)
+	for scanner.Scan() {
+		buildID, output, ok := strings.Cut(scanner.Text(), " ")
+		if !ok || output == "" {
+			continue // a package with nothing compiled, such as unsafe
+		}
+		index, err := indexFile(cache, buildID)
+		if err != nil {
+			return err
+		}
+		for _, file := range []string{index, output} {
+			name, err := filepath.Rel(cache, file)
+			if err != nil || strings.HasPrefix(name, "..") {
+				return fmt.Errorf("go list gave %s, outside GOCACHE %s", file, cache)
+			}
+			if err := copyFile(file, filepath.Join(out, name)); err != nil {
+				return err
+			}
+			names = append(names, name)
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return err
+	}
+	stamp := stampOf(names)
+	if err := os.WriteFile(filepath.Join(out, stampFile), []byte(stamp), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gobuild gocache: %d packages exported\n", len(names)/2)
+	// The entries came from this cache: it needs no copy of them.
+	return mark(cache, stamp)
+}
+
+// indexFile is the cache's index entry of a compile action: go list gives
+// a package's build ID, whose first part is the start of the action ID
+// (120 bits, URL-safe base64); the entry is named by the whole ID in hex.
+func indexFile(cache, buildID string) (string, error) {
+	action, _, _ := strings.Cut(buildID, "/")
+	prefix, err := base64.RawURLEncoding.DecodeString(action)
+	if err != nil || len(prefix) < 2 {
+		return "", fmt.Errorf("build ID %q: not a go build ID", buildID)
+	}
+	hexID := hex.EncodeToString(prefix)
+	matches, err := filepath.Glob(filepath.Join(cache, hexID[:2], hexID+"*-a"))
+	if err != nil {
+		return "", err
+	}
+	if len(matches) != 1 {
+		return "", fmt.Errorf("build ID %q: %d cache index entries match", buildID, len(matches))
+	}
+	return matches[0], nil
+}
+
+func stampOf(names []string) string {
+	sort.Strings(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, "\n")))
+	return hex.EncodeToString(sum[:])
+}
+
+// seed copies the layer's entries that cache lacks. Each file is written
+// under a temporary name and renamed, so that a go build running beside
+// this one never reads half an entry.
+func seed(cache, dir string) error {
+	stamp, err := os.ReadFile(filepath.Join(dir, stampFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // an empty layer: nothing was exported
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(cache, seededDir, string(stamp))); err == nil {
+		return nil
+	}
+	copied := 0
+	err = filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == stampFile {
+			return err
+		}
+		name, err := filepath.Rel(dir, file)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(cache, name)
+		if _, err := os.Stat(target); err == nil {
+			return nil
+		}
+		copied++
+		return copyFile(file, target)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gobuild gocache: %d compiled dependency files copied in\n", copied)
+	return mark(cache, string(stamp))
+}
+
+func mark(cache, stamp string) error {
+	if err := os.MkdirAll(filepath.Join(cache, seededDir), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(cache, seededDir, stamp), nil, 0o644)
+}
+
+func copyFile(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(to), ".gobuild-*")
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), to)
+}
