@@ -80,7 +80,7 @@ func (p *platformBuild) dependencies(group []int, env map[string]string) (bkllb.
 		bkllb.AddMount(packageListDir, list, bkllb.Readonly),
 		p.modules.trusted,
 		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache")),
-		bkllb.WithCustomName(StepDependencies(platforms.Format(p.target))),
+		bkllb.WithCustomName(StepDependencies(platforms.Format(p.target), patterns...)),
 	}, envOptions(depsEnv)...)...)
 	return run.AddMount(dependencyDir, bkllb.Scratch()), true
 }

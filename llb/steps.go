@@ -49,7 +49,8 @@ func stepGoCheck(command, platform string, packages ...string) string {
 	return fmt.Sprintf("go %s %s (%s)", command, strings.Join(packages, " "), platform)
 }
 
-// StepDependencies names the step that compiles a platform's dependencies.
-func StepDependencies(platform string) string {
-	return fmt.Sprintf("%s(%s)", StepDependenciesPrefix, platform)
+// StepDependencies names the step that compiles the dependencies of the
+// go build of packages for a platform.
+func StepDependencies(platform string, packages ...string) string {
+	return fmt.Sprintf("%sof %s (%s)", StepDependenciesPrefix, strings.Join(packages, " "), platform)
 }

@@ -14,6 +14,7 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -48,6 +49,17 @@ type BuildResult struct {
 	Warnings []*client.VertexWarning
 	// Logs is everything the build's steps printed.
 	Logs []byte
+	// stepLogs is what each step printed, by its digest.
+	stepLogs map[digest.Digest][]byte
+}
+
+// StepLog is what the step with that name printed.
+func (r *BuildResult) StepLog(name string) ([]byte, error) {
+	v, err := r.Vertex(name)
+	if err != nil {
+		return nil, err
+	}
+	return r.stepLogs[v.Digest], nil
 }
 
 // Vertex returns the last reported state of the step with that name.
@@ -115,6 +127,7 @@ func (b *Bed) Build(ctx context.Context, dir string, opt BuildOpts) (*BuildResul
 		statuses []*client.VertexStatus
 		warnings []*client.VertexWarning
 		logs     bytes.Buffer
+		stepLogs = map[digest.Digest][]byte{}
 	)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -124,6 +137,7 @@ func (b *Bed) Build(ctx context.Context, dir string, opt BuildOpts) (*BuildResul
 			warnings = append(warnings, st.Warnings...)
 			for _, l := range st.Logs {
 				logs.Write(l.Data)
+				stepLogs[l.Vertex] = append(stepLogs[l.Vertex], l.Data...)
 			}
 		}
 	})
@@ -133,7 +147,7 @@ func (b *Bed) Build(ctx context.Context, dir string, opt BuildOpts) (*BuildResul
 		_, err = c.Solve(ctx, nil, solveOpt, ch)
 	}
 	wg.Wait()
-	res := &BuildResult{Vertices: vertices, Statuses: statuses, Warnings: warnings, Logs: logs.Bytes()}
+	res := &BuildResult{Vertices: vertices, Statuses: statuses, Warnings: warnings, Logs: logs.Bytes(), stepLogs: stepLogs}
 	if err != nil || opt.LocalOutput != "" {
 		return res, err
 	}

@@ -1,0 +1,113 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	gbllb "github.com/gobuildkit/gobuild/llb"
+	"github.com/gobuildkit/gobuild/integration/testenv"
+	"github.com/moby/buildkit/client"
+)
+
+// TestCompiledDependenciesTravelWithRegistryCache: hosted CI. One daemon
+// builds and exports a registry cache; a new daemon with an empty state
+// imports it and rebuilds after an edit. go build -v names every package
+// it compiles: on the new daemon that is the module's own packages only,
+// no package of the standard library or of a dependency.
+func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
+	ctx := context.Background()
+	dir := copyDir(t, "testdata/twobins")
+	specFile := filepath.Join(dir, "gobuild.yaml")
+	spec, err := os.ReadFile(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verbose := strings.ReplaceAll(string(spec), "    ldflags:", "    flags: [-v]\n    ldflags:")
+	if err := os.WriteFile(specFile, []byte(verbose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := "unix://" + filepath.Join(bed.Dir, "deps-fresh.sock")
+	if err := bed.StartDaemon(ctx, "deps-fresh", fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer bed.StopDaemon("deps-fresh")
+
+	const platform = "linux/amd64"
+	cache := map[string]string{"ref": bed.Registry + "/cache:dependencies", "registry.insecure": "true"}
+	exportAttrs := map[string]string{"mode": "max", "ref": cache["ref"], "registry.insecure": "true"}
+	attrs := map[string]string{"platform": platform, "build-arg:VERSION": "v1"}
+	first, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
+		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, first.Logs)
+	}
+	vertex(t, first, gbllb.StepDependencies(platform))
+
+	server := filepath.Join(dir, "cmd", "server", "main.go")
+	src, err := os.ReadFile(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(server, append(src, "\n// edited on CI\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs, Addr: fresh,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Logs)
+	}
+	if v := vertex(t, res, gbllb.StepDependencies(platform)); !v.Cached {
+		t.Errorf("the new daemon compiled the dependencies again instead of taking them from the registry cache")
+	}
+	build := gbllb.StepGoBuild(platform, "./cmd/server", "./cmd/worker")
+	if v := vertex(t, res, build); v.Cached {
+		t.Fatalf("the edited server was not rebuilt")
+	}
+	log, err := res.StepLog(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled := compiledPackages(log)
+	if !bytes.Contains(log, []byte("compiled dependency files copied in")) {
+		t.Errorf("go build did not copy the dependency layer into its cache:\n%s", log)
+	}
+	var own bool
+	for _, p := range compiled {
+		if !strings.HasPrefix(p, "example.com/twobins/") {
+			t.Errorf("the new daemon compiled %s, which the registry cache holds", p)
+		}
+		own = own || p == "example.com/twobins/cmd/server"
+	}
+	if !own {
+		t.Fatalf("go build -v did not name the edited package; is the test still reading its output?\n%s", log)
+	}
+
+	images, err := res.Layout.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := writeExecutable(t, images[platform].Files["/usr/local/bin/server"])
+	if out := runBinary(t, nil, bin, "version"); !strings.HasPrefix(out, "server v1 ") {
+		t.Errorf("server version = %q, want v1", out)
+	}
+}
+
+// compiledPackages are the import paths go build -v printed in a step's
+// log: each on a line of its own (BuildKit prefixes nothing).
+func compiledPackages(log []byte) []string {
+	var pkgs []string
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "go: ") || strings.HasPrefix(line, "gobuild gocache:") || strings.ContainsAny(line, " \t:") {
+			continue
+		}
+		pkgs = append(pkgs, line)
+	}
+	return pkgs
+}
