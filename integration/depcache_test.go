@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/gobuildkit/gobuild/integration/testenv"
+	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/moby/buildkit/client"
 )
 
