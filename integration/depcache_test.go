@@ -47,10 +47,14 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 		t.Fatalf("%v\n%s", err, first.Logs)
 	}
 	// The two binaries' ldflags differ, so each has its go build and its
-	// dependency layer.
+	// layers: the standard library's, and the server's modules'.
 	binaries := []string{"./cmd/server", "./cmd/worker"}
+	layerSteps := []string{gbllb.StepDependencies(platform, "./cmd/server")}
 	for _, pkg := range binaries {
-		vertex(t, first, gbllb.StepDependencies(platform, pkg))
+		layerSteps = append(layerSteps, gbllb.StepStdLayer(platform, pkg))
+	}
+	for _, name := range layerSteps {
+		vertex(t, first, name)
 	}
 
 	server := filepath.Join(dir, "cmd", "server", "main.go")
@@ -66,13 +70,14 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, res.Logs)
 	}
-	for _, pkg := range binaries {
+	for _, name := range layerSteps {
 		// A step found in the registry cache is reported cached, then
 		// again while its layer is fetched; it never runs, so never prints.
-		deps := gbllb.StepDependencies(platform, pkg)
-		if log, err := res.StepLog(deps); err != nil || len(log) > 0 || !reportedCached(res, deps) {
-			t.Errorf("the new daemon compiled the dependencies of %s again instead of taking them from the registry cache:\n%s", pkg, log)
+		if log, err := res.StepLog(name); err != nil || len(log) > 0 || !reportedCached(res, name) {
+			t.Errorf("the new daemon ran %q instead of taking its layer from the registry cache (%v):\n%s", name, err, log)
 		}
+	}
+	for _, pkg := range binaries {
 		build := gbllb.StepGoBuild(platform, pkg)
 		if v := vertex(t, res, build); v.Cached {
 			t.Fatalf("%s was not rebuilt after the edit", pkg)

@@ -2,6 +2,7 @@ package llb
 
 import (
 	_ "embed"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -39,50 +40,95 @@ const (
 const (
 	gocacheHelperDir = "/gobuild/bin"
 	gocacheHelper    = gocacheHelperDir + "/gocache"
-	dependencyDir    = "/gobuild/deps"
 	packageListDir   = "/gobuild/packages"
+	// The layers' directories in the steps that read or write them.
+	stdLayerDir    = "/gobuild/deps/std"
+	moduleLayerDir = "/gobuild/deps/modules"
 )
 
-// dependencies is the layer of the compiled packages from outside the
-// module that the go build of group imports, for the platform; false when
-// none is made: cgo builds, -a (which compiles everything anyway), or
-// nothing imported.
-func (p *platformBuild) dependencies(group []int, env map[string]string) (bkllb.State, bool) {
+// moduleFetchEnv are the settings that only decide how modules are
+// fetched: the standard library's layer does not depend on them.
+var moduleFetchEnv = []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GONOSUMCHECK", "GOSUMDB", "GOINSECURE", "GOVCS", "GOMODCACHE", "GOWORK"}
+
+// dependencyLayers are the layers of compiled packages from outside the
+// module that the go build of group copies into its cache first, each
+// mounted at its directory: the standard library's, keyed on the builder,
+// the flags and the platform alone (so that a go.mod change on a fresh
+// builder still finds it), and the modules', keyed on the module files
+// too. None for cgo builds or -a (which compiles everything anyway).
+func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map[string]bkllb.State {
 	s, opt := p.s, p.opt
 	b := s.Binaries[group[0]]
 	if opt.Imports == nil || opt.DependencyCache == DependencyCacheMount || b.Cgo || opt.ModulePath == "" || slices.Contains(b.Flags, "-a") {
-		return bkllb.State{}, false
+		return nil
 	}
 	var patterns []string
 	for _, i := range group {
 		patterns = append(patterns, s.Binaries[i].Package)
 	}
-	packages := opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags)
-	if len(packages) == 0 {
-		return bkllb.State{}, false
+	imported := opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags)
+	var std []string
+	for _, pkg := range imported {
+		if first, _, _ := strings.Cut(pkg, "/"); !strings.Contains(first, ".") {
+			std = append(std, pkg)
+		}
 	}
 	// Only the settings go reads to compile: a templated variable of the
 	// spec's env (a version) must not make every commit another layer.
-	depsEnv := map[string]string{}
+	goEnv := map[string]string{}
 	for k, v := range env {
 		if strings.HasPrefix(k, "GO") || strings.HasPrefix(k, "CGO_") {
-			depsEnv[k] = v
+			goEnv[k] = v
 		}
 	}
-	list := bkllb.Scratch().File(bkllb.Mkfile("/list", 0o644, []byte(strings.Join(packages, "\n")+"\n")),
-		bkllb.WithCustomName("[internal] list the imported packages"))
-	args := append([]string{gocacheHelper, "export", dependencyDir, path.Join(packageListDir, "list")}, compileFlags(s, group[0])...)
-	run := p.modules.root.Run(append([]bkllb.RunOption{
-		bkllb.Args(args),
+	layers := map[string]bkllb.State{}
+	flags := compileFlags(s, group[0])
+	platform := platforms.Format(p.target)
+	if len(std) > 0 {
+		stdEnv := maps.Clone(goEnv)
+		for _, k := range moduleFetchEnv {
+			delete(stdEnv, k)
+		}
+		// Outside any module: std compiles the same in every one.
+		layers[stdLayerDir] = p.exportStep(opt.Builder, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
+			bkllb.Dir("/"))
+	}
+	if len(std) == len(imported) {
+		return layers
+	}
+	run := []bkllb.RunOption{
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),
+		p.modules.trusted,
+	}
+	var from string
+	if st, ok := layers[stdLayerDir]; ok {
+		from = stdLayerDir
+		run = append(run, bkllb.AddMount(stdLayerDir, st, bkllb.Readonly))
+	}
+	layers[moduleLayerDir] = p.exportStep(p.modules.root, StepDependencies(platform, patterns...), moduleLayerDir, from, imported, flags, goEnv, run...)
+	return layers
+}
+
+// exportStep runs gocache export of packages on root into a layer at out,
+// leaving out what the layer mounted at from (if any) holds.
+func (p *platformBuild) exportStep(root bkllb.State, name, out, from string, packages, flags []string, env map[string]string, extra ...bkllb.RunOption) bkllb.State {
+	opt := p.opt
+	list := bkllb.Scratch().File(bkllb.Mkfile("/list", 0o644, []byte(strings.Join(packages, "\n")+"\n")),
+		bkllb.WithCustomName("[internal] list the imported packages"))
+	args := []string{gocacheHelper, "export"}
+	if from != "" {
+		args = append(args, "-from", from)
+	}
+	args = append(args, out, path.Join(packageListDir, "list"))
+	run := append([]bkllb.RunOption{
+		bkllb.Args(append(args, flags...)),
 		bkllb.AddMount(gocacheHelperDir, gocacheHelperState(opt.Builder), bkllb.Readonly),
 		bkllb.AddMount(packageListDir, list, bkllb.Readonly),
-		p.modules.trusted,
 		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache")),
-		bkllb.WithCustomName(StepDependencies(platforms.Format(p.target), patterns...)),
-	}, envOptions(depsEnv)...)...)
-	return run.AddMount(dependencyDir, bkllb.Scratch()), true
+		bkllb.WithCustomName(name),
+	}, extra...)
+	return root.Run(append(run, envOptions(env)...)...).AddMount(out, bkllb.Scratch())
 }
 
 // compileFlags are the flags of binary i's go build that decide how its
@@ -141,11 +187,13 @@ func gocacheHelperState(builder bkllb.State) bkllb.State {
 	})
 }
 
-// seeded runs go build with the dependency layer copied into its cache
-// first, where the cache lacks it.
-func seeded(args []string, deps bkllb.State, builder bkllb.State) ([]string, []bkllb.RunOption) {
-	return append([]string{gocacheHelper, "seed", dependencyDir, "--"}, args...), []bkllb.RunOption{
-		bkllb.AddMount(gocacheHelperDir, gocacheHelperState(builder), bkllb.Readonly),
-		bkllb.AddMount(dependencyDir, deps, bkllb.Readonly),
+// seeded runs go build with the dependency layers copied into its cache
+// first, where the cache lacks them.
+func seeded(args []string, layers map[string]bkllb.State, builder bkllb.State) ([]string, []bkllb.RunOption) {
+	dirs := slices.Sorted(maps.Keys(layers))
+	opts := []bkllb.RunOption{bkllb.AddMount(gocacheHelperDir, gocacheHelperState(builder), bkllb.Readonly)}
+	for _, dir := range dirs {
+		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly))
 	}
+	return append(append(append([]string{gocacheHelper, "seed"}, dirs...), "--"), args...), opts
 }

@@ -13,10 +13,17 @@ var depsTestFiles = map[string][]GoFile{
 	"cmd/worker": {{Name: "main.go", Data: []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Exit(0) }\n")}},
 }
 
-// depsStep converts spec for target with the context's files and returns
-// the dependency step (nil when there is none), its digest, the package
-// list it compiles and the go build step of ./cmd/server.
-func depsStep(t *testing.T, specText, target string, files map[string][]GoFile, mod func(*Options)) (deps *step, list string, build *step) {
+// layerStep is one step that exports compiled packages into a layer.
+type layerStep struct {
+	*step
+	list string // the packages it is given
+}
+
+// depsSteps converts spec for target with the context's files and returns
+// the steps that make the layers of ./cmd/server's go build (the
+// standard library's, the modules'; nil where there is none) and that
+// go build.
+func depsSteps(t *testing.T, specText, target string, files map[string][]GoFile, mod func(*Options)) (std, modules layerStep, build *step) {
 	t.Helper()
 	steps, _ := convert(t, specText, target, func(o *Options) {
 		o.ModulePath = "example.com/x"
@@ -29,8 +36,10 @@ func depsStep(t *testing.T, specText, target string, files map[string][]GoFile, 
 	for i, s := range steps {
 		byDigest[digest.FromBytes(s.raw)] = &steps[i]
 		switch {
+		case strings.HasPrefix(s.name, StepStdLayerPrefix+"for ./cmd/server"):
+			std.step = &steps[i]
 		case strings.HasPrefix(s.name, StepDependenciesPrefix+"of ./cmd/server"):
-			deps = &steps[i]
+			modules.step = &steps[i]
 		case strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server"):
 			build = &steps[i]
 		}
@@ -38,123 +47,171 @@ func depsStep(t *testing.T, specText, target string, files map[string][]GoFile, 
 	if build == nil {
 		t.Fatal("no go build step")
 	}
-	if deps == nil {
-		return nil, "", build
-	}
-	for _, m := range deps.op.GetExec().Mounts {
-		if m.Dest == packageListDir {
-			file := byDigest[digest.Digest(deps.op.Inputs[m.Input].Digest)].op.GetFile()
-			list = string(file.Actions[0].GetMkfile().Data)
+	for _, l := range []*layerStep{&std, &modules} {
+		if l.step == nil {
+			continue
+		}
+		for _, m := range l.op.GetExec().Mounts {
+			if m.Dest == packageListDir {
+				file := byDigest[digest.Digest(l.op.Inputs[m.Input].Digest)].op.GetFile()
+				l.list = string(file.Actions[0].GetMkfile().Data)
+			}
 		}
 	}
-	return deps, list, build
+	return std, modules, build
 }
 
-func TestDependencyStep(t *testing.T) {
+func TestDependencyLayers(t *testing.T) {
 	withFlags := "version: 1\nbinaries:\n  - package: ./cmd/server\n    tags: [netgo]\n    gcflags: [-m]\n    flags: [-v, -x, -pgo=off]\n    ldflags: [\"-X main.version={{.Version}}\"]\n"
 	withCgo := "version: 1\nbinaries:\n  - package: ./cmd/server\n    cgo: true\n    ldflags: [-linkmode=external, -extldflags=-static]\n"
 	together := "version: 1\nbinaries:\n  - package: ./cmd/server\n    tags: [netgo, osusergo]\n  - package: ./cmd/worker\n    tags: [netgo, osusergo]\n"
 	withA := "version: 1\nbinaries:\n  - package: ./cmd/server\n    flags: [-a]\n"
+	stdOnly := map[string][]GoFile{"cmd/server": depsTestFiles["cmd/worker"]}
+	const list = packageListDir + "/list"
 	for _, tc := range []struct {
 		name, spec, target string
+		files              map[string][]GoFile
 		mod                func(*Options)
-		// args are the dependency step's go list flags; nil: no step.
-		args []string
-		list string
+		// stdArgs and moduleArgs are the layer steps' command lines, nil
+		// where there is no such step; stdList and moduleList the
+		// packages they compile.
+		stdArgs, moduleArgs []string
+		stdList, moduleList string
 	}{
-		{"two binaries, one go build", together, "linux/amd64", nil,
-			[]string{"-trimpath", "-tags", "netgo,osusergo"}, "fmt\ngithub.com/google/uuid\nos\n"},
-		{"another platform", together, "linux/arm64", nil,
-			[]string{"-trimpath", "-tags", "netgo,osusergo"}, "fmt\ngithub.com/google/uuid\nos\n"},
-		{"binaries apart, a layer each", testSpec, "linux/amd64", nil,
-			[]string{"-trimpath", "-tags", "netgo,osusergo"}, "fmt\ngithub.com/google/uuid\n"},
-		{"compile flags kept, printing and linking flags left out", withFlags, "linux/amd64", nil,
-			[]string{"-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"}, "fmt\ngithub.com/google/uuid\n"},
-		{"cgo", withCgo, "linux/amd64", nil, nil, ""},
-		{"-a compiles everything anyway", withA, "linux/amd64", nil, nil, ""},
-		{"opted out", testSpec, "linux/amd64", func(o *Options) { o.DependencyCache = DependencyCacheMount }, nil, ""},
-		{"no imports read", testSpec, "linux/amd64", func(o *Options) { o.Imports = nil }, nil, ""},
+		{"two binaries, one go build", together, "linux/amd64", depsTestFiles, nil,
+			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
+		{"another platform", together, "linux/arm64", depsTestFiles, nil,
+			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
+		{"binaries apart, layers each", testSpec, "linux/amd64", depsTestFiles, nil,
+			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
+		{"compile flags kept, printing and linking flags left out", withFlags, "linux/amd64", depsTestFiles, nil,
+			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
+			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
+			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
+		{"the standard library only", testSpec, "linux/amd64", stdOnly, nil,
+			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
+		{"cgo", withCgo, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
+		{"-a compiles everything anyway", withA, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
+		{"opted out", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.DependencyCache = DependencyCacheMount }, nil, nil, "", ""},
+		{"no imports read", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.Imports = nil }, nil, nil, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			deps, list, build := depsStep(t, tc.spec, tc.target, depsTestFiles, tc.mod)
-			buildArgs := build.op.GetExec().Meta.Args
-			if tc.args == nil {
-				if deps != nil || buildArgs[0] != "go" {
-					t.Fatalf("a dependency layer where none belongs: go build runs %q", buildArgs)
+			std, modules, build := depsSteps(t, tc.spec, tc.target, tc.files, tc.mod)
+			buildExec := build.op.GetExec()
+			var seedDirs []string
+			for i, l := range []struct {
+				step *layerStep
+				dir  string
+				args []string
+				list string
+			}{{&std, stdLayerDir, tc.stdArgs, tc.stdList}, {&modules, moduleLayerDir, tc.moduleArgs, tc.moduleList}} {
+				if l.args == nil {
+					if l.step.step != nil {
+						t.Errorf("layer %d: a step where none belongs: %q", i, l.step.op.GetExec().Meta.Args)
+					}
+					continue
 				}
-				return
-			}
-			if deps == nil {
-				t.Fatal("no dependency step")
-			}
-			exec := deps.op.GetExec()
-			want := append([]string{gocacheHelper, "export", dependencyDir, packageListDir + "/list"}, tc.args...)
-			if !slices.Equal(exec.Meta.Args, want) {
-				t.Errorf("dependency step runs %q, want %q", exec.Meta.Args, want)
-			}
-			if list != tc.list {
-				t.Errorf("packages %q, want %q", list, tc.list)
-			}
-			depsEnv, goEnv := env(exec), env(build.op.GetExec())
-			for k, v := range goEnv {
-				if (strings.HasPrefix(k, "GO") || strings.HasPrefix(k, "CGO_")) && depsEnv[k] != v {
-					t.Errorf("%s=%q in the dependency step, %q in go build: the cache entries would not match", k, depsEnv[k], v)
+				if l.step.step == nil {
+					t.Fatalf("no step for the layer at %s", l.dir)
+				}
+				seedDirs = append(seedDirs, l.dir)
+				exec := l.step.op.GetExec()
+				if !slices.Equal(exec.Meta.Args, l.args) {
+					t.Errorf("%s: runs %q, want %q", l.dir, exec.Meta.Args, l.args)
+				}
+				if l.step.list != l.list {
+					t.Errorf("%s: packages %q, want %q", l.dir, l.step.list, l.list)
+				}
+				// The layer's entries must be go build's: same target and
+				// compile settings, same build cache.
+				layerEnv, goEnv := env(exec), env(buildExec)
+				for _, k := range []string{"GOOS", "GOARCH", "GOAMD64", "GOARM64", "CGO_ENABLED", "GOFLAGS", "GOCACHE", "GOTOOLCHAIN"} {
+					if layerEnv[k] != goEnv[k] {
+						t.Errorf("%s: %s=%q, go build has %q", l.dir, k, layerEnv[k], goEnv[k])
+					}
+				}
+				if got, want := cacheMounts(exec)[buildCache], cacheMounts(buildExec)[buildCache]; got != want {
+					t.Errorf("%s: build cache %q, go build's %q", l.dir, got, want)
+				}
+				var mounted bool
+				for _, m := range buildExec.Mounts {
+					mounted = mounted || (m.Dest == l.dir && m.Readonly)
+				}
+				if !mounted {
+					t.Errorf("go build does not mount the layer read-only at %s", l.dir)
 				}
 			}
-			if got := cacheMounts(exec)[buildCache]; got != cacheMounts(build.op.GetExec())[buildCache] {
-				t.Errorf("build cache %q, go build's %q: the dependency step must fill go build's cache", got, cacheMounts(build.op.GetExec())[buildCache])
+			if std.step != nil {
+				stdEnv := env(std.op.GetExec())
+				for _, k := range []string{"GOPROXY", "GOMODCACHE"} {
+					if _, ok := stdEnv[k]; ok {
+						t.Errorf("the standard library's step depends on %s", k)
+					}
+				}
+				for _, m := range std.op.GetExec().Mounts {
+					if m.Dest == srcDir || m.Dest == modCacheDir {
+						t.Errorf("the standard library's step mounts %s: it must not depend on the module", m.Dest)
+					}
+				}
 			}
-			if !slices.Equal(buildArgs[:4], []string{gocacheHelper, "seed", dependencyDir, "--"}) || buildArgs[4] != "go" {
-				t.Errorf("go build runs %q, want it behind the seeding helper", buildArgs)
+			slices.Sort(seedDirs)
+			wantArgs := append(append([]string{gocacheHelper, "seed"}, seedDirs...), "--", "go", "build")
+			if seedDirs == nil {
+				wantArgs = []string{"go", "build"}
 			}
-			var mounted bool
-			for _, m := range build.op.GetExec().Mounts {
-				mounted = mounted || (m.Dest == dependencyDir && m.Readonly)
-			}
-			if !mounted {
-				t.Errorf("go build does not mount the dependency layer read-only at %s", dependencyDir)
+			if !slices.Equal(buildExec.Meta.Args[:len(wantArgs)], wantArgs) {
+				t.Errorf("go build runs %q, want it to start %q", buildExec.Meta.Args, wantArgs)
 			}
 		})
 	}
 }
 
-// The dependency step's key holds what decides the compiled dependencies
-// and nothing else: an edit of the module's code, a new version or an
-// unrelated file leave it as it was; an import, a tag or the platform do
-// not.
+// The layer steps' keys hold what decides the compiled packages and
+// nothing else: an edit of the module's code, a new version or an
+// unrelated file leave them as they were; an import, a tag or the platform
+// do not. A module import leaves the standard library's layer as it was.
 func TestDependencyStepKey(t *testing.T) {
-	key := func(specText, target string, files map[string][]GoFile, version string) digest.Digest {
+	keys := func(specText, target string, files map[string][]GoFile, version string) (std, modules digest.Digest) {
 		t.Helper()
-		deps, _, _ := depsStep(t, specText, target, files, func(o *Options) { o.Version = version })
-		if deps == nil {
-			t.Fatal("no dependency step")
+		s, m, _ := depsSteps(t, specText, target, files, func(o *Options) { o.Version = version })
+		if s.step == nil || m.step == nil {
+			t.Fatal("no layer step")
 		}
-		return digest.FromBytes(deps.raw)
+		return digest.FromBytes(s.raw), digest.FromBytes(m.raw)
 	}
-	edited := map[string][]GoFile{
-		"cmd/server": {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"fmt\"\n\t\"github.com/google/uuid\"\n)\n\nfunc main() { fmt.Println(\"edited\", uuid.New()) }\n")}},
-		"cmd/worker": depsTestFiles["cmd/worker"],
-		"docs":       {{Name: "doc.go", Data: []byte("package docs\n\nimport \"net/http\"\n")}},
+	server := func(body string) map[string][]GoFile {
+		return map[string][]GoFile{
+			"cmd/server": {{Name: "main.go", Data: []byte(body)}},
+			"cmd/worker": depsTestFiles["cmd/worker"],
+		}
 	}
-	newImport := map[string][]GoFile{
-		"cmd/server": {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n\t\"github.com/google/uuid\"\n)\n")}},
-		"cmd/worker": depsTestFiles["cmd/worker"],
-	}
-	base := key(testSpec, "linux/amd64", depsTestFiles, "v1.2.3")
+	edited := server("package main\n\nimport (\n\t\"fmt\"\n\t\"github.com/google/uuid\"\n)\n\nfunc main() { fmt.Println(\"edited\", uuid.New()) }\n")
+	edited["docs"] = []GoFile{{Name: "doc.go", Data: []byte("package docs\n\nimport \"net/http\"\n")}}
+	stdImport := server("package main\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n\t\"github.com/google/uuid\"\n)\n")
+	moduleImport := server("package main\n\nimport (\n\t\"fmt\"\n\t\"github.com/google/uuid\"\n\t\"golang.org/x/sync/errgroup\"\n)\n")
+	baseStd, baseModules := keys(testSpec, "linux/amd64", depsTestFiles, "v1.2.3")
 	for _, tc := range []struct {
-		name, spec, target string
-		files              map[string][]GoFile
-		version            string
-		same               bool
+		name, spec, target   string
+		files                map[string][]GoFile
+		version              string
+		sameStd, sameModules bool
 	}{
-		{"the code edited, a package nothing builds added", testSpec, "linux/amd64", edited, "v1.2.3", true},
-		{"another version in the ldflags", testSpec, "linux/amd64", depsTestFiles, "v9.9.9", true},
-		{"an import added", testSpec, "linux/amd64", newImport, "v1.2.3", false},
-		{"another platform", testSpec, "linux/arm64", depsTestFiles, "v1.2.3", false},
-		{"another tag", strings.Replace(testSpec, "osusergo", "timetzdata", 1), "linux/amd64", depsTestFiles, "v1.2.3", false},
+		{"the code edited, a package nothing builds added", testSpec, "linux/amd64", edited, "v1.2.3", true, true},
+		{"another version in the ldflags", testSpec, "linux/amd64", depsTestFiles, "v9.9.9", true, true},
+		{"a module's package imported", testSpec, "linux/amd64", moduleImport, "v1.2.3", true, false},
+		{"a standard package imported", testSpec, "linux/amd64", stdImport, "v1.2.3", false, false},
+		{"another platform", testSpec, "linux/arm64", depsTestFiles, "v1.2.3", false, false},
+		{"another tag", strings.Replace(testSpec, "osusergo", "timetzdata", 1), "linux/amd64", depsTestFiles, "v1.2.3", false, false},
 	} {
-		if got := key(tc.spec, tc.target, tc.files, tc.version); (got == base) != tc.same {
-			t.Errorf("%s: same key %v, want %v", tc.name, got == base, tc.same)
+		std, modules := keys(tc.spec, tc.target, tc.files, tc.version)
+		if (std == baseStd) != tc.sameStd || (modules == baseModules) != tc.sameModules {
+			t.Errorf("%s: same standard library key %v, same modules key %v; want %v, %v", tc.name, std == baseStd, modules == baseModules, tc.sameStd, tc.sameModules)
 		}
 	}
 }

@@ -237,8 +237,8 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	envMap["GOBUILD_MODULE_PARTITION"] = opt.partitionName()
 	env := envOptions(envMap)
 	var seedOpts []bkllb.RunOption
-	if deps, ok := p.dependencies(group, envMap); ok {
-		args, seedOpts = seeded(args, deps, opt.Builder)
+	if layers := p.dependencyLayers(group, envMap); len(layers) > 0 {
+		args, seedOpts = seeded(args, layers, opt.Builder)
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),

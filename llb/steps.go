@@ -31,9 +31,11 @@ const (
 	// StepCopyDependencyFiles is what the dependency step sees.
 	StepGocacheHelper       = "[internal] build the build cache helper"
 	StepCopyDependencyFiles = "[internal] copy the module files and vendor/"
-	// StepDependenciesPrefix starts the name of each platform's step that
-	// compiles the dependencies into a layer.
+	// StepDependenciesPrefix and StepStdLayerPrefix start the names of
+	// the steps that compile a go build's dependencies into layers: the
+	// modules', and the standard library's.
 	StepDependenciesPrefix = "compile the dependencies "
+	StepStdLayerPrefix     = "compile the standard library "
 	// StepGoBuildPrefix starts every go build step's name.
 	StepGoBuildPrefix = "go build "
 )
@@ -53,4 +55,10 @@ func stepGoCheck(command, platform string, packages ...string) string {
 // go build of packages for a platform.
 func StepDependencies(platform string, packages ...string) string {
 	return fmt.Sprintf("%sof %s (%s)", StepDependenciesPrefix, strings.Join(packages, " "), platform)
+}
+
+// StepStdLayer names the step that compiles the standard library packages
+// the go build of packages imports for a platform.
+func StepStdLayer(platform string, packages ...string) string {
+	return fmt.Sprintf("%sfor %s (%s)", StepStdLayerPrefix, strings.Join(packages, " "), platform)
 }

@@ -8,20 +8,22 @@
 // frontend builds it with the builder's own go (standard library only) and
 // runs it two ways:
 //
-//	gocache export OUT PACKAGES [go list flags]
+//	gocache export [-from DIR] OUT PACKAGES [go list flags]
 //
-// compiles the packages listed in the file PACKAGES (one per line) and everything they import into $GOCACHE (the
-// builder's persistent build cache, so only what is missing compiles) with
-// go list -export, then copies exactly those cache entries, each action's
-// index file and its output, into OUT. Packages go cannot load (a file
+// compiles the packages listed in the file PACKAGES (one per line) and
+// everything they import into $GOCACHE (the builder's persistent build
+// cache, so only what is missing compiles) with go list -export, then
+// copies exactly those cache entries, each action's index file and its
+// output, into OUT. With -from, the entries of the layer DIR are copied
+// into $GOCACHE first and left out of OUT. Packages go cannot load (a file
 // excluded for the target, a package of a local module) are left out: a
 // missing entry costs a compile, never a wrong build.
 //
-//	gocache seed DIR -- COMMAND...
+//	gocache seed DIR... -- COMMAND...
 //
-// copies the entries of a layer made by export into $GOCACHE where they
-// are missing, then runs COMMAND in its place. A marker per layer in
-// $GOCACHE makes the copy happen once per builder.
+// copies the entries of layers made by export into $GOCACHE where they are
+// missing, then runs COMMAND in its place. A marker per layer in $GOCACHE
+// makes the copy happen once per builder.
 package main
 
 import (
@@ -37,6 +39,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -58,24 +61,45 @@ func main() {
 }
 
 func run(args []string) error {
-	const usage = "usage: gocache export OUT PACKAGES [flags] | gocache seed DIR -- COMMAND..."
+	const usage = "usage: gocache export [-from DIR] OUT PACKAGES [flags] | gocache seed DIR... -- COMMAND..."
 	cache := os.Getenv("GOCACHE")
 	if cache == "" {
 		return fmt.Errorf("GOCACHE is not set")
 	}
-	switch {
-	case len(args) >= 3 && args[0] == "export":
-		list, err := os.ReadFile(args[2])
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch command, args := args[0], args[1:]; command {
+	case "export":
+		var from string
+		if len(args) >= 2 && args[0] == "-from" {
+			from, args = args[1], args[2:]
+		}
+		if len(args) < 2 {
+			return errors.New(usage)
+		}
+		if from != "" {
+			if err := seed(cache, from); err != nil {
+				return err
+			}
+		}
+		list, err := os.ReadFile(args[1])
 		if err != nil {
 			return err
 		}
-		return export(cache, args[1], args[3:], strings.Fields(string(list)))
-	case len(args) >= 4 && args[0] == "seed" && args[2] == "--":
-		if err := seed(cache, args[1]); err != nil {
-			// The layer only saves compiling; go build works without it.
-			fmt.Fprintln(os.Stderr, "gobuild gocache: the compiled dependencies were not copied in:", err)
+		return export(cache, from, args[0], args[2:], strings.Fields(string(list)))
+	case "seed":
+		sep := slices.Index(args, "--")
+		if sep < 1 || sep == len(args)-1 {
+			return errors.New(usage)
 		}
-		command := args[3:]
+		for _, dir := range args[:sep] {
+			if err := seed(cache, dir); err != nil {
+				// The layer only saves compiling; go build works without it.
+				fmt.Fprintln(os.Stderr, "gobuild gocache: the compiled dependencies were not copied in:", err)
+			}
+		}
+		command := args[sep+1:]
 		path, err := exec.LookPath(command[0])
 		if err != nil {
 			return err
@@ -88,7 +112,7 @@ func run(args []string) error {
 // export compiles packages with go list -export and copies their cache
 // entries to out. go list fails for a package it cannot build; the others
 // are still listed, and exported.
-func export(cache, out string, flags, packages []string) error {
+func export(cache, from, out string, flags, packages []string) error {
 	args := append([]string{"list", "-e", "-export", "-deps",
 		"-f", "{{if not (or .Error .DepsErrors)}}{{.BuildID}} {{.Export}}{{end}}"}, flags...)
 	cmd := exec.Command("go", append(args, packages...)...)
@@ -113,6 +137,11 @@ func export(cache, out string, flags, packages []string) error {
 			if err != nil || strings.HasPrefix(name, "..") {
 				return fmt.Errorf("go list gave %s, outside GOCACHE %s", file, cache)
 			}
+			if from != "" {
+				if _, err := os.Stat(filepath.Join(from, name)); err == nil {
+					continue // the other layer has it
+				}
+			}
 			if err := copyFile(file, filepath.Join(out, name)); err != nil {
 				return err
 			}
@@ -126,7 +155,7 @@ func export(cache, out string, flags, packages []string) error {
 	if err := os.WriteFile(filepath.Join(out, stampFile), []byte(stamp), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "gobuild gocache: %d packages exported\n", len(names)/2)
+	fmt.Fprintf(os.Stderr, "gobuild gocache: %d files exported\n", len(names))
 	// The entries came from this cache: it needs no copy of them.
 	return mark(cache, stamp)
 }
