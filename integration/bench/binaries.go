@@ -70,7 +70,7 @@ ENTRYPOINT ["/server"]
 // severalBinaries writes the several-binaries table for m, a module with
 // cmd/server and cmd/healthcheck.
 func (b *bench) severalBinaries(ctx context.Context, w io.Writer, m module) error {
-	dir, err := workdir(m)
+	dir, err := b.workdir(m)
 	if err != nil {
 		return err
 	}

@@ -43,9 +43,19 @@ type tool string
 
 const (
 	toolA tool = "A gobuild"
-	toolB tool = "B naive Dockerfile"
-	toolC tool = "C best Dockerfile"
-	toolD tool = "D host go build"
+	// toolA0 is gobuild without the dependency layers
+	// (GOBUILD_DEPENDENCY_CACHE=mount), as it was before them.
+	toolA0 tool = "A0 gobuild, no dependency layers"
+	// toolAs is gobuild behind its spec's "# syntax=" line, through
+	// BuildKit's Dockerfile frontend and gobuild's image, as users run it.
+	toolAs tool = "A' gobuild behind # syntax="
+	toolB  tool = "B naive Dockerfile"
+	toolC  tool = "C best Dockerfile"
+	// toolCs is C behind a "# syntax=" line (BuildKit's Dockerfile
+	// frontend from an image): a frontend container starts, as for A
+	// through its image.
+	toolCs tool = "C' best Dockerfile behind # syntax="
+	toolD  tool = "D host go build"
 )
 
 type bench struct {
@@ -63,6 +73,12 @@ type bench struct {
 	trace bool
 	// checks are the targets, as measured in this run.
 	checks []check
+	// dockerfileRef and gobuildRef are the frontend images C' and A'
+	// name on their "# syntax=" lines.
+	dockerfileRef, gobuildRef string
+	// layers are the dependency layers' sizes and export times, per
+	// module, for the report.
+	layers []string
 }
 
 // wants says whether the row named name is measured in this run.
@@ -104,6 +120,10 @@ func run(out string, runs, coldRuns int, emulate bool, only, scenario string, tr
 		if err := bed.PushMultiArchToolchain(ctx, b.multiArchGo, allPlatforms[:2], log.Printf); err != nil {
 			return err
 		}
+	}
+
+	if err := b.pushFrontends(ctx); err != nil {
+		return err
 	}
 
 	modules := []module{

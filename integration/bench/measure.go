@@ -53,6 +53,8 @@ type timing struct {
 	// export is the exporter's step: compressing new layers and writing
 	// the image.
 	export time.Duration
+	// cacheExport is the registry cache export's step.
+	cacheExport time.Duration
 }
 
 // build runs one build and times it.
@@ -94,7 +96,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	ch := make(chan *client.SolveStatus)
 	type goTimes struct {
 		first, buildStart, buildEnd time.Time
-		export                      time.Duration
+		export, cacheExport         time.Duration
 	}
 	seen := make(chan goTimes, 1)
 	var steps map[digest.Digest]*client.Vertex
@@ -112,6 +114,9 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 					ran[v.Digest] = v
 					if strings.HasPrefix(v.Name, "exporting to") {
 						g.export = v.Completed.Sub(*v.Started)
+					}
+					if strings.HasPrefix(v.Name, "exporting cache to") {
+						g.cacheExport = v.Completed.Sub(*v.Started)
 					}
 				}
 				// gobuild's step names, and the Dockerfiles' RUN lines, hold
@@ -134,14 +139,17 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	}()
 	start := time.Now()
 	switch r.tool {
-	case toolA:
+	case toolA, toolA0:
 		if r.filename != "" {
 			attrs["filename"] = r.filename
 		}
+		if r.tool == toolA0 {
+			attrs["build-arg:GOBUILD_DEPENDENCY_CACHE"] = "mount"
+		}
 		_, err = c.Build(ctx, opt, "gobuild", frontend.Build, ch)
-	case toolB, toolC:
+	case toolAs, toolB, toolC, toolCs:
 		opt.Frontend = "dockerfile.v0"
-		attrs["filename"] = cmp.Or(r.filename, map[tool]string{toolB: "Dockerfile.naive", toolC: "Dockerfile.best"}[r.tool])
+		attrs["filename"] = cmp.Or(r.filename, map[tool]string{toolAs: syntaxSpec, toolB: "Dockerfile.naive", toolC: "Dockerfile.best", toolCs: "Dockerfile.syntax"}[r.tool])
 		_, err = c.Solve(ctx, nil, opt, ch)
 	}
 	t := timing{wall: time.Since(start)}
@@ -155,7 +163,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	if !g.buildStart.IsZero() && !g.buildEnd.IsZero() {
 		t.goSpan = g.buildEnd.Sub(g.buildStart)
 	}
-	t.export = g.export
+	t.export, t.cacheExport = g.export, g.cacheExport
 	return t, err
 }
 
@@ -258,7 +266,7 @@ func (b *bench) scenario(ctx context.Context, r buildRequest, runs int, before f
 // freshBuilder measures CI on an ephemeral builder: the previous state is
 // built on the bed's daemon with --cache-to a registry, the source is
 // edited, and the timed build runs on a brand-new daemon with --cache-from.
-func (b *bench) freshBuilder(ctx context.Context, r buildRequest, edit func() error) measurement {
+func (b *bench) freshBuilder(ctx context.Context, r buildRequest, reset, edit func() error) measurement {
 	cacheRef := fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
 	var walls []time.Duration
 	for range b.coldRuns {
@@ -267,6 +275,11 @@ func (b *bench) freshBuilder(ctx context.Context, r buildRequest, edit func() er
 		}
 		b.daemons++
 		name := fmt.Sprintf("fresh-%d", b.daemons)
+		if reset != nil {
+			if err := reset(); err != nil {
+				return measurement{failed: err}
+			}
+		}
 		seed := r
 		seed.cacheTo = cacheRef
 		if _, err := b.build(ctx, seed); err != nil {

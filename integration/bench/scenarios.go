@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // naiveDockerfile is B: what most Go projects have. Its RUN steps use the
@@ -43,8 +45,13 @@ COPY --from=build /out/app /app
 ENTRYPOINT ["/app"]
 `
 
-// workdir copies a module with the two Dockerfiles next to its spec.
-func workdir(m module) (string, error) {
+// syntaxSpec is the module's spec with its "# syntax=" line naming the
+// bench's gobuild image, for A'.
+const syntaxSpec = "gobuild.syntax.yaml"
+
+// workdir copies a module with the Dockerfiles next to its spec, and the
+// spec and best Dockerfile again behind "# syntax=" lines.
+func (b *bench) workdir(m module) (string, error) {
 	dir, err := os.MkdirTemp("", "gobuild-bench-")
 	if err != nil {
 		return "", err
@@ -52,8 +59,21 @@ func workdir(m module) (string, error) {
 	if err := os.CopyFS(dir, os.DirFS(m.dir)); err != nil {
 		return "", err
 	}
-	for name, text := range map[string]string{"Dockerfile.naive": naiveDockerfile, "Dockerfile.best": bestDockerfile} {
-		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, text, m.pkg), 0o644); err != nil {
+	spec, err := os.ReadFile(filepath.Join(dir, "gobuild.yaml"))
+	if err != nil {
+		return "", err
+	}
+	if first, rest, ok := strings.Cut(string(spec), "\n"); ok && strings.HasPrefix(first, "# syntax=") {
+		spec = []byte(rest)
+	}
+	files := map[string]string{
+		"Dockerfile.naive":  fmt.Sprintf(naiveDockerfile, m.pkg),
+		"Dockerfile.best":   fmt.Sprintf(bestDockerfile, m.pkg),
+		"Dockerfile.syntax": "# syntax=" + b.dockerfileRef + "\n" + fmt.Sprintf(bestDockerfile, m.pkg),
+		syntaxSpec:          "# syntax=" + b.gobuildRef + "\n" + string(spec),
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			return "", err
 		}
 	}
@@ -142,7 +162,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	}
 	edits := 0
 	edit := func(int) error { edits++; return touch(dir, m.pkg, edits) }
-	tools := []tool{toolA, toolB, toolC, toolD}
+	tools := []tool{toolA, toolA0, toolAs, toolB, toolC, toolCs, toolD}
 	var rows []row
 
 	measureAll := func(name string, runs int, warm bool, before func(t tool) func(int) error) {
@@ -151,8 +171,10 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		}
 		r := row{name: name, results: map[tool]measurement{}}
 		for _, t := range tools {
-			if t == toolD && !warm {
-				r.results[t] = measurement{failed: errSkipped} // D is the warm floor
+			// D is the warm floor; a cold build behind "# syntax=" is the
+			// cold build and a pull of the frontend.
+			if !warm && (t == toolD || t == toolAs || t == toolCs) {
+				r.results[t] = measurement{failed: errSkipped}
 				continue
 			}
 			// Warm up so that rebuilds start from a built state: the
@@ -194,21 +216,57 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		return nil, nil, err
 	}
 
-	// Ephemeral CI builders fed by a registry cache.
-	if b.wants("fresh builder") {
-		fresh := row{name: "fresh builder + registry cache, one .go file changed", results: map[tool]measurement{}}
-		layer := row{name: "same, A with GOBUILD_MODULE_CACHE=layer", results: map[tool]measurement{}}
-		for _, t := range []tool{toolA, toolB, toolC} {
-			b.logf("-- fresh builder, %s", t)
-			fresh.results[t] = b.freshBuilder(ctx, req(t, native), func() error { return edit(0) })
-			layer.results[t] = fresh.results[t]
+	// Ephemeral CI builders fed by a registry cache: an edit, and a
+	// dependency added (a new module to download and compile).
+	for _, n := range []int{1, 2} {
+		ps := allPlatforms[:n]
+		addDep := func(t tool) (reset, change func() error) {
+			runs := 0
+			reset = func() error { return removeDependency(dir, m.pkg) }
+			change = func() error { runs++; return addDependency(dir, m.pkg, t, runs) }
+			return reset, change
 		}
+		for _, scenario := range []struct {
+			name  string
+			tools []tool
+			// change is the commit the fresh builder builds; reset
+			// restores the previous one first.
+			change func(tool) (reset, change func() error)
+		}{
+			{"one .go file changed", []tool{toolA, toolA0, toolAs, toolB, toolC, toolCs}, func(tool) (func() error, func() error) {
+				return nil, func() error { return edit(0) }
+			}},
+			{"dependency added", []tool{toolA, toolAs, toolC, toolCs}, addDep},
+		} {
+			r := row{name: fmt.Sprintf("fresh builder + registry cache, %s, %d platform(s)", scenario.name, n), results: map[tool]measurement{}}
+			if !b.wants(r.name) {
+				continue
+			}
+			for _, t := range tools {
+				if !slices.Contains(scenario.tools, t) || (t == toolB && n > 1) {
+					r.results[t] = measurement{failed: errSkipped}
+					continue
+				}
+				b.logf("-- %s, %s", r.name, t)
+				reset, change := scenario.change(t)
+				r.results[t] = b.freshBuilder(ctx, req(t, ps), reset, change)
+			}
+			rows = append(rows, r)
+			if err := removeDependency(dir, m.pkg); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if name := "same, A with GOBUILD_MODULE_CACHE=layer"; b.wants("fresh builder") {
+		layer := row{name: name + " (fresh builder, one .go file changed, 1 platform)", results: map[tool]measurement{}}
 		layerReq := req(toolA, native)
 		layerReq.args = map[string]string{"GOBUILD_MODULE_CACHE": "layer"}
-		b.logf("-- fresh builder, A (layer)")
-		layer.results[toolA] = b.freshBuilder(ctx, layerReq, func() error { return edit(0) })
-		fresh.results[toolD], layer.results[toolD] = measurement{failed: errSkipped}, measurement{failed: errSkipped}
-		rows = append(rows, fresh, layer)
+		b.logf("-- fresh builder, A (module layer)")
+		for _, t := range tools {
+			layer.results[t] = measurement{failed: errSkipped}
+		}
+		layer.results[toolA] = b.freshBuilder(ctx, layerReq, nil, func() error { return edit(0) })
+		rows = append(rows, layer)
 	}
 
 	// Platforms: an edit rebuilt for 1, 2 and 4 platforms; B builds each
@@ -228,7 +286,11 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		if !b.wants(r.name) {
 			continue
 		}
-		for _, t := range []tool{toolA, toolC} {
+		compared := []tool{toolA, toolC}
+		if n == 2 && variant.compression == "" {
+			compared = []tool{toolA, toolAs, toolC, toolCs}
+		}
+		for _, t := range compared {
 			tr := req(t, ps)
 			tr.compression = variant.compression
 			if _, err := b.build(ctx, tr); err != nil {
