@@ -55,11 +55,13 @@ var moduleFetchEnv = []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", 
 // mounted at its directory: the standard library's, keyed on the builder,
 // the flags and the platform alone (so that a go.mod change on a fresh
 // builder still finds it), and the modules', keyed on the module files
-// too. None for cgo builds or -a (which compiles everything anyway).
+// too. None for cgo builds, -a (which compiles everything anyway) or a
+// -pgo profile, with which every package compiles apart.
 func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map[string]bkllb.State {
 	s, opt := p.s, p.opt
 	b := s.Binaries[group[0]]
-	if opt.Imports == nil || opt.DependencyCache == DependencyCacheMount || b.Cgo || opt.ModulePath == "" || slices.Contains(b.Flags, "-a") {
+	if opt.Imports == nil || opt.DependencyCache == DependencyCacheMount || b.Cgo || opt.ModulePath == "" ||
+		slices.Contains(b.Flags, "-a") || pgoProfile(b.Flags) != "" {
 		return nil
 	}
 	var patterns []string

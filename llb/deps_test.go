@@ -98,6 +98,7 @@ func TestDependencyLayers(t *testing.T) {
 			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
 		{"cgo", withCgo, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
 		{"-a compiles everything anyway", withA, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
+		{"a profile compiles everything apart", strings.Replace(withA, "-a", "-pgo=default.pgo", 1), "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
 		{"opted out", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.DependencyCache = DependencyCacheMount }, nil, nil, "", ""},
 		{"no imports read", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.Imports = nil }, nil, nil, "", ""},
 	} {

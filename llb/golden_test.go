@@ -72,6 +72,22 @@ var goldenCases = []struct {
 		states: convertImage,
 	},
 	{
+		// The compiled dependencies in layers: the standard library's and
+		// the modules', per go build.
+		name:   "dependency-layers",
+		target: "linux/arm64",
+		opt: func(o *Options) {
+			o.ModulePath = "example.com/x"
+			o.Imports = ReadImports(map[string][]GoFile{
+				"cmd/server":     {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"net/http\"\n\t\"example.com/x/internal/store\"\n\t\"github.com/google/uuid\"\n)\n")}},
+				"cmd/worker":     {{Name: "main.go", Data: []byte("package main\n\nimport \"os\"\n")}},
+				"cmd/tool":       {{Name: "main.go", Data: []byte("package main\n\nimport \"flag\"\n")}},
+				"internal/store": {{Name: "store.go", Data: []byte("package store\n\nimport \"database/sql\"\n")}},
+			})
+		},
+		states: convertImage,
+	},
+	{
 		name:   "test",
 		target: "linux/amd64",
 		states: func(s *spec.Spec, opt Options) ([]goldenState, string, error) {
