@@ -48,7 +48,7 @@ func (b *bench) pushFrontend(ctx context.Context, moduleDir, pkg, name string, l
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building %s: %v\n%s", pkg, err, out)
 	}
-	st := llb.Scratch().File(llb.Copy(llb.Local("bin"), "frontend", "/bin/frontend"))
+	st := llb.Scratch().File(llb.Copy(llb.Local("bin"), "frontend", "/bin/frontend", &llb.CopyInfo{CreateDestPath: true}))
 	def, err := st.Marshal(ctx, llb.LinuxAmd64)
 	if err != nil {
 		return "", err
