@@ -86,7 +86,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if t.usesModules {
 		// The options are taken now: checkSources writes the builder.
 		opt := b.options(b.buildPlatform)
-		wg.Go(func() { b.partition, partitionErr = modulePartition(ctx, b.c, b.spec, opt) })
+		wg.Go(func() { b.partition, partitionErr = modulePartition(ctx, b.c, b.bc.CacheImports, b.spec, opt) })
 	}
 	// Every package and template mistake at once, before anything runs.
 	errs := []error{b.checkSources(ctx)}

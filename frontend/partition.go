@@ -15,7 +15,9 @@ import (
 // It is a solve of its own, before the build's definition exists, because
 // the name goes into that definition: BuildKit then never serves one
 // partition's download or go build to a build with other credentials.
-func modulePartition(ctx context.Context, c client.Client, s *spec.Spec, opt gbllb.Options) (string, error) {
+// The client's cache imports let a fresh builder take the helper it runs
+// from a registry cache (the build's go builds run it too, so it is there).
+func modulePartition(ctx context.Context, c client.Client, cacheImports []client.CacheOptionsEntry, s *spec.Spec, opt gbllb.Options) (string, error) {
 	st, err := gbllb.Partition(s, opt)
 	if err != nil {
 		return "", err
@@ -24,7 +26,7 @@ func modulePartition(ctx context.Context, c client.Client, s *spec.Spec, opt gbl
 	if err != nil {
 		return "", err
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: cacheImports})
 	if err != nil {
 		return "", fmt.Errorf("naming the module cache partition: %w", err)
 	}

@@ -127,7 +127,7 @@ func compiledPackages(log []byte) []string {
 	sc := bufio.NewScanner(bytes.NewReader(log))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "go: ") || strings.HasPrefix(line, "gobuild gocache:") || strings.ContainsAny(line, " \t:") {
+		if line == "" || strings.HasPrefix(line, "go: ") || strings.HasPrefix(line, "gobuild-helper:") || strings.ContainsAny(line, " \t:") {
 			continue
 		}
 		pkgs = append(pkgs, line)

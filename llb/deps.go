@@ -1,7 +1,6 @@
 package llb
 
 import (
-	_ "embed"
 	"maps"
 	"path"
 	"slices"
@@ -22,9 +21,6 @@ import (
 // go build copies the layer's entries into its cache where they are
 // missing, then compiles only the module's own packages.
 
-//go:embed helper/gocache.go
-var gocacheHelperSource []byte
-
 // DependencyCache says whether the compiled dependencies travel as a layer.
 type DependencyCache string
 
@@ -38,9 +34,7 @@ const (
 )
 
 const (
-	gocacheHelperDir = "/gobuild/bin"
-	gocacheHelper    = gocacheHelperDir + "/gocache"
-	packageListDir   = "/gobuild/packages"
+	packageListDir = "/gobuild/packages"
 	// The layers' directories in the steps that read or write them.
 	stdLayerDir    = "/gobuild/deps/std"
 	moduleLayerDir = "/gobuild/deps/modules"
@@ -118,14 +112,14 @@ func (p *platformBuild) exportStep(root bkllb.State, name, out, from string, pac
 	opt := p.opt
 	list := bkllb.Scratch().File(bkllb.Mkfile("/list", 0o644, []byte(strings.Join(packages, "\n")+"\n")),
 		bkllb.WithCustomName("[internal] list the imported packages"))
-	args := []string{gocacheHelper, "export"}
+	args := []string{helperBinary, "export"}
 	if from != "" {
 		args = append(args, "-from", from)
 	}
 	args = append(args, out, path.Join(packageListDir, "list"))
 	run := append([]bkllb.RunOption{
 		bkllb.Args(append(args, flags...)),
-		bkllb.AddMount(gocacheHelperDir, gocacheHelperState(opt.Builder), bkllb.Readonly),
+		bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly),
 		bkllb.AddMount(packageListDir, list, bkllb.Readonly),
 		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache")),
 		bkllb.WithCustomName(name),
@@ -182,20 +176,13 @@ func dependencyFiles(s *spec.Spec, opt Options) bkllb.State {
 	)
 }
 
-// gocacheHelperState is the helper, built by the builder's go.
-func gocacheHelperState(builder bkllb.State) bkllb.State {
-	return builderGo(builder, StepGocacheHelper, "gocache.go", gocacheHelperSource, gocacheHelperDir, func(program string) []string {
-		return []string{"go", "build", "-trimpath", "-o", gocacheHelper, program}
-	})
-}
-
 // seeded runs go build with the dependency layers copied into its cache
 // first, where the cache lacks them.
 func seeded(args []string, layers map[string]bkllb.State, builder bkllb.State) ([]string, []bkllb.RunOption) {
 	dirs := slices.Sorted(maps.Keys(layers))
-	opts := []bkllb.RunOption{bkllb.AddMount(gocacheHelperDir, gocacheHelperState(builder), bkllb.Readonly)}
+	opts := []bkllb.RunOption{bkllb.AddMount(helperDir, helperProgram(builder), bkllb.Readonly)}
 	for _, dir := range dirs {
 		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly))
 	}
-	return append(append(append([]string{gocacheHelper, "seed"}, dirs...), "--"), args...), opts
+	return append(append(append([]string{helperBinary, "seed"}, dirs...), "--"), args...), opts
 }

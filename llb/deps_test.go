@@ -79,23 +79,23 @@ func TestDependencyLayers(t *testing.T) {
 		stdList, moduleList string
 	}{
 		{"two binaries, one go build", together, "linux/amd64", depsTestFiles, nil,
-			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
 		{"another platform", together, "linux/arm64", depsTestFiles, nil,
-			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
 		{"binaries apart, layers each", testSpec, "linux/amd64", depsTestFiles, nil,
-			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
 		{"compile flags kept, printing and linking flags left out", withFlags, "linux/amd64", depsTestFiles, nil,
-			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
-			[]string{gocacheHelper, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
 		{"the standard library only", testSpec, "linux/amd64", stdOnly, nil,
-			[]string{gocacheHelper, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
 		{"cgo", withCgo, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
 		{"-a compiles everything anyway", withA, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
 		{"a profile compiles everything apart", strings.Replace(withA, "-a", "-pgo=default.pgo", 1), "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
@@ -162,7 +162,7 @@ func TestDependencyLayers(t *testing.T) {
 				}
 			}
 			slices.Sort(seedDirs)
-			wantArgs := append(append([]string{gocacheHelper, "seed"}, seedDirs...), "--", "go", "build")
+			wantArgs := append(append([]string{helperBinary, "seed"}, seedDirs...), "--", "go", "build")
 			if seedDirs == nil {
 				wantArgs = []string{"go", "build"}
 			}

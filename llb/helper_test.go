@@ -19,8 +19,8 @@ func TestModcacheHelper(t *testing.T) {
 		t.Skip("builds the helper with go")
 	}
 	dir := t.TempDir()
-	helper := filepath.Join(dir, "modcache")
-	build := exec.Command("go", "build", "-o", helper, filepath.Join("helper", "modcache.go"))
+	helper := filepath.Join(dir, "gobuild-helper")
+	build := exec.Command("go", "build", "-o", helper, filepath.Join("helper", "main.go"), filepath.Join("helper", "modcache.go"), filepath.Join("helper", "gocache.go"))
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -37,7 +37,7 @@ func TestModcacheHelper(t *testing.T) {
 		cmd := exec.Command(helper, "id", out)
 		cmd.Env = env
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("modcache id: %v\n%s", err, msg)
+			t.Fatalf("gobuild-helper id: %v\n%s", err, msg)
 		}
 		name, err := os.ReadFile(out)
 		if err != nil {

@@ -29,9 +29,6 @@ import (
 //
 // docs/design.md ("Shared builders") says what this costs.
 
-//go:embed helper/modcache.go
-var modcacheHelperSource []byte
-
 // PartitionFile is where Partition's state holds the name.
 const PartitionFile = "/name"
 
@@ -62,46 +59,15 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 	if err != nil {
 		return bkllb.State{}, err
 	}
-	const helperDir, out = "/gobuild/bin", "/gobuild/partition"
+	const out = "/gobuild/partition"
 	run := opt.Builder.Run(append([]bkllb.RunOption{
-		bkllb.Args([]string{path.Join(helperDir, "modcache"), "id", path.Join(out, PartitionFile)}),
+		bkllb.Args([]string{helperBinary, "id", path.Join(out, PartitionFile)}),
 		credentials(),
-		bkllb.AddMount(helperDir, modcacheHelper(opt.Builder, helperDir), bkllb.Readonly),
+		bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly),
 		bkllb.IgnoreCache,
 		bkllb.WithCustomName(StepModcachePartition),
 	}, goCommandEnv(rendered, nil)...)...)
 	return run.AddMount(out, bkllb.Scratch()), nil
-}
-
-// modcacheHelper is the helper, built by the builder's go into dir. It
-// depends on the builder image alone, so BuildKit builds it once per
-// builder.
-func modcacheHelper(builder bkllb.State, dir string) bkllb.State {
-	return builderGo(builder, StepModcacheHelper, "modcache.go", modcacheHelperSource, dir, func(program string) []string {
-		return []string{"go", "build", "-trimpath", "-o", path.Join(dir, "modcache"), program}
-	})
-}
-
-// builderGo runs one of the frontend's own Go programs (llb/helper) with
-// the builder's go, outside any module and with nothing of the user's
-// configuration, and returns the directory out it writes. args gets the
-// program's path.
-func builderGo(builder bkllb.State, step, file string, source []byte, out string, args func(program string) []string) bkllb.State {
-	const src = "/gobuild/src"
-	program := bkllb.Scratch().File(bkllb.Mkfile("/"+file, 0o644, source), bkllb.WithCustomName("[internal] "+file))
-	run := builder.Run(
-		bkllb.Args(args(path.Join(src, file))),
-		bkllb.Dir("/"),
-		bkllb.AddEnv("CGO_ENABLED", "0"),
-		bkllb.AddEnv("GOTOOLCHAIN", "local"),
-		bkllb.AddEnv("GOFLAGS", ""),
-		bkllb.AddEnv("GOWORK", "off"),
-		bkllb.AddEnv("GOCACHE", "/tmp/gocache"),
-		bkllb.AddMount("/tmp", bkllb.Scratch(), bkllb.Tmpfs()),
-		bkllb.AddMount(src, program, bkllb.Readonly),
-		bkllb.WithCustomName(step),
-	)
-	return run.AddMount(out, bkllb.Scratch())
 }
 
 // partitionName is the build's partition, SharedPartition by default.

@@ -12,11 +12,11 @@ const (
 	StepModDownload        = "go mod download"
 	StepModDownloadToLayer = "go mod download (into a layer)"
 	// StepModCopy copies a project's modules out of the shared cache for
-	// the steps that run its code; StepModcacheHelper builds the helper
-	// that partitions the shared cache, StepModcachePartition names the
-	// build's partition.
+	// the steps that run its code; StepHelper builds the frontend's
+	// helper program (llb/helper), StepModcachePartition names the build's
+	// partition of the shared cache with it.
 	StepModCopy           = "[internal] copy the modules for go test and go vet"
-	StepModcacheHelper    = "[internal] build the module cache helper"
+	StepHelper            = "[internal] build gobuild's helper"
 	StepModcachePartition = "[internal] module cache partition"
 	StepCopyModuleFiles   = "[internal] copy go.mod and go.sum"
 	StepSelectSources     = "[internal] select the files go build reads"
@@ -26,10 +26,7 @@ const (
 	StepEmptyDir  = "[internal] empty directory"
 	// StepZoneinfoTree unpacks Go's time zones for image.zoneinfotree.
 	StepZoneinfoTree = "unpack the time zone database (image.zoneinfotree)"
-	// StepGocacheHelper builds the helper that moves compiled
-	// dependencies between the build cache and a layer (llb/deps.go);
 	// StepCopyDependencyFiles is what the dependency step sees.
-	StepGocacheHelper       = "[internal] build the build cache helper"
 	StepCopyDependencyFiles = "[internal] copy the module files and vendor/"
 	// StepDependenciesPrefix and StepStdLayerPrefix start the names of
 	// the steps that compile a go build's dependencies into layers: the

@@ -21,7 +21,7 @@ var unzipSource []byte
 // per builder.
 func zoneinfoTree(builder bkllb.State) bkllb.State {
 	const out = "/out"
-	return builderGo(builder, StepZoneinfoTree, "unzip.go", unzipSource, out, func(program string) []string {
-		return []string{"go", "run", program, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), out}
+	return builderGo(builder, StepZoneinfoTree, []helperFile{{"unzip.go", unzipSource}}, out, func(programs []string) []string {
+		return append(append([]string{"go", "run"}, programs...), path.Join(builderGoroot, "lib/time/zoneinfo.zip"), out)
 	})
 }

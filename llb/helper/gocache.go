@@ -1,14 +1,13 @@
 //go:build ignore
 
-// Command gocache carries the compiled form of a build's dependencies from
+// The export and seed commands carry the compiled form of a build's dependencies from
 // go's build cache into a layer, and back. BuildKit never exports cache
 // mounts, so on a builder that starts empty (hosted CI with a registry
 // cache) every go build would compile the standard library and every
 // dependency again; a layer travels with --cache-to and --cache-from. The
-// frontend builds it with the builder's own go (standard library only) and
-// runs it two ways:
+// frontend runs them as:
 //
-//	gocache export [-from DIR] OUT PACKAGES [go list flags]
+//	gobuild-helper export [-from DIR] OUT PACKAGES [go list flags]
 //
 // compiles the packages listed in the file PACKAGES (one per line) and
 // everything they import into $GOCACHE (the builder's persistent build
@@ -19,7 +18,7 @@
 // excluded for the target, a package of a local module) are left out: a
 // missing entry costs a compile, never a wrong build.
 //
-//	gocache seed DIR... -- COMMAND...
+//	gobuild-helper seed DIR... -- COMMAND...
 //
 // copies the entries of layers made by export into $GOCACHE where they are
 // missing, then runs COMMAND in its place. A marker per layer in $GOCACHE
@@ -53,23 +52,13 @@ const stampFile = "gobuild-stamp"
 // go's cache trimming looks only in its two-hex-digit directories.
 const seededDir = "gobuild-seeded"
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "gobuild gocache:", err)
-		os.Exit(1)
-	}
-}
-
-func run(args []string) error {
-	const usage = "usage: gocache export [-from DIR] OUT PACKAGES [flags] | gocache seed DIR... -- COMMAND..."
+func gocacheCommand(command string, args []string) error {
+	const usage = "usage: gobuild-helper export [-from DIR] OUT PACKAGES [flags] | gobuild-helper seed DIR... -- COMMAND..."
 	cache := os.Getenv("GOCACHE")
 	if cache == "" {
 		return fmt.Errorf("GOCACHE is not set")
 	}
-	if len(args) == 0 {
-		return errors.New(usage)
-	}
-	switch command, args := args[0], args[1:]; command {
+	switch command {
 	case "export":
 		var from string
 		if len(args) >= 2 && args[0] == "-from" {
@@ -96,7 +85,7 @@ func run(args []string) error {
 		for _, dir := range args[:sep] {
 			if err := seed(cache, dir); err != nil {
 				// The layer only saves compiling; go build works without it.
-				fmt.Fprintln(os.Stderr, "gobuild gocache: the compiled dependencies were not copied in:", err)
+				fmt.Fprintln(os.Stderr, "gobuild-helper: the compiled dependencies were not copied in:", err)
 			}
 		}
 		command := args[sep+1:]
@@ -119,7 +108,7 @@ func export(cache, from, out string, flags, packages []string) error {
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "gobuild gocache: go list:", err, "(the packages it listed are exported)")
+		fmt.Fprintln(os.Stderr, "gobuild-helper: go list:", err, "(the packages it listed are exported)")
 	}
 	var names []string
 	scanner := bufio.NewScanner(&stdout)
@@ -155,7 +144,7 @@ func export(cache, from, out string, flags, packages []string) error {
 	if err := os.WriteFile(filepath.Join(out, stampFile), []byte(stamp), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "gobuild gocache: %d files exported\n", len(names))
+	fmt.Fprintf(os.Stderr, "gobuild-helper: %d files exported\n", len(names))
 	// The entries came from this cache: it needs no copy of them.
 	return mark(cache, stamp)
 }
@@ -219,7 +208,7 @@ func seed(cache, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "gobuild gocache: %d compiled dependency files copied in\n", copied)
+	fmt.Fprintf(os.Stderr, "gobuild-helper: %d compiled dependency files copied in\n", copied)
 	return mark(cache, string(stamp))
 }
 

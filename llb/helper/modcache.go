@@ -1,12 +1,11 @@
 //go:build ignore
 
-// Command modcache names a build's partition of the shared module cache,
+// The id command names a build's partition of the shared module cache,
 // so that what one build downloads with its credentials never reaches a
-// build that lacks them. The frontend builds it with the builder's own go
-// (standard library only, so that any supported toolchain compiles it) and
-// runs it with the client's credentials mounted:
+// build that lacks them. The frontend runs it with the client's
+// credentials mounted:
 //
-//	modcache id FILE
+//	gobuild-helper id FILE
 //
 // writes FILE with "shared" when the build has no credentials and the
 // default module settings, so that public, checksum-database-verified
@@ -34,22 +33,15 @@ import (
 // settings decide what go fetches and how it checks it.
 var settings = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GONOSUMCHECK", "GOVCS", "GOAUTH"}
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "gobuild modcache:", err)
-		os.Exit(1)
-	}
-}
-
-func run(args []string) error {
-	if len(args) != 2 || args[0] != "id" {
-		return fmt.Errorf("usage: modcache id FILE")
+func idCommand(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: gobuild-helper id FILE")
 	}
 	name, err := partition()
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(args[1], []byte(name), 0o644)
+	return os.WriteFile(args[0], []byte(name), 0o644)
 }
 
 // partition fails rather than guess: credentials it could not read would

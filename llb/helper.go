@@ -1,0 +1,70 @@
+package llb
+
+import (
+	"embed"
+	"path"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+)
+
+// helperSources are the frontend's own program in the builder
+// (llb/helper): the module cache partition's name, and the dependency
+// layers' export and seed.
+//
+//go:embed helper/main.go helper/modcache.go helper/gocache.go
+var helperSources embed.FS
+
+const (
+	helperDir    = "/gobuild/bin"
+	helperBinary = helperDir + "/gobuild-helper"
+)
+
+// helperProgram is the helper, built by the builder's go into helperDir.
+// It depends on the builder image alone, so BuildKit builds it once per
+// builder, and a registry cache carries it.
+func helperProgram(builder bkllb.State) bkllb.State {
+	var files []helperFile
+	for _, name := range []string{"main.go", "modcache.go", "gocache.go"} {
+		source, err := helperSources.ReadFile("helper/" + name)
+		if err != nil {
+			panic(err) // embedded above
+		}
+		files = append(files, helperFile{name, source})
+	}
+	return builderGo(builder, StepHelper, files, helperDir, func(programs []string) []string {
+		return append([]string{"go", "build", "-trimpath", "-o", helperBinary}, programs...)
+	})
+}
+
+// helperFile is one source file of a program builderGo runs.
+type helperFile struct {
+	name   string
+	source []byte
+}
+
+// builderGo runs one of the frontend's own Go programs (llb/helper) with
+// the builder's go, outside any module and with nothing of the user's
+// configuration, and returns the directory out it writes. args gets the
+// program's files' paths.
+func builderGo(builder bkllb.State, step string, files []helperFile, out string, args func(programs []string) []string) bkllb.State {
+	const src = "/gobuild/src"
+	program := bkllb.Scratch()
+	var paths []string
+	for _, f := range files {
+		program = program.File(bkllb.Mkfile("/"+f.name, 0o644, f.source), bkllb.WithCustomName("[internal] "+f.name))
+		paths = append(paths, path.Join(src, f.name))
+	}
+	run := builder.Run(
+		bkllb.Args(args(paths)),
+		bkllb.Dir("/"),
+		bkllb.AddEnv("CGO_ENABLED", "0"),
+		bkllb.AddEnv("GOTOOLCHAIN", "local"),
+		bkllb.AddEnv("GOFLAGS", ""),
+		bkllb.AddEnv("GOWORK", "off"),
+		bkllb.AddEnv("GOCACHE", "/tmp/gocache"),
+		bkllb.AddMount("/tmp", bkllb.Scratch(), bkllb.Tmpfs()),
+		bkllb.AddMount(src, program, bkllb.Readonly),
+		bkllb.WithCustomName(step),
+	)
+	return run.AddMount(out, bkllb.Scratch())
+}
