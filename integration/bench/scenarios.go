@@ -190,7 +190,11 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				}
 			}
 			b.logf("-- %s, %s", name, t)
-			r.results[t] = b.scenario(ctx, req(t, native), runs, before(t))
+			n := runs
+			if t == toolB && warm {
+				n = 1 // tens of seconds a run, rebuilding everything each time
+			}
+			r.results[t] = b.scenario(ctx, req(t, native), n, before(t))
 		}
 		rows = append(rows, r)
 	}
