@@ -91,6 +91,10 @@ type Options struct {
 	// DependencyCache is where the compiled dependencies travel; the zero
 	// value is DependencyCacheLayer.
 	DependencyCache DependencyCache
+	// CacheImported says the client imports caches (--cache-from): a
+	// dependency layer may then come from outside this builder, so the
+	// steps that copy layers into a build cache use the project's own.
+	CacheImported bool
 	// Sources, when set, narrows what go build sees of Context to the
 	// files the go command reads. Nil gives it the whole context.
 	Sources *SourceSet

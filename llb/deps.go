@@ -13,13 +13,18 @@ import (
 
 // BuildKit never exports cache mounts, so a builder that starts empty
 // (hosted CI fed by --cache-from) would compile the standard library and
-// every dependency again after any edit. The dependency layer is their
-// compiled form: a step keyed only on what decides it (the module files,
+// every dependency again after any edit. The dependency layers are their
+// compiled form: steps keyed only on what decides them (the module files,
 // the packages imported from outside the module, the builder, the flags,
-// the platform) compiles them into the persistent build cache and copies
-// exactly those entries into its output, a layer that --cache-to carries.
-// go build copies the layer's entries into its cache where they are
-// missing, then compiles only the module's own packages.
+// the platform) compile them into the persistent build cache and copy
+// exactly those entries into their outputs, layers that --cache-to
+// carries. go build copies the layers' entries into its cache where they
+// are missing, then compiles only the module's own packages.
+//
+// A layer imported from a registry is whatever that registry holds, and
+// go trusts a cache entry once it is there. So a build that imports
+// caches copies layers only into its project's own build cache, never the
+// one builds of other projects share (docs/design.md, "Shared builders").
 
 // DependencyCache says whether the compiled dependencies travel as a layer.
 type DependencyCache string
@@ -96,6 +101,8 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),
 		p.modules.trusted,
+		// As go build, it may fetch a module go mod download did not.
+		credentials(),
 	}
 	var from string
 	if st, ok := layers[stdLayerDir]; ok {
@@ -121,7 +128,7 @@ func (p *platformBuild) exportStep(root bkllb.State, name, out, from string, pac
 		bkllb.Args(append(args, flags...)),
 		bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly),
 		bkllb.AddMount(packageListDir, list, bkllb.Readonly),
-		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache")),
+		seededCache(p.s, opt),
 		bkllb.WithCustomName(name),
 	}, extra...)
 	return root.Run(append(run, envOptions(env)...)...).AddMount(out, bkllb.Scratch())
@@ -185,4 +192,14 @@ func seeded(args []string, layers map[string]bkllb.State, builder bkllb.State) (
 		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly))
 	}
 	return append(append(append([]string{helperBinary, "seed"}, dirs...), "--"), args...), opts
+}
+
+// seededCache is the build cache of the steps that copy dependency layers
+// into it: the shared one, or the project's own when the client imports
+// caches, whose layers this builder did not make.
+func seededCache(s *spec.Spec, opt Options) bkllb.RunOption {
+	if opt.CacheImported {
+		return cacheMount(opt, buildCache, projectCacheID(s, opt, "imported"))
+	}
+	return cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache"))
 }

@@ -216,3 +216,23 @@ func TestDependencyStepKey(t *testing.T) {
 		}
 	}
 }
+
+// A build that imports caches may get its layers from a registry: they are
+// copied into the project's own build cache, never the shared one; a
+// build without imports keeps the shared cache.
+func TestImportedLayersStayInTheProject(t *testing.T) {
+	for _, imported := range []bool{false, true} {
+		std, modules, build := depsSteps(t, testSpec, "linux/amd64", depsTestFiles, func(o *Options) {
+			o.CacheImported = imported
+			o.ModulePartition = "p-0123456789abcdef0123456789abcdef"
+		})
+		for name, s := range map[string]*step{"standard library": std.step, "modules": modules.step, "go build": build} {
+			id := cacheMounts(s.op.GetExec())[buildCache]
+			project := strings.HasPrefix(id, "gobuild-gocache-imported-")
+			shared := strings.HasPrefix(id, "gobuild-gocache-p-0123456789abcdef0123456789abcdef-")
+			if imported && !project || !imported && !shared {
+				t.Errorf("cache imported %v: the %s step's build cache is %q", imported, name, id)
+			}
+		}
+	}
+}

@@ -239,6 +239,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	var seedOpts []bkllb.RunOption
 	if layers := p.dependencyLayers(group, envMap); len(layers) > 0 {
 		args, seedOpts = seeded(args, layers, opt.Builder)
+		cache = seededCache(s, opt)
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
