@@ -71,38 +71,38 @@ var buildArgTable = []buildArg{
 			return err
 		},
 	},
-	{
-		name: argModuleCache,
-		description: fmt.Sprintf("where modules are kept: %q (a persistent cache mount) or %q (a layer a registry cache carries, for ephemeral builders)",
-			gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer),
-		value: string(gbllb.ModuleCacheMount),
+	choiceArg(argModuleCache, "where modules are kept", [2]choice{
+		{string(gbllb.ModuleCacheMount), "a persistent cache mount", ""},
+		{string(gbllb.ModuleCacheLayer), "a layer a registry cache carries", ", for ephemeral builders"},
+	}, func(a *buildArgs, v string) { a.moduleCache = gbllb.ModuleCache(v) }),
+	choiceArg(argDependencyCache, "where the compiled standard library and dependencies are kept", [2]choice{
+		{string(gbllb.DependencyCacheLayer), "a layer a registry cache carries", ", so an ephemeral builder compiles only the module's own packages"},
+		{string(gbllb.DependencyCacheMount), "the builder's cache mount only", ""},
+	}, func(a *buildArgs, v string) { a.dependencyCache = gbllb.DependencyCache(v) }),
+}
+
+// choice is one value of a choiceArg: what it means, and what more
+// --call=outline says of it.
+type choice struct{ value, meaning, more string }
+
+// choiceArg is a build-arg that takes one of two values, the first by
+// default (unset or empty).
+func choiceArg(name, what string, choices [2]choice, set func(*buildArgs, string)) buildArg {
+	first, second := choices[0], choices[1]
+	return buildArg{
+		name: name,
+		description: fmt.Sprintf("%s: %q (%s%s) or %q (%s%s)", what,
+			first.value, first.meaning, first.more, second.value, second.meaning, second.more),
+		value: first.value,
 		parse: func(a *buildArgs, v string, _ bool) error {
-			switch mode := gbllb.ModuleCache(cmp.Or(v, string(gbllb.ModuleCacheMount))); mode {
-			case gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer:
-				a.moduleCache = mode
-				return nil
-			default:
-				return fmt.Errorf("build-arg %s=%q: want %q (a persistent cache mount) or %q (a layer a registry cache carries)",
-					argModuleCache, mode, gbllb.ModuleCacheMount, gbllb.ModuleCacheLayer)
+			v = cmp.Or(v, first.value)
+			if v != first.value && v != second.value {
+				return fmt.Errorf("build-arg %s=%q: want %q (%s) or %q (%s)", name, v, first.value, first.meaning, second.value, second.meaning)
 			}
+			set(a, v)
+			return nil
 		},
-	},
-	{
-		name: argDependencyCache,
-		description: fmt.Sprintf("where the compiled standard library and dependencies are kept: %q (also in a layer a registry cache carries, so an ephemeral builder compiles only the module's own packages) or %q (the builder's cache mount only)",
-			gbllb.DependencyCacheLayer, gbllb.DependencyCacheMount),
-		value: string(gbllb.DependencyCacheLayer),
-		parse: func(a *buildArgs, v string, _ bool) error {
-			switch mode := gbllb.DependencyCache(cmp.Or(v, string(gbllb.DependencyCacheLayer))); mode {
-			case gbllb.DependencyCacheLayer, gbllb.DependencyCacheMount:
-				a.dependencyCache = mode
-				return nil
-			default:
-				return fmt.Errorf("build-arg %s=%q: want %q (a layer a registry cache carries) or %q (the builder's cache mount only)",
-					argDependencyCache, mode, gbllb.DependencyCacheLayer, gbllb.DependencyCacheMount)
-			}
-		},
-	},
+	}
 }
 
 // parseBuildArgs parses the build-args of buildArgTable. It needs nothing
