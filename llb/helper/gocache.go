@@ -69,7 +69,8 @@ func gocacheCommand(command string, args []string) error {
 		}
 		if from != "" {
 			if err := seed(cache, from); err != nil {
-				return err
+				// go list compiles what the copy would have brought.
+				fmt.Fprintln(os.Stderr, "gobuild-helper: the compiled standard library was not copied in:", err)
 			}
 		}
 		list, err := os.ReadFile(args[1])
@@ -117,25 +118,13 @@ func export(cache, from, out string, flags, packages []string) error {
 		if !ok || output == "" {
 			continue // a package with nothing compiled, such as unsafe
 		}
-		index, err := indexFile(cache, buildID)
+		// A package left out costs go build a compile, so one that cannot
+		// be copied (an entry trimmed meanwhile) is noted and skipped.
+		copied, err := exportEntry(cache, from, out, buildID, output)
 		if err != nil {
-			return err
+			fmt.Fprintln(os.Stderr, "gobuild-helper: left out:", err)
 		}
-		for _, file := range []string{index, output} {
-			name, err := filepath.Rel(cache, file)
-			if err != nil || strings.HasPrefix(name, "..") {
-				return fmt.Errorf("go list gave %s, outside GOCACHE %s", file, cache)
-			}
-			if from != "" {
-				if _, err := os.Stat(filepath.Join(from, name)); err == nil {
-					continue // the other layer has it
-				}
-			}
-			if err := copyFile(file, filepath.Join(out, name)); err != nil {
-				return err
-			}
-			names = append(names, name)
-		}
+		names = append(names, copied...)
 	}
 	if err := scanner.Err(); err != nil {
 		return err
@@ -147,6 +136,33 @@ func export(cache, from, out string, flags, packages []string) error {
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d files exported\n", len(names))
 	// The entries came from this cache: it needs no copy of them.
 	return mark(cache, stamp)
+}
+
+// exportEntry copies one package's compile output, then its index entry
+// (so that a layer never has an index entry without its output), into
+// out, unless the layer at from has them. It returns the names copied.
+func exportEntry(cache, from, out, buildID, output string) ([]string, error) {
+	index, err := indexFile(cache, buildID)
+	if err != nil {
+		return nil, err
+	}
+	var copied []string
+	for _, file := range []string{output, index} {
+		name, err := filepath.Rel(cache, file)
+		if err != nil || strings.HasPrefix(name, "..") {
+			return copied, fmt.Errorf("go list gave %s, outside GOCACHE %s", file, cache)
+		}
+		if from != "" {
+			if _, err := os.Stat(filepath.Join(from, name)); err == nil {
+				continue // the other layer has it
+			}
+		}
+		if err := copyFile(file, filepath.Join(out, name)); err != nil {
+			return copied, err
+		}
+		copied = append(copied, name)
+	}
+	return copied, nil
 }
 
 // indexFile is the cache's index entry of a compile action: go list gives
