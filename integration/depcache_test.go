@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,38 +15,66 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
+// ciRebuild is hosted CI: the bed's daemon builds dir (its spec's binaries
+// made verbose, so that go build -v names every package it compiles) and
+// exports a registry cache to ref; edit changes the source; the daemon at
+// fresh, whose state is empty, imports the cache and builds again. It
+// returns both builds.
+func ciRebuild(t *testing.T, dir, fresh, ref string, attrs map[string]string, edit func()) (first, again *testenv.BuildResult) {
+	t.Helper()
+	ctx := context.Background()
+	specFile := filepath.Join(dir, "gobuild.yaml")
+	spec, err := os.ReadFile(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verbose := strings.ReplaceAll(string(spec), "  - package:", "  - flags: [-v]\n    package:")
+	if err := os.WriteFile(specFile, []byte(verbose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := map[string]string{"ref": ref, "registry.insecure": "true"}
+	exportAttrs := map[string]string{"mode": "max", "ref": ref, "registry.insecure": "true"}
+	first, err = bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
+		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, first.Logs)
+	}
+	edit()
+	again, err = bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs, Addr: fresh,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, again.Logs)
+	}
+	return first, again
+}
+
+// editOf is an edit of file, as a change on CI makes.
+func editOf(t *testing.T, file string) func() {
+	return func() { appendTo(t, file, "\n// edited on CI\n") }
+}
+
+// startFreshDaemon starts a daemon with an empty state for the test.
+func startFreshDaemon(t *testing.T, name string) string {
+	t.Helper()
+	addr := "unix://" + filepath.Join(bed.Dir, name+".sock")
+	if err := bed.StartDaemon(context.Background(), name, addr, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bed.StopDaemon(name) })
+	return addr
+}
+
 // TestCompiledDependenciesTravelWithRegistryCache: hosted CI. One daemon
 // builds and exports a registry cache; a new daemon with an empty state
 // imports it and rebuilds after an edit. go build -v names every package
 // it compiles: on the new daemon that is the module's own packages only,
 // no package of the standard library or of a dependency.
 func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
-	ctx := context.Background()
 	dir := copyDir(t, "testdata/twobins")
-	specFile := filepath.Join(dir, "gobuild.yaml")
-	spec, err := os.ReadFile(specFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verbose := strings.ReplaceAll(string(spec), "    ldflags:", "    flags: [-v]\n    ldflags:")
-	if err := os.WriteFile(specFile, []byte(verbose), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fresh := "unix://" + filepath.Join(bed.Dir, "deps-fresh.sock")
-	if err := bed.StartDaemon(ctx, "deps-fresh", fresh, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer bed.StopDaemon("deps-fresh")
-
+	fresh := startFreshDaemon(t, "deps-fresh")
 	const platform = "linux/amd64"
-	cache := map[string]string{"ref": bed.Registry + "/cache:dependencies", "registry.insecure": "true"}
-	exportAttrs := map[string]string{"mode": "max", "ref": cache["ref"], "registry.insecure": "true"}
 	attrs := map[string]string{"platform": platform, "build-arg:VERSION": "v1"}
-	first, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
-		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, first.Logs)
-	}
+	first, res := ciRebuild(t, dir, fresh, bed.Registry+"/cache:dependencies", attrs, editOf(t, filepath.Join(dir, "cmd", "server", "main.go")))
 	// The two binaries' ldflags differ, so each has its go build and its
 	// layers: the standard library's, and the server's modules'.
 	binaries := []string{"./cmd/server", "./cmd/worker"}
@@ -55,20 +84,6 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 	}
 	for _, name := range layerSteps {
 		vertex(t, first, name)
-	}
-
-	server := filepath.Join(dir, "cmd", "server", "main.go")
-	src, err := os.ReadFile(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(server, append(src, "\n// edited on CI\n"...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs, Addr: fresh,
-		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, res.Logs)
 	}
 	for _, name := range layerSteps {
 		// A step found in the registry cache is reported cached, then
@@ -133,4 +148,50 @@ func compiledPackages(log []byte) []string {
 		pkgs = append(pkgs, line)
 	}
 	return pkgs
+}
+
+// The same on the shapes real repositories have: vendored modules (which
+// the modules' layer compiles from vendor/, in go build's layout), a
+// go.work member and a monorepo service whose libraries are local
+// replacements. The new daemon compiles only the packages of the
+// repository's own modules.
+func TestDependencyLayersOnRepositoryShapes(t *testing.T) {
+	fresh := startFreshDaemon(t, "deps-shapes")
+	for _, tc := range []struct {
+		fixture, edit string
+		// local are the module paths whose packages go build compiles:
+		// the repository's own.
+		local []string
+		// built is a package the edit must make go build compile.
+		built string
+	}{
+		{"vendored", "cmd/hello/main.go", []string{"example.com/vendored"}, "example.com/vendored/cmd/hello"},
+		{"workspace", "app/cmd/app/main.go", []string{"example.com/ws/"}, "example.com/ws/app/cmd/app"},
+		{"monorepo", "services/api/cmd/api/main.go", []string{"example.com/monorepo/"}, "example.com/monorepo/services/api/cmd/api"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join("testdata", tc.fixture))
+			attrs := map[string]string{"platform": "linux/amd64"}
+			_, res := ciRebuild(t, dir, fresh, bed.Registry+"/cache:shapes-"+tc.fixture, attrs, editOf(t, filepath.Join(dir, tc.edit)))
+			var log []byte
+			for _, v := range res.Vertices {
+				if strings.HasPrefix(v.Name, gbllb.StepGoBuildPrefix) && !v.Cached {
+					l, err := res.StepLog(v.Name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					log = l
+				}
+			}
+			compiled := compiledPackages(log)
+			if !slices.Contains(compiled, tc.built) {
+				t.Fatalf("go build -v did not name %s; is the test still reading its output?\n%s", tc.built, log)
+			}
+			for _, p := range compiled {
+				if !slices.ContainsFunc(tc.local, func(prefix string) bool { return strings.HasPrefix(p, prefix) }) {
+					t.Errorf("the new daemon compiled %s, which the registry cache holds", p)
+				}
+			}
+		})
+	}
 }
