@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
@@ -71,13 +73,14 @@ var buildArgTable = []buildArg{
 			return err
 		},
 	},
-	choiceArg(argModuleCache, "where modules are kept", [2]choice{
+	choiceArg(argModuleCache, "where modules are kept", []choice{
 		{string(gbllb.ModuleCacheMount), "a persistent cache mount", ""},
 		{string(gbllb.ModuleCacheLayer), "a layer a registry cache carries", ", for ephemeral builders"},
 	}, func(a *buildArgs, v string) { a.moduleCache = gbllb.ModuleCache(v) }),
-	choiceArg(argDependencyCache, "where the compiled standard library and dependencies are kept", [2]choice{
-		{string(gbllb.DependencyCacheLayer), "a layer a registry cache carries", ", so an ephemeral builder compiles only the module's own packages"},
-		{string(gbllb.DependencyCacheMount), "the builder's cache mount only", ""},
+	choiceArg(argDependencyCache, "which compiled dependencies travel in layers a registry cache carries", []choice{
+		{string(gbllb.DependencyCacheAuto), "the standard library's always, the modules' when the build imports a cache", ", as a builder fed by --cache-from may have started empty"},
+		{string(gbllb.DependencyCacheLayer), "both always", ""},
+		{string(gbllb.DependencyCacheMount), "none: the builder's cache mount only", ""},
 	}, func(a *buildArgs, v string) { a.dependencyCache = gbllb.DependencyCache(v) }),
 }
 
@@ -85,24 +88,35 @@ var buildArgTable = []buildArg{
 // --call=outline says of it.
 type choice struct{ value, meaning, more string }
 
-// choiceArg is a build-arg that takes one of two values, the first by
+// choiceArg is a build-arg that takes one of a few values, the first by
 // default (unset or empty).
-func choiceArg(name, what string, choices [2]choice, set func(*buildArgs, string)) buildArg {
-	first, second := choices[0], choices[1]
+func choiceArg(name, what string, choices []choice, set func(*buildArgs, string)) buildArg {
+	var described, wanted []string
+	for _, c := range choices {
+		described = append(described, fmt.Sprintf("%q (%s%s)", c.value, c.meaning, c.more))
+		wanted = append(wanted, fmt.Sprintf("%q (%s)", c.value, c.meaning))
+	}
 	return buildArg{
-		name: name,
-		description: fmt.Sprintf("%s: %q (%s%s) or %q (%s%s)", what,
-			first.value, first.meaning, first.more, second.value, second.meaning, second.more),
-		value: first.value,
+		name:        name,
+		description: what + ": " + orList(described),
+		value:       choices[0].value,
 		parse: func(a *buildArgs, v string, _ bool) error {
-			v = cmp.Or(v, first.value)
-			if v != first.value && v != second.value {
-				return fmt.Errorf("build-arg %s=%q: want %q (%s) or %q (%s)", name, v, first.value, first.meaning, second.value, second.meaning)
+			v = cmp.Or(v, choices[0].value)
+			if !slices.ContainsFunc(choices, func(c choice) bool { return c.value == v }) {
+				return fmt.Errorf("build-arg %s=%q: want %s", name, v, orList(wanted))
 			}
 			set(a, v)
 			return nil
 		},
 	}
+}
+
+// orList joins items as "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // parseBuildArgs parses the build-args of buildArgTable. It needs nothing

@@ -15,7 +15,7 @@ func TestParseBuildArgs(t *testing.T) {
 		badEpoch = `build-arg SOURCE_DATE_EPOCH="yesterday" is not a number of seconds since 1970`
 		badCache = `build-arg GOBUILD_MODULE_CACHE="volume": want "mount" (a persistent cache mount) or "layer" (a layer a registry cache carries)`
 	)
-	defaults := buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheLayer}
+	defaults := buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheAuto}
 	cases := []struct {
 		name string
 		args map[string]string
@@ -25,18 +25,19 @@ func TestParseBuildArgs(t *testing.T) {
 		{"nil", nil, defaults, ""},
 		{"none", map[string]string{}, defaults, ""},
 		{"others ignored", map[string]string{"PRIVATE_GOPROXY": "https://proxy.example"}, defaults, ""},
-		{"epoch", map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}, buildArgs{epoch: &epoch, version: "dev", moduleCache: "mount", dependencyCache: "layer"}, ""},
+		{"epoch", map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}, buildArgs{epoch: &epoch, version: "dev", moduleCache: "mount", dependencyCache: "auto"}, ""},
 		{"empty epoch", map[string]string{"SOURCE_DATE_EPOCH": ""}, defaults, ""},
 		{"epoch in words", map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, buildArgs{}, badEpoch},
 		{"fractional epoch", map[string]string{"SOURCE_DATE_EPOCH": "1.5"}, buildArgs{},
 			`build-arg SOURCE_DATE_EPOCH="1.5" is not a number of seconds since 1970`},
-		{"version", map[string]string{"VERSION": "v1.2.3"}, buildArgs{version: "v1.2.3", explicitVersion: true, moduleCache: "mount", dependencyCache: "layer"}, ""},
+		{"version", map[string]string{"VERSION": "v1.2.3"}, buildArgs{version: "v1.2.3", explicitVersion: true, moduleCache: "mount", dependencyCache: "auto"}, ""},
 		// An empty VERSION keeps the default but still stops git describe.
-		{"empty version", map[string]string{"VERSION": ""}, buildArgs{version: "dev", explicitVersion: true, moduleCache: "mount", dependencyCache: "layer"}, ""},
-		{"layer cache", map[string]string{"GOBUILD_MODULE_CACHE": "layer"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheLayer, dependencyCache: gbllb.DependencyCacheLayer}, ""},
+		{"empty version", map[string]string{"VERSION": ""}, buildArgs{version: "dev", explicitVersion: true, moduleCache: "mount", dependencyCache: "auto"}, ""},
+		{"layer cache", map[string]string{"GOBUILD_MODULE_CACHE": "layer"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheLayer, dependencyCache: gbllb.DependencyCacheAuto}, ""},
 		{"dependencies in the mount only", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "mount"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheMount}, ""},
+		{"dependencies always in layers", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "layer"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheLayer}, ""},
 		{"unknown dependency cache", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "disk"}, buildArgs{},
-			`build-arg GOBUILD_DEPENDENCY_CACHE="disk": want "layer" (a layer a registry cache carries) or "mount" (the builder's cache mount only)`},
+			`build-arg GOBUILD_DEPENDENCY_CACHE="disk": want "auto" (the standard library's always, the modules' when the build imports a cache), "layer" (both always) or "mount" (none: the builder's cache mount only)`},
 		{"mount cache", map[string]string{"GOBUILD_MODULE_CACHE": "mount"}, defaults, ""},
 		{"empty cache", map[string]string{"GOBUILD_MODULE_CACHE": ""}, defaults, ""},
 		{"unknown cache", map[string]string{"GOBUILD_MODULE_CACHE": "volume"}, buildArgs{}, badCache},

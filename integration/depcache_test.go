@@ -18,8 +18,9 @@ import (
 // ciRebuild is hosted CI: the bed's daemon builds dir (its spec's binaries
 // made verbose, so that go build -v names every package it compiles) and
 // exports a registry cache to ref; edit changes the source; the daemon at
-// fresh, whose state is empty, imports the cache and builds again. It
-// returns both builds.
+// fresh, whose state is empty, imports the cache and builds again. Both
+// builds import and export the cache, as a CI job does on every run (the
+// first import finds nothing). It returns both builds.
 func ciRebuild(t *testing.T, dir, fresh, ref string, attrs map[string]string, edit func()) (first, again *testenv.BuildResult) {
 	t.Helper()
 	ctx := context.Background()
@@ -35,6 +36,7 @@ func ciRebuild(t *testing.T, dir, fresh, ref string, attrs map[string]string, ed
 	cache := map[string]string{"ref": ref, "registry.insecure": "true"}
 	exportAttrs := map[string]string{"mode": "max", "ref": ref, "registry.insecure": "true"}
 	first, err = bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}},
 		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, first.Logs)

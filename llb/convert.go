@@ -88,8 +88,8 @@ type Options struct {
 	// dependency layer compiles what the binaries import from outside the
 	// module (llb/deps.go). Nil makes no layer.
 	Imports *Imports
-	// DependencyCache is where the compiled dependencies travel; the zero
-	// value is DependencyCacheLayer.
+	// DependencyCache is which compiled dependencies travel as layers;
+	// the zero value is DependencyCacheAuto.
 	DependencyCache DependencyCache
 	// CacheImported says the client imports caches (--cache-from): a
 	// dependency layer may then come from outside this builder, so the

@@ -26,15 +26,21 @@ import (
 // caches copies layers only into its project's own build cache, never the
 // one builds of other projects share (docs/design.md, "Shared builders").
 
-// DependencyCache says whether the compiled dependencies travel as a layer.
+// DependencyCache says which compiled dependencies travel as layers.
 type DependencyCache string
 
 const (
-	// DependencyCacheLayer (the default) compiles the dependencies in a
-	// step of their own whose output layer a registry cache exports.
+	// DependencyCacheAuto (the default, also the zero value) makes the
+	// standard library's layer always, and the modules' layer when the
+	// client imports caches: a builder fed by --cache-from may have
+	// started empty, and the layer is what it needs. A builder that lives
+	// on has the modules compiled in its cache mount, and the modules'
+	// layer would cost a go.mod change a step before go build.
+	DependencyCacheAuto DependencyCache = "auto"
+	// DependencyCacheLayer makes both layers on every build.
 	DependencyCacheLayer DependencyCache = "layer"
-	// DependencyCacheMount leaves them in the builder's cache mount only,
-	// as a hand-written Dockerfile does.
+	// DependencyCacheMount leaves the compiled dependencies in the
+	// builder's cache mount only, as a hand-written Dockerfile does.
 	DependencyCacheMount DependencyCache = "mount"
 )
 
@@ -54,8 +60,9 @@ var moduleFetchEnv = []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", 
 // mounted at its directory: the standard library's, keyed on the builder,
 // the flags and the platform alone (so that a go.mod change on a fresh
 // builder still finds it), and the modules', keyed on the module files
-// too. None for cgo builds, -a (which compiles everything anyway) or a
-// -pgo profile, with which every package compiles apart.
+// too (see DependencyCache for when). None for cgo builds, -a (which
+// compiles everything anyway) or a -pgo profile, with which every package
+// compiles apart.
 func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map[string]bkllb.State {
 	s, opt := p.s, p.opt
 	b := s.Binaries[group[0]]
@@ -94,7 +101,8 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 		layers[stdLayerDir] = p.exportStep(opt.Builder, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
 			bkllb.Dir("/"))
 	}
-	if len(std) == len(imported) {
+	modulesLayer := opt.DependencyCache == DependencyCacheLayer || opt.CacheImported
+	if len(std) == len(imported) || !modulesLayer {
 		return layers
 	}
 	run := []bkllb.RunOption{

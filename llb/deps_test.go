@@ -68,6 +68,8 @@ func TestDependencyLayers(t *testing.T) {
 	withA := "version: 1\nbinaries:\n  - package: ./cmd/server\n    flags: [-a]\n"
 	stdOnly := map[string][]GoFile{"cmd/server": depsTestFiles["cmd/worker"]}
 	const list = packageListDir + "/list"
+	// A client that imports caches (--cache-from) may be a fresh builder.
+	imported := func(o *Options) { o.CacheImported = true }
 	for _, tc := range []struct {
 		name, spec, target string
 		files              map[string][]GoFile
@@ -78,29 +80,35 @@ func TestDependencyLayers(t *testing.T) {
 		stdArgs, moduleArgs []string
 		stdList, moduleList string
 	}{
-		{"two binaries, one go build", together, "linux/amd64", depsTestFiles, nil,
+		{"two binaries, one go build", together, "linux/amd64", depsTestFiles, imported,
 			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
-		{"another platform", together, "linux/arm64", depsTestFiles, nil,
+		{"another platform", together, "linux/arm64", depsTestFiles, imported,
 			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
-		{"binaries apart, layers each", testSpec, "linux/amd64", depsTestFiles, nil,
+		{"binaries apart, layers each", testSpec, "linux/amd64", depsTestFiles, imported,
 			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
-		{"compile flags kept, printing and linking flags left out", withFlags, "linux/amd64", depsTestFiles, nil,
+		{"compile flags kept, printing and linking flags left out", withFlags, "linux/amd64", depsTestFiles, imported,
 			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
 			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
-		{"the standard library only", testSpec, "linux/amd64", stdOnly, nil,
+		{"no cache imported: a builder that lives on has its modules compiled", testSpec, "linux/amd64", depsTestFiles, nil,
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "fmt\n", ""},
+		{"layer: the modules' layer without a cache imported", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.DependencyCache = DependencyCacheLayer },
+			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
+		{"the standard library only", testSpec, "linux/amd64", stdOnly, imported,
 			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
-		{"cgo", withCgo, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
-		{"-a compiles everything anyway", withA, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
-		{"a profile compiles everything apart", strings.Replace(withA, "-a", "-pgo=default.pgo", 1), "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
-		{"opted out", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.DependencyCache = DependencyCacheMount }, nil, nil, "", ""},
-		{"no imports read", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.Imports = nil }, nil, nil, "", ""},
+		{"cgo", withCgo, "linux/amd64", depsTestFiles, imported, nil, nil, "", ""},
+		{"-a compiles everything anyway", withA, "linux/amd64", depsTestFiles, imported, nil, nil, "", ""},
+		{"a profile compiles everything apart", strings.Replace(withA, "-a", "-pgo=default.pgo", 1), "linux/amd64", depsTestFiles, imported, nil, nil, "", ""},
+		{"opted out", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.DependencyCache, o.CacheImported = DependencyCacheMount, true }, nil, nil, "", ""},
+		{"no imports read", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.Imports, o.CacheImported = nil, true }, nil, nil, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			std, modules, build := depsSteps(t, tc.spec, tc.target, tc.files, tc.mod)
@@ -180,7 +188,7 @@ func TestDependencyLayers(t *testing.T) {
 func TestDependencyStepKey(t *testing.T) {
 	keys := func(specText, target string, files map[string][]GoFile, version string) (std, modules digest.Digest) {
 		t.Helper()
-		s, m, _ := depsSteps(t, specText, target, files, func(o *Options) { o.Version = version })
+		s, m, _ := depsSteps(t, specText, target, files, func(o *Options) { o.Version, o.CacheImported = version, true })
 		if s.step == nil || m.step == nil {
 			t.Fatal("no layer step")
 		}
@@ -224,6 +232,7 @@ func TestImportedLayersStayInTheProject(t *testing.T) {
 	for _, imported := range []bool{false, true} {
 		std, modules, build := depsSteps(t, testSpec, "linux/amd64", depsTestFiles, func(o *Options) {
 			o.CacheImported = imported
+			o.DependencyCache = DependencyCacheLayer
 			o.ModulePartition = "p-0123456789abcdef0123456789abcdef"
 		})
 		for name, s := range map[string]*step{"standard library": std.step, "modules": modules.step, "go build": build} {

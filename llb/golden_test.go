@@ -78,6 +78,7 @@ var goldenCases = []struct {
 		target: "linux/arm64",
 		opt: func(o *Options) {
 			o.ModulePath = "example.com/x"
+			o.DependencyCache = DependencyCacheLayer
 			o.Imports = ReadImports(map[string][]GoFile{
 				"cmd/server":     {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"net/http\"\n\t\"example.com/x/internal/store\"\n\t\"github.com/google/uuid\"\n)\n")}},
 				"cmd/worker":     {{Name: "main.go", Data: []byte("package main\n\nimport \"os\"\n")}},

@@ -287,8 +287,10 @@ func (b *bench) freshBuilder(ctx context.Context, r buildRequest, reset, edit fu
 				return measurement{failed: err}
 			}
 		}
+		// As a CI job does on every run, the previous commit's build
+		// imports the cache too (the first import finds nothing).
 		seed := r
-		seed.cacheTo = cacheRef
+		seed.cacheTo, seed.cacheFrom = cacheRef, cacheRef
 		if _, err := b.build(ctx, seed); err != nil {
 			return measurement{failed: err}
 		}
