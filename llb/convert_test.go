@@ -148,7 +148,11 @@ func cacheMounts(e *pb.ExecOp) map[string]string {
 func TestDeterministic(t *testing.T) {
 	var first []byte
 	for i := range 20 {
-		steps, _ := convert(t, testSpec, "linux/arm64", nil)
+		// With the dependency layers: the imports are read from a map.
+		steps, _ := convert(t, testSpec, "linux/arm64", func(o *Options) {
+			o.ModulePath, o.CacheImported = "example.com/x", true
+			o.Imports = ReadImports(depsTestFiles)
+		})
 		var b bytes.Buffer
 		for _, s := range steps {
 			b.Write(s.raw)
