@@ -98,19 +98,34 @@ func touch(dir, pkg string, n int) error {
 	return os.WriteFile(f, fmt.Appendf(data, "\n// edit %d\n", n), 0o644)
 }
 
-// dependencyVersions are added one per run, so that every run downloads a
-// module no earlier run fetched. github.com/rs/xid has no dependencies and
-// is in neither sample's module graph, so the version asked for is the one
-// selected and the only module fetched.
-var dependencyVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.1"}
+// addedModule is a module the "dependency added" rows import: one with no
+// dependencies, in neither sample's module graph, so that the version
+// asked for is the one selected and the only module fetched.
+type addedModule struct {
+	path, name string
+	// versions are added one per run, so that every run downloads a
+	// module no earlier run fetched.
+	versions []string
+}
 
-// addDependency imports github.com/rs/xid at the run's version and updates
-// go.mod and go.sum with the host's go get, as a developer does. The
-// original go.mod and go.sum are kept beside the module (not in it, where
-// they would change the build context) for removeDependency. The import's
-// file names the tool and run: Go builds are reproducible, so without it B
-// and C compile byte-identical binaries and C finds B's image layer already
-// built and compressed.
+// addedModules: tools that share a module cache (A and A0 gobuild's, C
+// and C′ the Dockerfile's mount) add different modules, so that neither
+// finds the other's download already there.
+var addedModules = [2]addedModule{
+	{"github.com/rs/xid", "xid", []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.1"}},
+	{"github.com/google/uuid", "uuid", []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0"}},
+}
+
+// addedFile is the file addDependency writes into the binary's package.
+const addedFile = "added.go"
+
+// addDependency imports the tool's added module at the run's version and
+// updates go.mod and go.sum with the host's go get, as a developer does.
+// The original go.mod and go.sum are kept beside the module (not in it,
+// where they would change the build context) for removeDependency. The
+// import's file names the tool and run: Go builds are reproducible, so
+// without it B and C compile byte-identical binaries and C finds B's image
+// layer already built and compressed.
 func addDependency(dir, pkg string, t tool, run int) error {
 	for _, name := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
@@ -121,22 +136,26 @@ func addDependency(dir, pkg string, t tool, run int) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, pkg, "xid.go"), fmt.Appendf(nil, "package main\n\nimport \"github.com/rs/xid\"\n\nvar _ = xid.New // added for %s, run %d\n", t, run), 0o644); err != nil {
+	m := addedModules[0]
+	if t == toolA0 || t == toolCs {
+		m = addedModules[1]
+	}
+	if err := os.WriteFile(filepath.Join(dir, pkg, addedFile), fmt.Appendf(nil, "package main\n\nimport %q\n\nvar _ = %s.New // added for %s, run %d\n", m.path, m.name, t, run), 0o644); err != nil {
 		return err
 	}
-	version := dependencyVersions[run%len(dependencyVersions)]
-	cmd := exec.Command("go", "get", "github.com/rs/xid@"+version)
+	version := m.versions[run%len(m.versions)]
+	cmd := exec.Command("go", "get", m.path+"@"+version)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go get github.com/rs/xid@%s: %w\n%s", version, err, out)
+		return fmt.Errorf("go get %s@%s: %w\n%s", m.path, version, err, out)
 	}
 	return nil
 }
 
 // removeDependency undoes addDependency, if it was done.
 func removeDependency(dir, pkg string) error {
-	if _, err := os.Stat(filepath.Join(dir, pkg, "xid.go")); os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, pkg, addedFile)); os.IsNotExist(err) {
 		return nil
 	}
 	for _, name := range []string{"go.mod", "go.sum"} {
@@ -151,8 +170,11 @@ func removeDependency(dir, pkg string) error {
 			return err
 		}
 	}
-	return os.Remove(filepath.Join(dir, pkg, "xid.go"))
+	return os.Remove(filepath.Join(dir, pkg, addedFile))
 }
+
+// dependencyAdded names the warm row of a go.mod change.
+const dependencyAdded = "dependency added to go.mod"
 
 // moduleRows measures every scenario of one module.
 func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []string, error) {
@@ -172,8 +194,10 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		r := row{name: name, results: map[tool]measurement{}}
 		for _, t := range tools {
 			// D is the warm floor; a cold build behind "# syntax=" is the
-			// cold build and a pull of the frontend.
-			if !warm && (t == toolD || t == toolAs || t == toolCs) {
+			// cold build and a pull of the frontend. A′ would share A's
+			// and A0's module cache, which only two added modules keep
+			// apart.
+			if !warm && (t == toolD || t == toolAs || t == toolCs) || name == dependencyAdded && t == toolAs {
 				r.results[t] = measurement{failed: errSkipped}
 				continue
 			}
@@ -203,7 +227,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	})
 	measureAll("no-op rebuild", b.runs, true, func(tool) func(int) error { return nil })
 	measureAll("one .go file changed", b.runs, true, func(tool) func(int) error { return edit })
-	measureAll("dependency added to go.mod", b.runs, true, func(t tool) func(int) error {
+	measureAll(dependencyAdded, b.runs, true, func(t tool) func(int) error {
 		return func(run int) error {
 			// Every run starts from the original go.mod, built, and adds
 			// a version no earlier run fetched.
