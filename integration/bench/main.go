@@ -76,9 +76,6 @@ type bench struct {
 	// dockerfileRef and gobuildRef are the frontend images C' and A'
 	// name on their "# syntax=" lines.
 	dockerfileRef, gobuildRef string
-	// layers are the dependency layers' sizes and export times, per
-	// module, for the report.
-	layers []string
 }
 
 // wants says whether the row named name is measured in this run.
