@@ -113,7 +113,9 @@ type addedModule struct {
 // finds the other's download already there.
 var addedModules = [2]addedModule{
 	{"github.com/rs/xid", "xid", []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.1"}},
-	{"github.com/google/uuid", "uuid", []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0"}},
+	// Not github.com/google/uuid: grpc requires its latest version, so an
+	// older one downgrades grpc.
+	{"github.com/pkg/errors", "errors", []string{"v0.9.1", "v0.9.0", "v0.8.1", "v0.8.0", "v0.7.1"}},
 }
 
 // addedFile is the file addDependency writes into the binary's package.
