@@ -19,7 +19,9 @@ import (
 
 // TestRegistryCacheAcrossDaemons: a build on one daemon exports its cache
 // to the registry; a second daemon with an empty cache imports it and runs
-// no go command, as ephemeral CI builders do.
+// no go command, as ephemeral CI builders do. Both import the cache, as a
+// CI job does on every run: a build that imports caches has the modules'
+// dependency layer in its go build (docs/design.md).
 func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	ctx := context.Background()
 	second := "unix://" + filepath.Join(bed.Dir, "second.sock")
@@ -33,6 +35,7 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	}
 	attrs := map[string]string{"platform": "linux/amd64,linux/arm64", "build-arg:VERSION": "v1"}
 	if _, err := bed.Build(ctx, "testdata/twobins", testenv.BuildOpts{Attrs: attrs,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}},
 		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
 		t.Fatal(err)
 	}
