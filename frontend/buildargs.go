@@ -35,7 +35,7 @@ type buildArgs struct {
 	// moduleCache is GOBUILD_MODULE_CACHE, gbllb.ModuleCacheMount when
 	// unset or empty.
 	moduleCache gbllb.ModuleCache
-	// dependencyCache is GOBUILD_DEPENDENCY_CACHE, gbllb.DependencyCacheLayer
+	// dependencyCache is GOBUILD_DEPENDENCY_CACHE, gbllb.DependencyCacheAuto
 	// when unset or empty.
 	dependencyCache gbllb.DependencyCache
 }
