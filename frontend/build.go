@@ -76,17 +76,20 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if b.buildArgs, err = parseBuildArgs(bc.BuildArgs); err != nil {
 		return nil, err
 	}
-	if err := b.prepare(ctx); err != nil {
+	// The module cache partition is asked for as soon as what it reads is
+	// known, beside the context's reads and checks: all are round trips,
+	// and the build needs them all.
+	var partition *pendingPartition
+	moduleRead := func() {
+		if t.usesModules && !b.spec.PartReads(spec.PartGo, vcsFields...) {
+			partition = b.askPartition(ctx)
+		}
+	}
+	if err := b.prepare(ctx, moduleRead); err != nil {
 		return nil, err
 	}
-	// The module cache partition is asked for while the context is
-	// checked: both are round trips, and the build needs both.
-	var wg sync.WaitGroup
-	var partitionErr error
-	if t.usesModules {
-		// The options are taken now: checkSources writes the builder.
-		opt := b.options(b.buildPlatform)
-		wg.Go(func() { b.partition, partitionErr = modulePartition(ctx, b.c, b.bc.CacheImports, b.spec, opt) })
+	if t.usesModules && partition == nil {
+		partition = b.askPartition(ctx)
 	}
 	// Every package and template mistake at once, before anything runs.
 	errs := []error{b.checkSources(ctx)}
@@ -96,12 +99,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if t.checkTemplates != nil {
 		errs = append(errs, t.checkTemplates(b))
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if partitionErr != nil {
-		return nil, partitionErr
+	if partition != nil {
+		if b.partition, err = partition.wait(); err != nil {
+			return nil, err
+		}
 	}
 	return t.build(b, ctx)
 }
@@ -143,7 +147,10 @@ type builder struct {
 // members' go.mod; the .go files; .git) are independent round trips to
 // the client, so they run at once: on a one-line rebuild they are most of
 // the time before the first go command starts.
-func (b *builder) prepare(ctx context.Context) error {
+//
+// moduleRead runs once go.mod and the builder image are loaded, beside
+// the other reads.
+func (b *builder) prepare(ctx context.Context, moduleRead func()) error {
 	excludes, err := b.loadMainContext(ctx)
 	if err != nil {
 		return err
@@ -161,7 +168,11 @@ func (b *builder) prepare(ctx context.Context) error {
 	)
 	// Asked before loadModule fills the defaults, which cleans the module.
 	modDir, workspaces := path.Dir(b.spec.ModFile()), b.spec.Env["GOWORK"] != "off"
-	wg.Go(func() { moduleErr = b.loadModule(ctx) })
+	wg.Go(func() {
+		if moduleErr = b.loadModule(ctx); moduleErr == nil {
+			moduleRead()
+		}
+	})
 	wg.Go(func() { facts, layoutErr = b.readModuleFacts(ctx, modDir, workspaces) })
 	wg.Go(func() { sourcesErr = b.scanSources(ctx, excludes) })
 	wg.Go(func() { links, linksErr = b.moduleLinks(ctx, modDir) })

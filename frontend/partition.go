@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	gbllb "github.com/gobuildkit/gobuild/llb"
@@ -40,4 +41,42 @@ func modulePartition(ctx context.Context, c client.Client, cacheImports []client
 	}
 	name := strings.TrimSpace(string(data))
 	return name, gbllb.CheckPartition(name)
+}
+
+// vcsFields are the template fields whose values may come from .git.
+var vcsFields = []string{"Version", "Commit", "ShortCommit", "Date"}
+
+// pendingPartition is the partition's solve, under way.
+type pendingPartition struct {
+	done chan struct{}
+	name string
+	err  error
+}
+
+// askPartition starts the partition's solve. It may run while the
+// context is still read, so it takes only what Partition reads and what
+// is known once go.mod and the builder image are: the build platform, the
+// builder and the template data (whose VCS fields a template of the module
+// settings reads only when the solve starts after .git is read).
+func (b *builder) askPartition(ctx context.Context) *pendingPartition {
+	opt := gbllb.Options{
+		BuildPlatform: b.buildPlatform,
+		Builder:       b.builderImage,
+		Version:       b.version,
+		Commit:        b.commit,
+		CommitTime:    b.commitTime,
+		Epoch:         b.epoch,
+		Args:          maps.Clone(b.bc.BuildArgs),
+	}
+	p := &pendingPartition{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.name, p.err = modulePartition(ctx, b.c, b.bc.CacheImports, b.spec, opt)
+	}()
+	return p
+}
+
+func (p *pendingPartition) wait() (string, error) {
+	<-p.done
+	return p.name, p.err
 }

@@ -33,3 +33,26 @@ func templateReads(text, field string) bool {
 	})
 	return found
 }
+
+// PartReads reports whether a template of part may read one of fields.
+// It errs towards yes: a template that passes the whole data on (a bare
+// "." or a variable) may read anything.
+func (s *Spec) PartReads(part Part, fields ...string) bool {
+	found := false
+	_ = s.eachTemplate(part, func(_ []any, _, text string) (string, error) {
+		walkTemplate(text, func(n parse.Node) {
+			switch n := n.(type) {
+			case *parse.DotNode:
+				found = true
+			case *parse.FieldNode:
+				found = found || slices.Contains(fields, n.Ident[0])
+			case *parse.VariableNode:
+				found = found || len(n.Ident) == 1 || slices.Contains(fields, n.Ident[1])
+			case *parse.ChainNode:
+				found = found || (len(n.Field) > 0 && slices.Contains(fields, n.Field[0]))
+			}
+		})
+		return text, nil
+	})
+	return found
+}

@@ -79,7 +79,12 @@ type bench struct {
 }
 
 // wants says whether the row named name is measured in this run.
-func (b *bench) wants(name string) bool { return strings.Contains(name, b.rowFilter) }
+func (b *bench) wants(name string) bool {
+	if prefix, ok := strings.CutPrefix(b.rowFilter, "^"); ok {
+		return strings.HasPrefix(name, prefix)
+	}
+	return strings.Contains(name, b.rowFilter)
+}
 
 // allPlatforms are the platforms of the 1/2/4-platform rows, native first.
 var allPlatforms = []string{"linux/" + runtime.GOARCH, "linux/arm64", "linux/arm/v7", "linux/ppc64le"}
@@ -90,7 +95,7 @@ func main() {
 	coldRuns := flag.Int("cold-runs", 3, "runs per cold and fresh-builder measurement")
 	emulate := flag.Bool("emulate", true, "measure B under QEMU emulation for the foreign platforms (needs qemu-user-static)")
 	only := flag.String("only", "", "measure only the modules whose name contains this")
-	scenario := flag.String("scenario", "", "measure only the rows whose name contains this (the overhead and size tables need it empty)")
+	scenario := flag.String("scenario", "", "measure only the rows whose name contains this, or starts with what follows a leading ^ (the overhead and size tables need it empty)")
 	trace := flag.Bool("trace", false, "log every step each build ran, with its duration")
 	flag.Parse()
 	if err := run(*out, *runs, *coldRuns, *emulate, *only, *scenario, *trace); err != nil {
