@@ -18,6 +18,12 @@ RUN --mount=type=bind,target=. \
     --mount=type=cache,id=gobuild-gocache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/gobuild-frontend ./cmd/gobuild-frontend
+# The helper the build's steps run (llb/helper): prebuilt here, for the
+# platform the frontend runs on, so that no build compiles it first.
+RUN --mount=type=bind,target=. \
+    --mount=type=cache,id=gobuild-gocache,target=/root/.cache/go-build \
+    cd llb/helper && GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/gobuild-helper main.go modcache.go gocache.go
 
 FROM base AS test
 RUN --mount=type=bind,target=. \
@@ -27,6 +33,7 @@ RUN --mount=type=bind,target=. \
 
 FROM scratch AS frontend
 COPY --from=build /out/gobuild-frontend /bin/gobuild-frontend
+COPY --from=build /out/gobuild-helper /lib/gobuild/gobuild-helper
 # BuildKit reads these: the frontend needs no network, and it uses inputs
 # (named contexts), subrequests (--call) and the contexts capability.
 LABEL moby.buildkit.frontend.network.none="true" \

@@ -41,6 +41,7 @@ const (
 
 // Build is the frontend's entry point, run by the gateway for each build.
 func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error) {
+	self := frontendImage(c)
 	c = withDefaultFilename{c}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
@@ -58,7 +59,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{c: c, bc: bc, spec: s, src: src}
+	b := &builder{c: c, bc: bc, spec: s, src: src, frontendImage: self}
 	// The subrequests (--call) fail on no build-arg: check reads what
 	// parses, and a bad one fails the build itself.
 	if res, handled, err := bc.HandleSubrequest(ctx, b.subrequests()); err != nil || handled {
@@ -139,6 +140,9 @@ type builder struct {
 	goModRanges []*pb.Range
 	// partition names the build's part of the shared module cache.
 	partition string
+	// frontendImage is the image this frontend runs from, when it holds
+	// the helper.
+	frontendImage *llb.State
 }
 
 // prepare reads go.mod, fills the defaults that depend on it and loads the
@@ -251,6 +255,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		TargetPlatform:  target,
 		Context:         b.mainContext,
 		Builder:         b.builderImage,
+		PrebuiltHelper:  b.prebuiltHelper(),
 		Version:         b.version,
 		Commit:          b.commit,
 		CommitTime:      b.commitTime,

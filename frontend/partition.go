@@ -60,13 +60,14 @@ type pendingPartition struct {
 // settings reads only when the solve starts after .git is read).
 func (b *builder) askPartition(ctx context.Context) *pendingPartition {
 	opt := gbllb.Options{
-		BuildPlatform: b.buildPlatform,
-		Builder:       b.builderImage,
-		Version:       b.version,
-		Commit:        b.commit,
-		CommitTime:    b.commitTime,
-		Epoch:         b.epoch,
-		Args:          maps.Clone(b.bc.BuildArgs),
+		BuildPlatform:  b.buildPlatform,
+		Builder:        b.builderImage,
+		PrebuiltHelper: b.prebuiltHelper(),
+		Version:        b.version,
+		Commit:         b.commit,
+		CommitTime:     b.commitTime,
+		Epoch:          b.epoch,
+		Args:           maps.Clone(b.bc.BuildArgs),
 	}
 	p := &pendingPartition{done: make(chan struct{})}
 	go func() {

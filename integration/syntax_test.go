@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -22,11 +24,28 @@ import (
 // "# syntax=" line, and BuildKit's Dockerfile frontend hands the build to it.
 func TestSyntaxDirective(t *testing.T) {
 	dir := specWithSyntax(t, "testdata/twobins")
-	images := buildImages(t, dir, testenv.BuildOpts{Frontend: "dockerfile.v0", Attrs: map[string]string{
+	res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Frontend: "dockerfile.v0", Attrs: map[string]string{
 		"filename":          "gobuild.yaml",
 		"platform":          "linux/amd64",
 		"build-arg:VERSION": "v9.9.9",
 	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The frontend image holds the helper: nothing compiles it, and the
+	// steps that run it ran.
+	if _, err := res.Vertex(gbllb.StepHelper); err == nil {
+		t.Errorf("a step compiled the helper, which the frontend image holds")
+	}
+	for _, step := range []string{gbllb.StepModcachePartition, gbllb.StepGoBuild("linux/amd64", "./cmd/server")} {
+		if v, err := res.Vertex(step); err != nil || v.Error != "" {
+			t.Errorf("step %q: %v %v", step, err, v)
+		}
+	}
+	images, err := res.Layout.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
 	img := images["linux/amd64"]
 	if img == nil {
 		t.Fatalf("no linux/amd64 image: %v", slices.Sorted(mapsKeys(images)))

@@ -43,6 +43,10 @@ type Options struct {
 	Context bkllb.State
 	// Builder is the toolchain image for BuildPlatform, its config applied.
 	Builder bkllb.State
+	// PrebuiltHelper, when set, is a state (the frontend's own image)
+	// whose PrebuiltHelperDir holds the helper built for BuildPlatform;
+	// without it the builder's go compiles the helper first.
+	PrebuiltHelper *bkllb.State
 	// Base and BaseImage are the base image and its config when the base
 	// for TargetPlatform is an image reference.
 	Base      *bkllb.State

@@ -134,7 +134,7 @@ func (p *platformBuild) exportStep(root bkllb.State, name, out, from string, pac
 	args = append(args, out, path.Join(packageListDir, "list"))
 	run := append([]bkllb.RunOption{
 		bkllb.Args(append(args, flags...)),
-		bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly),
+		helperMount(opt),
 		bkllb.AddMount(packageListDir, list, bkllb.Readonly),
 		seededCache(p.s, opt),
 		bkllb.WithCustomName(name),
@@ -193,9 +193,9 @@ func dependencyFiles(s *spec.Spec, opt Options) bkllb.State {
 
 // seeded runs go build with the dependency layers copied into its cache
 // first, where the cache lacks them.
-func seeded(args []string, layers map[string]bkllb.State, builder bkllb.State) ([]string, []bkllb.RunOption) {
+func seeded(args []string, layers map[string]bkllb.State, opt Options) ([]string, []bkllb.RunOption) {
 	dirs := slices.Sorted(maps.Keys(layers))
-	opts := []bkllb.RunOption{bkllb.AddMount(helperDir, helperProgram(builder), bkllb.Readonly)}
+	opts := []bkllb.RunOption{helperMount(opt)}
 	for _, dir := range dirs {
 		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly))
 	}

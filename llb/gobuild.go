@@ -238,7 +238,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	env := envOptions(envMap)
 	var seedOpts []bkllb.RunOption
 	if layers := p.dependencyLayers(group, envMap); len(layers) > 0 {
-		args, seedOpts = seeded(args, layers, opt.Builder)
+		args, seedOpts = seeded(args, layers, opt)
 		cache = seededCache(s, opt)
 	}
 	runOpts := []bkllb.RunOption{

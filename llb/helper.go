@@ -17,7 +17,22 @@ var helperSources embed.FS
 const (
 	helperDir    = "/gobuild/bin"
 	helperBinary = helperDir + "/gobuild-helper"
+	// PrebuiltHelperDir is where the frontend image holds the helper,
+	// built for the image's own platform, named as helperBinary is.
+	PrebuiltHelperDir = "/lib/gobuild"
 )
+
+// helperMount mounts the helper at helperDir: the frontend image's, which
+// costs no step, or else the one the builder's go compiles. A step's cache
+// key holds the helper's content, not where it came from (BuildKit hashes
+// a read-only mount's files), so the same helper from another frontend
+// release, or from a registry cache, still hits.
+func helperMount(opt Options) bkllb.RunOption {
+	if opt.PrebuiltHelper != nil {
+		return bkllb.AddMount(helperDir, *opt.PrebuiltHelper, bkllb.SourcePath(PrebuiltHelperDir), bkllb.Readonly)
+	}
+	return bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly)
+}
 
 // helperProgram is the helper, built by the builder's go into helperDir.
 // It depends on the builder image alone, so BuildKit builds it once per

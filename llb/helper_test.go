@@ -7,8 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 )
 
 // The module cache helper, built as the frontend builds it in the builder,
@@ -116,4 +120,63 @@ func fakeAgent(t *testing.T, answerType byte, keysAndComments ...string) string 
 		}
 	}()
 	return sock
+}
+
+// With the frontend image's helper, no step compiles the helper, and the
+// partition runs in that image, so that it waits for no pull of the
+// builder; without it the builder's go compiles the helper.
+func TestPrebuiltHelper(t *testing.T) {
+	frontendImage := bkllb.Image("registry.example/gobuild:v1")
+	for _, tc := range []struct {
+		name     string
+		prebuilt bool
+	}{{"compiled by the builder", false}, {"from the frontend image", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			mod := func(o *Options) {
+				o.ModulePath = "example.com/x"
+				o.Imports = ReadImports(depsTestFiles)
+				if tc.prebuilt {
+					o.PrebuiltHelper = &frontendImage
+				}
+			}
+			s, opt := testInput(t, testSpec, "linux/arm64", mod)
+			partition, err := Partition(s, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			partitionSteps := marshalSteps(t, partition, opt)
+			imageSteps, _ := convert(t, testSpec, "linux/arm64", mod)
+			for what, steps := range map[string][]step{"partition": partitionSteps, "image": imageSteps} {
+				var compiles bool
+				var images []string
+				for _, st := range steps {
+					compiles = compiles || st.name == StepHelper
+					if src := st.op.GetSource(); src != nil {
+						images = append(images, src.Identifier)
+					}
+				}
+				if compiles == tc.prebuilt {
+					t.Errorf("%s: a step compiles the helper: %v, want %v", what, compiles, !tc.prebuilt)
+				}
+				if what == "partition" && tc.prebuilt && slices.ContainsFunc(images, func(id string) bool { return strings.Contains(id, "golang") }) {
+					t.Errorf("the partition needs the builder image: %q", images)
+				}
+			}
+			_, _, build := depsSteps(t, testSpec, "linux/arm64", depsTestFiles, mod)
+			var helper *pb.Mount
+			for _, m := range build.op.GetExec().Mounts {
+				if m.Dest == helperDir {
+					helper = m
+				}
+			}
+			switch {
+			case helper == nil:
+				t.Fatal("go build does not mount the helper")
+			case !helper.Readonly:
+				t.Error("go build mounts the helper writable: its content would not be its cache key")
+			case tc.prebuilt && helper.Selector != PrebuiltHelperDir:
+				t.Errorf("go build mounts %q of the frontend image, want %q", helper.Selector, PrebuiltHelperDir)
+			}
+		})
+	}
 }

@@ -50,7 +50,9 @@ func CheckPartition(name string) error {
 // Partition is the state whose PartitionFile names this build's partition
 // of the shared module cache, for the spec's module settings (rendered for
 // the build platform) and the client's credentials. It runs on every build:
-// BuildKit cannot know the credentials a client offers.
+// BuildKit cannot know the credentials a client offers. With the frontend
+// image's helper it runs in that image, so that it waits for no pull of
+// the builder.
 func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 	if !s.Filled() {
 		return bkllb.State{}, spec.ErrNotFilled
@@ -60,10 +62,14 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 		return bkllb.State{}, err
 	}
 	const out = "/gobuild/partition"
-	run := opt.Builder.Run(append([]bkllb.RunOption{
+	root := opt.Builder
+	if opt.PrebuiltHelper != nil {
+		root = *opt.PrebuiltHelper
+	}
+	run := root.Run(append([]bkllb.RunOption{
 		bkllb.Args([]string{helperBinary, "id", path.Join(out, PartitionFile)}),
 		credentials(),
-		bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly),
+		helperMount(opt),
 		bkllb.IgnoreCache,
 		bkllb.WithCustomName(StepModcachePartition),
 	}, goCommandEnv(rendered, nil)...)...)

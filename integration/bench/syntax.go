@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
+
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
@@ -22,33 +24,48 @@ import (
 // in-process gobuild (A) skip.
 func (b *bench) pushFrontends(ctx context.Context) error {
 	var err error
-	b.dockerfileRef, err = b.pushFrontend(ctx, "integration/tools", "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend", "dockerfile", nil)
+	b.dockerfileRef, err = b.pushFrontend(ctx, "dockerfile", nil, hostBinary{"integration/tools", []string{"github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend"}, "/bin/frontend"})
 	if err != nil {
 		return err
 	}
-	// As the repository's Dockerfile labels the gobuild image.
-	b.gobuildRef, err = b.pushFrontend(ctx, ".", "./cmd/gobuild-frontend", "gobuild", map[string]string{
+	// As the repository's Dockerfile labels the gobuild image and puts the
+	// helper in it.
+	b.gobuildRef, err = b.pushFrontend(ctx, "gobuild", map[string]string{
 		"moby.buildkit.frontend.network.none": "true",
 		"moby.buildkit.frontend.caps":         "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts",
-	})
+	},
+		hostBinary{".", []string{"./cmd/gobuild-frontend"}, "/bin/frontend"},
+		hostBinary{"llb/helper", []string{"main.go", "modcache.go", "gocache.go"}, gbllb.PrebuiltHelperDir + "/gobuild-helper"})
 	return err
 }
 
-// pushFrontend builds pkg in moduleDir on the host and pushes it as the
-// image REGISTRY/name:bench whose entrypoint it is.
-func (b *bench) pushFrontend(ctx context.Context, moduleDir, pkg, name string, labels map[string]string) (string, error) {
+// hostBinary is a program go builds on the host (from what, in dir) into
+// an image at path.
+type hostBinary struct {
+	dir  string
+	what []string
+	path string
+}
+
+// pushFrontend builds the binaries on the host and pushes them as the
+// image REGISTRY/name:bench whose entrypoint is the first.
+func (b *bench) pushFrontend(ctx context.Context, name string, labels map[string]string, binaries ...hostBinary) (string, error) {
 	dir, err := os.MkdirTemp("", "gobuild-bench-frontend-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(dir, "frontend"), pkg)
-	build.Dir = moduleDir
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s: %v\n%s", pkg, err, out)
+	st := llb.Scratch()
+	for i, bin := range binaries {
+		file := fmt.Sprintf("bin%d", i)
+		build := exec.CommandContext(ctx, "go", append([]string{"build", "-trimpath", "-o", filepath.Join(dir, file)}, bin.what...)...)
+		build.Dir = bin.dir
+		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+		if out, err := build.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building %s: %v\n%s", bin.what, err, out)
+		}
+		st = st.File(llb.Copy(llb.Local("bin"), file, bin.path, &llb.CopyInfo{CreateDestPath: true}))
 	}
-	st := llb.Scratch().File(llb.Copy(llb.Local("bin"), "frontend", "/bin/frontend", &llb.CopyInfo{CreateDestPath: true}))
 	def, err := st.Marshal(ctx, llb.LinuxAmd64)
 	if err != nil {
 		return "", err
@@ -56,7 +73,7 @@ func (b *bench) pushFrontend(ctx context.Context, moduleDir, pkg, name string, l
 	config, err := json.Marshal(map[string]any{
 		"os":           "linux",
 		"architecture": runtime.GOARCH,
-		"config":       map[string]any{"Entrypoint": []string{"/bin/frontend"}, "Labels": labels},
+		"config":       map[string]any{"Entrypoint": []string{binaries[0].path}, "Labels": labels},
 		"rootfs":       map[string]any{"type": "layers"},
 	})
 	if err != nil {
