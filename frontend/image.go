@@ -17,7 +17,12 @@ import (
 // the annotations the spec asks for on each manifest.
 func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
 	s, bc := b.spec, b.bc
+	withSBOM, err := ownSBOM(b.c.BuildOpts().Opts)
+	if err != nil {
+		return nil, err
+	}
 	var mu sync.Mutex
+	var sbomTargets sync.Map
 	annotations := map[string]string{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		target := b.buildPlatform
@@ -42,6 +47,14 @@ func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if withSBOM {
+			// Keyed as dockerui keys the platforms it exports.
+			p := platforms.DefaultSpec()
+			if platform != nil {
+				p = *platform
+			}
+			sbomTargets.Store(platforms.FormatAll(platforms.Normalize(p)), sbomTarget{platform: platforms.Format(target), ref: ref, result: res})
+		}
 		mu.Lock()
 		for k, v := range res.Annotations {
 			var p *ocispecs.Platform
@@ -58,6 +71,11 @@ func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
 	}
 	for k, v := range annotations {
 		rb.AddMeta(k, []byte(v))
+	}
+	if withSBOM {
+		if err := b.attachSBOMs(ctx, rb, &sbomTargets); err != nil {
+			return nil, err
+		}
 	}
 	return rb.Finalize()
 }

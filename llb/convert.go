@@ -14,6 +14,7 @@ package llb
 
 import (
 	"context"
+	"path"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -142,6 +143,18 @@ type Result struct {
 	Image *dockerspec.DockerOCIImage
 	// Annotations go on the platform's manifest.
 	Annotations map[string]string
+	// Binaries are the binaries' paths in the image.
+	Binaries []string
+	// BaseFiles are the files of the static base that came from the
+	// builder image, for the SBOM.
+	BaseFiles []BaseFile
+}
+
+// BaseFile is a file of the static base and where it came from.
+type BaseFile struct {
+	Name, Path string
+	// FromBuilder is the file in the builder image it was copied from.
+	FromBuilder string
 }
 
 // Convert builds the LLB for one target platform: the module download, a
@@ -169,7 +182,19 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	return &Result{State: st, Image: img, Annotations: annotations}, nil
+	res := &Result{State: st, Image: img, Annotations: annotations}
+	for _, b := range bins {
+		res.Binaries = append(res.Binaries, path.Join(spec.BinDir, b.Name))
+	}
+	if s.BaseFor(target) == spec.BaseStatic {
+		if *s.Image.Cacerts {
+			res.BaseFiles = append(res.BaseFiles, BaseFile{"ca-certificates.crt", caBundle, caBundle})
+		}
+		if *s.Image.Tzdata {
+			res.BaseFiles = append(res.BaseFiles, BaseFile{"zoneinfo.zip", ZoneinfoPath, path.Join(builderGoroot, "lib/time/zoneinfo.zip")})
+		}
+	}
+	return res, nil
 }
 
 // location ties a step to the spec entry that caused it, so a failing step

@@ -161,3 +161,58 @@ func (img *Image) unpack(layer ocispecs.Descriptor) error {
 		img.Files[name] = &File{Hdr: hdr, Data: body}
 	}
 }
+
+// Statement is an in-toto statement of an attestation manifest.
+type Statement struct {
+	Type          string `json:"_type"`
+	PredicateType string `json:"predicateType"`
+	Subject       []struct {
+		Name   string            `json:"name"`
+		Digest map[string]string `json:"digest"`
+	} `json:"subject"`
+	Predicate json.RawMessage `json:"predicate"`
+	// Raw is the statement as stored.
+	Raw []byte `json:"-"`
+}
+
+// Attestations returns the in-toto statements attached to each platform's
+// image of a multi-platform layout, keyed as Images keys the images.
+func (l *Layout) Attestations() (map[string][]Statement, error) {
+	var idx ocispecs.Index
+	if err := l.Blob(l.Top().Digest, &idx); err != nil {
+		return nil, err
+	}
+	platformOf := map[string]string{}
+	for _, d := range idx.Manifests {
+		if d.Platform != nil && d.Annotations["vnd.docker.reference.type"] == "" {
+			key := d.Platform.OS + "/" + d.Platform.Architecture
+			if d.Platform.Variant != "" {
+				key += "/" + d.Platform.Variant
+			}
+			platformOf[d.Digest.String()] = key
+		}
+	}
+	out := map[string][]Statement{}
+	for _, d := range idx.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		key, ok := platformOf[d.Annotations["vnd.docker.reference.digest"]]
+		if !ok {
+			return nil, fmt.Errorf("attestation manifest %s refers to no image of the layout", d.Digest)
+		}
+		var m ocispecs.Manifest
+		if err := l.Blob(d.Digest, &m); err != nil {
+			return nil, err
+		}
+		for _, layer := range m.Layers {
+			var st Statement
+			if err := l.Blob(layer.Digest, &st); err != nil {
+				return nil, err
+			}
+			st.Raw = l.Blobs[layer.Digest]
+			out[key] = append(out[key], st)
+		}
+	}
+	return out, nil
+}

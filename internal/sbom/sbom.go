@@ -25,6 +25,8 @@ import (
 type Image struct {
 	// Name names the image: the main module's path.
 	Name string
+	// Version is the build's version, as the binaries' templates see it.
+	Version string
 	// Platform is the image's platform, such as linux/arm64.
 	Platform string
 	// Created is the build's date (SOURCE_DATE_EPOCH, else the commit's),
@@ -74,6 +76,7 @@ func SPDX(img Image) ([]byte, error) {
 	d := &document{ids: map[string]bool{}}
 	imageID := d.add(&spdx.Package{
 		PackageName:           img.Name,
+		PackageVersion:        img.Version,
 		PackageSummary:        "container image for " + img.Platform,
 		PrimaryPackagePurpose: "CONTAINER",
 	}, "Image")

@@ -68,6 +68,7 @@ func parse(t *testing.T, data []byte) *spdx.Document {
 func TestSPDX(t *testing.T) {
 	img := Image{
 		Name:     "example.com/twobins",
+		Version:  "v1.2.3",
 		Platform: "linux/arm64",
 		Created:  time.Unix(1700000000, 0),
 		Creator:  "gobuild-test",
@@ -103,7 +104,7 @@ func TestSPDX(t *testing.T) {
 		related[a+" "+r.Relationship] = append(related[a+" "+r.Relationship], name)
 	}
 	for rel, want := range map[string][]string{
-		"DOCUMENT DESCRIBES":           {"example.com/twobins"},
+		"DOCUMENT DESCRIBES":           {"example.com/twobins@v1.2.3"},
 		"example.com/twobins CONTAINS": {"server@(devel)", "worker@(devel)", "ca-certificates.crt"},
 		"server DEPENDS_ON":            {"stdlib@1.26.8", "github.com/google/uuid@v1.6.0", "example.com/lib@v0.0.0-00010101000000-000000000000"},
 		"server GENERATED_FROM":        {"example.com/twobins@(devel)"},
