@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -108,3 +109,21 @@ func checkGoflags(goflags string) error {
 	}
 	return nil
 }
+
+// urlUserinfo finds a URL with credentials (scheme://user[:password]@host).
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s,|@]*@`)
+
+// checkNoCredentials refuses a module proxy or checksum database URL that
+// carries credentials: its value reaches the steps' environment, and with
+// it the build's definition, cache keys, logs and provenance. The error
+// shows the URL with the credentials masked.
+func checkNoCredentials(value string) error {
+	if !urlUserinfo.MatchString(value) {
+		return nil
+	}
+	masked := urlUserinfo.ReplaceAllString(value, "${1}***@")
+	return fmt.Errorf("%q carries credentials in a URL, which would reach the build's definition, cache keys, logs and provenance; give the URL without them and pass them as a secret: --secret id=netrc,src=FILE with a line \"machine HOST login USER password TOKEN\"", masked)
+}
+
+// credentialedSettings are the variables whose URLs go fetches with.
+var credentialedSettings = []string{"GOPROXY", "GOSUMDB"}

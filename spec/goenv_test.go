@@ -87,3 +87,40 @@ func TestGoflags(t *testing.T) {
 		t.Errorf("rendered goflags = %q, %v", r.Goflags, err)
 	}
 }
+
+// A module proxy URL with credentials would put them in the build's
+// definition, cache keys, logs and provenance: refused at its line, the
+// credentials masked in the error, whether written or templated.
+func TestProxyCredentialsRefused(t *testing.T) {
+	const head = "version: 1\nbinaries:\n  - package: ./cmd/x\n"
+	const token = "s3cr3t-t0ken"
+	for _, tc := range []struct {
+		name, yaml string
+		args       map[string]string
+		want       string
+	}{
+		{"a public proxy", "goproxy: https://proxy.golang.org,direct\n", nil, ""},
+		{"a file proxy", "goproxy: file:///gobuild/mods,off\n", nil, ""},
+		{"credentials in goproxy", "goproxy: https://ci:" + token + "@goproxy.corp.example,direct\n", nil, `4:10: goproxy: "https://***@goproxy.corp.example,direct" carries credentials`},
+		{"a token as the user", "goproxy: \"https://proxy.golang.org|https://" + token + "@goproxy.corp.example\"\n", nil, `"https://proxy.golang.org|https://***@goproxy.corp.example" carries credentials`},
+		{"credentials in a binary's env", "    env:\n      GOPROXY: https://ci:" + token + "@goproxy.corp.example\n", nil, `5:16: binaries[0].env[GOPROXY]: "https://***@goproxy.corp.example" carries credentials`},
+		{"credentials in GOSUMDB", "env:\n  GOSUMDB: \"sum.corp.example+key https://ci:" + token + "@sum.corp.example\"\n", nil, "carries credentials"},
+		{"a templated proxy with credentials", "goproxy: \"{{.Args.PROXY}}\"\n", map[string]string{"PROXY": "https://ci:" + token + "@goproxy.corp.example"}, `goproxy: "https://***@goproxy.corp.example" carries credentials`},
+		{"a templated proxy without", "goproxy: \"{{.Args.PROXY}}\"\n", map[string]string{"PROXY": "https://goproxy.corp.example"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse("gobuild.yaml", []byte(head+tc.yaml))
+			if err == nil && tc.args != nil {
+				_, err = s.Rendered(TemplateData{Args: tc.args}, PartGo, PartBinary(0))
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && !matchesOne(Errors(err), tc.want):
+				t.Errorf("no error matches %q; got:\n%v", tc.want, err)
+			case err != nil && strings.Contains(err.Error(), token):
+				t.Errorf("the error shows the token: %v", err)
+			}
+		})
+	}
+}

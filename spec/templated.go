@@ -156,6 +156,9 @@ func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 		if err == nil && path[0] == "goflags" {
 			err = checkGoflags(out) // known only now
 		}
+		if err == nil && (path[0] == "goproxy" || isCredentialedEnv(path)) {
+			err = checkNoCredentials(out)
+		}
 		switch {
 		case err == nil:
 			return out, nil
@@ -187,4 +190,14 @@ func (s *Spec) clone() *Spec {
 	r.Image.Annotations = maps.Clone(s.Image.Annotations)
 	r.Test.Env = maps.Clone(s.Test.Env)
 	return &r
+}
+
+// isCredentialedEnv reports whether path is an env entry (the spec's, a
+// binary's or the test target's) that sets a URL go fetches with.
+func isCredentialedEnv(path []any) bool {
+	if len(path) < 2 || path[len(path)-2] != "env" {
+		return false
+	}
+	key, _ := path[len(path)-1].(string)
+	return slices.Contains(credentialedSettings, key)
 }

@@ -42,6 +42,16 @@ func (s *Spec) validate() error {
 			add(s.errorAt(s.Pos("goflags"), "goflags: %v", err))
 		}
 	}
+	// A literal URL with credentials is refused here; a templated one once
+	// rendered.
+	_ = s.eachTemplate(nil, func(path []any, name, text string) (string, error) {
+		if (path[0] == "goproxy" || isCredentialedEnv(path)) && !strings.Contains(text, "{{") {
+			if err := checkNoCredentials(text); err != nil {
+				add(s.errorAt(s.Pos(path...), "%s: %v", name, err))
+			}
+		}
+		return text, nil
+	})
 	errs = append(errs, s.checkTemplates()...)
 
 	if len(s.Binaries) == 0 {
