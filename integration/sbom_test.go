@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -212,4 +213,101 @@ func pushScanner(t *testing.T, marker string) string {
 		t.Fatalf("pushing the scanner image: %v", err)
 	}
 	return ref
+}
+
+// TestBuildxProvenanceAndSecrets builds a module with a private dependency
+// the way users do, with both attestations (--sbom=true,
+// --provenance=mode=max) and the proxy's credentials as the netrc secret:
+// the provenance names the spec file and the build-args, and no blob of
+// the result (images, SBOMs, provenance) holds the credentials. A token
+// written into the proxy URL instead fails the build without showing it.
+func TestBuildxProvenanceAndSecrets(t *testing.T) {
+	proxy := startPrivateProxy(t, "testdata/privatemod", "example.com/private/greet", "v1.0.0")
+	dir := specWithSyntax(t, "../examples/private")
+	netrc := filepath.Join(t.TempDir(), "netrc")
+	if err := os.WriteFile(netrc, proxy.netrc(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := buildx(t, dir, "build", "-f", "gobuild.yaml", "--platform", "linux/amd64",
+		"--sbom=true", "--provenance=mode=max", "--secret", "id=netrc,src="+netrc,
+		"--build-arg", "PRIVATE_GOPROXY="+proxy.url, "--build-arg", "VERSION=v7.7.7",
+		"--build-context", goContext(), "--output", "type=oci,dest=image.tar", ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	layout := readLayoutFile(t, filepath.Join(dir, "image.tar"))
+	for d, blob := range layout.Blobs {
+		if bytes.Contains(blob, []byte(proxy.password)) {
+			t.Errorf("blob %s holds the proxy's password", d)
+		}
+	}
+	if strings.Contains(out, proxy.password) {
+		t.Error("the build's output holds the proxy's password")
+	}
+	atts, err := layout.Attestations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	var provenance *slsaProvenance
+	for _, st := range atts["linux/amd64"] {
+		kinds = append(kinds, st.PredicateType)
+		if strings.HasPrefix(st.PredicateType, "https://slsa.dev/provenance/") {
+			provenance = &slsaProvenance{}
+			if err := json.Unmarshal(st.Predicate, provenance); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !slices.Contains(kinds, "https://spdx.dev/Document") || provenance == nil {
+		t.Fatalf("attestations %q, want an SBOM and a provenance", kinds)
+	}
+	ext := provenance.BuildDefinition.ExternalParameters
+	if ext.ConfigSource.Path != "gobuild.yaml" {
+		t.Errorf("provenance config source %+v, want the spec file", ext.ConfigSource)
+	}
+	if got := ext.Request.Args["build-arg:VERSION"]; got != "v7.7.7" {
+		t.Errorf("provenance build-arg VERSION = %q; args %v", got, ext.Request.Args)
+	}
+	var frontendImage bool
+	for _, dep := range provenance.BuildDefinition.ResolvedDependencies {
+		frontendImage = frontendImage || strings.Contains(dep.URI, "gobuild")
+	}
+	if !frontendImage {
+		t.Errorf("provenance dependencies %+v lack the frontend image", provenance.BuildDefinition.ResolvedDependencies)
+	}
+	if len(ext.Request.Secrets) != 1 || ext.Request.Secrets[0].ID != "netrc" {
+		t.Errorf("provenance secrets %+v, want the netrc secret named", ext.Request.Secrets)
+	}
+
+	withToken := strings.Replace(proxy.url, "https://", "https://"+proxy.user+":"+proxy.password+"@", 1)
+	out, err = buildx(t, dir, "build", "-f", "gobuild.yaml", "--platform", "linux/amd64",
+		"--build-arg", "PRIVATE_GOPROXY="+withToken, "--build-context", goContext(), "--output", "type=oci,dest=image2.tar", ".")
+	if err == nil {
+		t.Fatal("a proxy URL with credentials was accepted")
+	}
+	if !strings.Contains(out, "carries credentials in a URL") || strings.Contains(out, proxy.password) {
+		t.Errorf("want the URL refused, its credentials masked:\n%s", out)
+	}
+}
+
+// slsaProvenance is what the test reads of a SLSA v1 provenance predicate.
+type slsaProvenance struct {
+	BuildDefinition struct {
+		ExternalParameters struct {
+			ConfigSource struct {
+				Path string `json:"path"`
+			} `json:"configSource"`
+			Request struct {
+				Frontend string            `json:"frontend"`
+				Args     map[string]string `json:"args"`
+				Secrets  []struct {
+					ID string `json:"id"`
+				} `json:"secrets"`
+			} `json:"request"`
+		} `json:"externalParameters"`
+		ResolvedDependencies []struct {
+			URI string `json:"uri"`
+		} `json:"resolvedDependencies"`
+	} `json:"buildDefinition"`
 }
