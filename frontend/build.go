@@ -270,6 +270,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Sources:         b.sources,
 		ModuleCache:     b.moduleCache,
 		DependencyCache: b.dependencyCache,
+		VulnDB:          b.vulnDB,
 		CacheImported:   len(b.bc.CacheImports) > 0,
 		Imports:         b.imports,
 		Modules:         b.modules,

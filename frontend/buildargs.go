@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ const (
 	argSourceDateEpoch = "SOURCE_DATE_EPOCH"
 	argModuleCache     = "GOBUILD_MODULE_CACHE"
 	argDependencyCache = "GOBUILD_DEPENDENCY_CACHE"
+	argVulnDB          = "GOVULNDB"
 	defaultVersion     = "dev"
 )
 
@@ -38,6 +40,8 @@ type buildArgs struct {
 	// dependencyCache is GOBUILD_DEPENDENCY_CACHE, gbllb.DependencyCacheAuto
 	// when unset or empty.
 	dependencyCache gbllb.DependencyCache
+	// vulnDB is GOVULNDB, the vuln target's database.
+	vulnDB string
 }
 
 // buildArg is one build-arg the frontend reads: what --call=outline says
@@ -82,6 +86,28 @@ var buildArgTable = []buildArg{
 		{string(gbllb.DependencyCacheLayer), "both always", ""},
 		{string(gbllb.DependencyCacheMount), "none: the builder's cache mount only", ""},
 	}, func(a *buildArgs, v string) { a.dependencyCache = gbllb.DependencyCache(v) }),
+	{
+		name:        argVulnDB,
+		description: "the vulnerability database the vuln target reads: an https:// or http:// URL, such as a mirror on an air-gapped builder's network",
+		value:       gbllb.DefaultVulnDB,
+		parse: func(a *buildArgs, v string, _ bool) error {
+			a.vulnDB = cmp.Or(v, gbllb.DefaultVulnDB)
+			return checkVulnDB(a.vulnDB)
+		},
+	},
+}
+
+// checkVulnDB refuses a database govulncheck cannot read, and one whose
+// URL holds credentials, which would reach the step's definition.
+func checkVulnDB(db string) error {
+	u, err := url.Parse(db)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("build-arg %s=%q: want the https:// or http:// URL of a Go vulnerability database, such as %s", argVulnDB, db, gbllb.DefaultVulnDB)
+	case u.User != nil:
+		return fmt.Errorf("build-arg %s: the URL carries credentials, which would reach the build's definition and provenance; serve the database without them (a mirror on the builder's network)", argVulnDB)
+	}
+	return nil
 }
 
 // choice is one value of a choiceArg: what it means, and what more

@@ -42,8 +42,16 @@ func TestParseBuildArgs(t *testing.T) {
 		{"empty cache", map[string]string{"GOBUILD_MODULE_CACHE": ""}, defaults, ""},
 		{"unknown cache", map[string]string{"GOBUILD_MODULE_CACHE": "volume"}, buildArgs{}, badCache},
 		{"two bad", map[string]string{"SOURCE_DATE_EPOCH": "yesterday", "GOBUILD_MODULE_CACHE": "volume"}, buildArgs{}, badEpoch + "\n" + badCache},
+		{"a vulnerability database mirror", map[string]string{"GOVULNDB": "https://vuln.mirror.example/db"}, buildArgs{version: "dev", moduleCache: "mount", dependencyCache: "auto", vulnDB: "https://vuln.mirror.example/db"}, ""},
+		{"a database on a path of the builder", map[string]string{"GOVULNDB": "file:///srv/vulndb"}, buildArgs{},
+			`build-arg GOVULNDB="file:///srv/vulndb": want the https:// or http:// URL of a Go vulnerability database, such as https://vuln.go.dev`},
+		{"a database URL with credentials", map[string]string{"GOVULNDB": "https://ci:s3cr3t@vuln.mirror.example"}, buildArgs{},
+			`build-arg GOVULNDB: the URL carries credentials, which would reach the build's definition and provenance; serve the database without them (a mirror on the builder's network)`},
 	}
 	for _, tc := range cases {
+		if tc.want.vulnDB == "" {
+			tc.want.vulnDB = gbllb.DefaultVulnDB
+		}
 		got, err := parseBuildArgs(tc.args)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err {
@@ -57,7 +65,7 @@ func TestParseBuildArgs(t *testing.T) {
 		}
 		if !equalTime(got.epoch, tc.want.epoch) || got.version != tc.want.version ||
 			got.explicitVersion != tc.want.explicitVersion || got.moduleCache != tc.want.moduleCache ||
-			got.dependencyCache != tc.want.dependencyCache {
+			got.dependencyCache != tc.want.dependencyCache || got.vulnDB != tc.want.vulnDB {
 			t.Errorf("%s: got %+v (epoch %v), want %+v (epoch %v)", tc.name, got, got.epoch, tc.want, tc.want.epoch)
 		}
 	}

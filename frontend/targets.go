@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 
+	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
+
 	"github.com/containerd/platforms"
 	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/gobuildkit/gobuild/spec"
@@ -40,6 +42,7 @@ var targetTable = []target{
 	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false), true},
 	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates, true},
 	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates, true},
+	{"vuln", "govulncheck " + gbllb.GovulncheckVersion + " over the binaries' packages against GOVULNDB: fails when the code calls a vulnerable function, with the IDs, modules and call paths; outputs the report", (*builder).buildVuln, nil, true},
 	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec, nil, false},
 }
 
@@ -84,6 +87,18 @@ func Targets() []TargetInfo {
 	out := make([]TargetInfo, len(targetTable))
 	for i, t := range targetTable {
 		out[i] = TargetInfo{Name: t.name, Description: t.description}
+	}
+	return out
+}
+
+// ArgInfo is a build-arg the frontend reads, for the generated docs.
+type ArgInfo struct{ Name, Default, Description string }
+
+// BuildArgs lists the build-args the frontend reads, for the generated docs.
+func BuildArgs() []ArgInfo {
+	out := make([]ArgInfo, len(buildArgTable))
+	for i, a := range buildArgTable {
+		out[i] = ArgInfo{Name: a.name, Default: a.value, Description: a.description}
 	}
 	return out
 }
@@ -168,6 +183,20 @@ func checkTarget(check func(*spec.Spec, gbllb.Options) (llb.State, error)) func(
 		}
 		return b.singleResult(ctx, st, true)
 	}
+}
+
+// buildVuln runs the vuln target. govulncheck exits 3 when the code calls
+// a vulnerable function: the error then says so and what to do, under
+// the report the step printed.
+func (b *builder) buildVuln(ctx context.Context) (*client.Result, error) {
+	res, err := checkTarget(gbllb.Vuln)(b, ctx)
+	var exit *gatewaypb.ExitError
+	if errors.As(err, &exit) && exit.ExitCode == 3 {
+		// A new error: one that wraps the step's would reach the client as
+		// the step's own message (its gRPC status wins).
+		return nil, fmt.Errorf("govulncheck: the code calls vulnerable functions (the report above lists each vulnerability, its module and the call paths); upgrade each module to the version its \"Fixed in\" line names (%v)", err)
+	}
+	return res, err
 }
 
 // buildResolvedSpec outputs the spec with its defaults filled in.

@@ -44,6 +44,9 @@ type Options struct {
 	Context bkllb.State
 	// Builder is the toolchain image for BuildPlatform, its config applied.
 	Builder bkllb.State
+	// VulnDB is the vulnerability database the vuln target reads
+	// (GOVULNDB); DefaultVulnDB when empty.
+	VulnDB string
 	// PrebuiltHelper, when set, is a state (the frontend's own image)
 	// whose PrebuiltHelperDir holds the helper built for BuildPlatform;
 	// without it the builder's go compiles the helper first.

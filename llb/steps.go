@@ -35,7 +35,14 @@ const (
 	StepStdLayerPrefix     = "compile the standard library "
 	// StepGoBuildPrefix starts every go build step's name.
 	StepGoBuildPrefix = "go build "
+	// StepGovulncheck builds the pinned govulncheck for the vuln target.
+	StepGovulncheck = "build govulncheck " + GovulncheckVersion
 )
+
+// StepVuln names the govulncheck run over packages.
+func StepVuln(packages ...string) string {
+	return "govulncheck " + strings.Join(packages, " ")
+}
 
 // StepGoBuild names the go build of packages for a platform, as
 // platforms.Format writes it ("linux/arm/v7").

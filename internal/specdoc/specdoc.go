@@ -243,6 +243,13 @@ func Reference(specDir string) ([]byte, error) {
 		names = append(names, fmt.Sprintf("`%s`: %s", t.Name, t.Description))
 	}
 	b.WriteString(strings.Join(names, "; ") + ".\n")
+	b.WriteString("\nBuild-args the frontend reads (`--build-arg`; the templates read any other through `{{.Args.NAME}}`):\n\n")
+	b.WriteString("| build-arg | default | description |\n| --- | --- | --- |\n")
+	for _, a := range frontend.BuildArgs() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", a.Name, defaultCell(a.Default), strings.ReplaceAll(a.Description, "|", "\\|"))
+	}
+	b.WriteString("\nAttestations: `--sbom=true` (or `--attest type=sbom`) attaches gobuild's own SBOM to each platform's image, an SPDX 2.3 document made from the binaries' build info (each linked module with its go.sum hash, the Go version, the build settings; never `-ldflags`), so BuildKit runs no scanner; ")
+	b.WriteString("`--attest type=sbom,generator=IMAGE` runs that scanner instead. `--provenance=mode=max` is BuildKit's own: it records the spec file, the build-args (pass credentials as the `netrc` secret, never as a build-arg) and the frontend image.\n")
 
 	seen := map[string]bool{}
 	var walk func(t reflect.Type, title string)
@@ -328,3 +335,11 @@ const (
 	SchemaFile    = "gobuild.schema.json"
 	ReferenceFile = "reference.md"
 )
+
+// defaultCell is a default in a table: code, or nothing.
+func defaultCell(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "`" + v + "`"
+}

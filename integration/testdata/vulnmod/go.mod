@@ -1,0 +1,3 @@
+module example.com/vulnmod
+
+go 1.26
