@@ -195,11 +195,11 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		}
 		r := row{name: name, results: map[tool]measurement{}}
 		for _, t := range tools {
-			// D is the warm floor; a cold build behind "# syntax=" is the
-			// cold build and a pull of the frontend. A′ would share A's
-			// and A0's module cache, which only two added modules keep
-			// apart.
-			if !warm && (t == toolD || t == toolAs || t == toolCs) || name == dependencyAdded && t == toolAs {
+			// D is the warm floor. Cold behind "# syntax=", A′ and C′ pull
+			// their frontend image too, and A′ takes the helper prebuilt
+			// from it where A compiles it. A′ would share A's and A0's
+			// module cache, which only two added modules keep apart.
+			if !warm && t == toolD || name == dependencyAdded && t == toolAs {
 				r.results[t] = measurement{failed: errSkipped}
 				continue
 			}
