@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -113,6 +114,24 @@ func TestBuildxSBOM(t *testing.T) {
 		}
 		if ca := byName["ca-certificates.crt"]; ca == nil || len(ca.PackageChecksums) != 1 || !strings.Contains(ca.PackageSourceInfo, "builder image") {
 			t.Errorf("%s: the static base's CA bundle %+v", platform, ca)
+		}
+	}
+
+	// Pushed, the SBOM reads as buildx reads any image's (the build is
+	// cached: only the push is new).
+	ref := bed.Registry + "/sbom-test:1"
+	out, err = buildx(t, dir, "build", "-f", "gobuild.yaml", "--platform", "linux/amd64,linux/arm64",
+		"--sbom=true", "--build-context", goContext(), "--output", "type=image,name="+ref+",push=true,registry.insecure=true", ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	stdout, stderr, err := buildxStdout(t, dir, "imagetools", "inspect", ref, "--format", "{{json .SBOM}}")
+	if err != nil {
+		t.Fatalf("imagetools inspect: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{`"linux/arm64"`, `"SPDX-2.3"`, `"github.com/google/uuid"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("imagetools inspect --format '{{json .SBOM}}' lacks %s:\n%.2000s", want, stdout)
 		}
 	}
 }
@@ -278,6 +297,26 @@ func TestBuildxProvenanceAndSecrets(t *testing.T) {
 	}
 	if len(ext.Request.Secrets) != 1 || ext.Request.Secrets[0].ID != "netrc" {
 		t.Errorf("provenance secrets %+v, want the netrc secret named", ext.Request.Secrets)
+	}
+
+	// The vuln target, with the same secret: its report holds no
+	// credential either.
+	vulnOut := t.TempDir()
+	out, err = buildx(t, dir, "build", "-f", "gobuild.yaml", "--target", "vuln", "--secret", "id=netrc,src="+netrc,
+		"--build-arg", "PRIVATE_GOPROXY="+proxy.url, "--build-arg", "GOVULNDB="+vulnDB(t),
+		"--build-context", goContext(), "--output", "type=local,dest="+vulnOut, ".")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	report, err := os.ReadFile(filepath.Join(vulnOut, gbllb.VulnReport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(report, []byte("No vulnerabilities found")) {
+		t.Errorf("the vuln report:\n%s", report)
+	}
+	if bytes.Contains(report, []byte(proxy.password)) || strings.Contains(out, proxy.password) {
+		t.Error("the vuln target's report or output holds the proxy's password")
 	}
 
 	withToken := strings.Replace(proxy.url, "https://", "https://"+proxy.user+":"+proxy.password+"@", 1)
