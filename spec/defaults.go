@@ -83,6 +83,9 @@ func (s *Spec) FillDefaults(goMod []byte) error {
 	if len(s.Test.Packages) == 0 {
 		s.Test.Packages = []string{"./..."}
 	}
+	s.Debug.Delve = cmp.Or(s.Debug.Delve, DefaultDelve)
+	s.Debug.Listen = cmp.Or(s.Debug.Listen, DefaultDebugListen)
+	s.Debug.Continue = orTrue(s.Debug.Continue)
 	if err := s.fillGo(mod, modErr); err != nil {
 		errs = append(errs, err)
 	}

@@ -75,6 +75,9 @@ type Spec struct {
 	Image Image `yaml:"image,omitempty"`
 	// Test configures the "test" target.
 	Test Test `yaml:"test,omitempty"`
+	// Debug configures the "debug" target: the image, with the binaries
+	// built for a debugger and served by delve.
+	Debug Debug `yaml:"debug,omitempty"`
 
 	// doc keeps the decoded YAML so that errors found after decoding can
 	// still point at a line.
@@ -297,6 +300,32 @@ type Test struct {
 	// Default: false
 	Cgo bool `yaml:"cgo,omitempty"`
 }
+
+// Debug is the debug target's image: the image target's, with each binary
+// built with optimizations and inlining off (-gcflags=all=-N -l), symbols
+// and DWARF kept and source paths left in (no -trimpath), and the
+// entrypoint started under delve's headless server.
+type Debug struct {
+	// Delve is the version of github.com/go-delve/delve the image runs,
+	// built for the target platform by the builder's go.
+	// Default: v1.27.2
+	// Example: v1.27.2
+	Delve string `yaml:"delve,omitempty"`
+	// Listen is the address delve serves its API on (host:port or :port);
+	// the port is exposed.
+	// Default: ":2345"
+	Listen string `yaml:"listen,omitempty"`
+	// Continue starts the program at once rather than when a debugger
+	// attaches.
+	// Default: true
+	Continue *bool `yaml:"continue,omitempty"`
+}
+
+// Debug target defaults.
+const (
+	DefaultDelve       = "v1.27.2"
+	DefaultDebugListen = ":2345"
+)
 
 // Port is a port number with an optional "/tcp", "/udp" or "/sctp" suffix.
 type Port string

@@ -192,6 +192,22 @@ func (s *Spec) clone() *Spec {
 	return &r
 }
 
+// ForDebugging is the spec the debug target builds: every binary with
+// optimizations and inlining off, its symbols and DWARF kept and its
+// source paths left in, so that a debugger steps through the code as
+// written and maps its files. Any other gcflags are replaced: a second
+// -gcflags would not add to the first.
+func (s *Spec) ForDebugging() *Spec {
+	r := s.clone()
+	off := false
+	for i := range r.Binaries {
+		b := &r.Binaries[i]
+		b.Gcflags = []string{"all=-N -l"}
+		b.Strip, b.Trimpath = &off, &off
+	}
+	return r
+}
+
 // isCredentialedEnv reports whether path is an env entry (the spec's, a
 // binary's or the test target's) that sets a URL go fetches with.
 func isCredentialedEnv(path []any) bool {

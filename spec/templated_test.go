@@ -124,7 +124,7 @@ func TestEveryStringFieldIsDeclared(t *testing.T) {
 		"Image.Base", "Image.Bases", "Image.User", "Image.Entrypoint", "Image.Cmd", "Image.Workdir", "Image.Ports", "Image.Volumes", "Image.Stopsignal",
 		"Healthcheck.Command", "Healthcheck.Interval", "Healthcheck.Timeout", "Healthcheck.StartPeriod",
 		"File.Src", "File.Dst", "File.Owner", "File.Mode",
-		"Test.Packages", "Test.Flags", "Test.Tags"}
+		"Test.Packages", "Test.Flags", "Test.Tags", "Debug.Delve", "Debug.Listen"}
 	// Every string a spec can hold reads a build-arg named after its field.
 	s := &Spec{Binaries: []Binary{{}}, Image: Image{Healthcheck: &Healthcheck{}, Files: []File{{}}}}
 	var seen []string

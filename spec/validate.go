@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"go/version"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
+	"golang.org/x/mod/semver"
 )
 
 var binaryName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -68,6 +71,7 @@ func (s *Spec) validate() error {
 		}
 	}
 	errs = append(errs, s.validateImage()...)
+	errs = append(errs, s.validateDebug()...)
 	errs = append(errs, s.validateTest()...)
 	return errors.Join(errs...)
 }
@@ -141,4 +145,39 @@ func (s *Spec) checkGoEnv(at []any, env map[string]string) []error {
 		}
 	}
 	return errs
+}
+
+// validateDebug checks the debug target's settings: delve's version is a
+// module version the proxy can serve, and the address one it can listen on.
+func (s *Spec) validateDebug() []error {
+	var errs []error
+	d := s.Debug
+	if d.Delve != "" && (!semver.IsValid(d.Delve) || semver.Canonical(d.Delve) != d.Delve) {
+		errs = append(errs, s.errorAt(s.Pos("debug", "delve"), "debug.delve %q is not a version of github.com/go-delve/delve; write one such as %q", d.Delve, DefaultDelve))
+	}
+	if d.Listen != "" {
+		if _, err := debugPort(d.Listen); err != nil {
+			errs = append(errs, s.errorAt(s.Pos("debug", "listen"), "debug.listen %q: %v; write host:port or :port, such as %q", d.Listen, err, DefaultDebugListen))
+		}
+	}
+	return errs
+}
+
+// debugPort is the port of delve's listen address.
+func debugPort(listen string) (int, error) {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return n, nil
+}
+
+// DebugPort is the port delve listens on in the debug image.
+func (s *Spec) DebugPort() int {
+	n, _ := debugPort(s.Debug.Listen)
+	return n
 }
