@@ -135,7 +135,7 @@ func TestBuildChecksRequestFirst(t *testing.T) {
 		want string
 	}{
 		{"unknown target", map[string]string{"target": "imgae"},
-			`unknown target "imgae"; valid targets: image, binaries, test, vet, vuln, spec`},
+			`unknown target "imgae"; valid targets: image, debug, binaries, test, vet, vuln, spec`},
 		{"bad epoch", map[string]string{"build-arg:SOURCE_DATE_EPOCH": "yesterday"},
 			`build-arg SOURCE_DATE_EPOCH="yesterday" is not a number of seconds since 1970`},
 		{"bad module cache", map[string]string{"target": "binaries", "build-arg:GOBUILD_MODULE_CACHE": "volume"},

@@ -16,6 +16,16 @@ import (
 // buildImage builds the image target: one image per target platform, with
 // the annotations the spec asks for on each manifest.
 func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
+	return b.buildImages(ctx, gbllb.Convert)
+}
+
+// buildDebug builds the debug target: the image, ready for delve.
+func (b *builder) buildDebug(ctx context.Context) (*client.Result, error) {
+	return b.buildImages(ctx, gbllb.Debug)
+}
+
+// buildImages builds one image per target platform with convert.
+func (b *builder) buildImages(ctx context.Context, convert func(context.Context, *spec.Spec, gbllb.Options) (*gbllb.Result, error)) (*client.Result, error) {
 	s, bc := b.spec, b.bc
 	withSBOM, err := ownSBOM(b.c.BuildOpts().Opts)
 	if err != nil {
@@ -39,7 +49,7 @@ func (b *builder) buildImage(ctx context.Context) (*client.Result, error) {
 			}
 			opt.Base, opt.BaseImage = &st, img
 		}
-		res, err := gbllb.Convert(ctx, s, opt)
+		res, err := convert(ctx, s, opt)
 		if err != nil {
 			return nil, err
 		}

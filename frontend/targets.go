@@ -39,6 +39,7 @@ type target struct {
 // it, --call=targets and the reference docs (Targets) list it.
 var targetTable = []target{
 	{"image", "the container image (default)", (*builder).buildImage, platformTemplates(true), true},
+	{"debug", "the image with each binary built for a debugger and run by delve's headless server on debug.listen (default :2345)", (*builder).buildDebug, platformTemplates(true), true},
 	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false), true},
 	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates, true},
 	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates, true},

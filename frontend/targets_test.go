@@ -74,7 +74,7 @@ func TestLookupTarget(t *testing.T) {
 		}
 	}
 	_, err := lookupTarget("imgae")
-	want := `unknown target "imgae"; valid targets: image, binaries, test, vet, vuln, spec`
+	want := `unknown target "imgae"; valid targets: image, debug, binaries, test, vet, vuln, spec`
 	if err == nil || err.Error() != want {
 		t.Errorf("unknown target: %v, want %s", err, want)
 	}

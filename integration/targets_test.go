@@ -115,7 +115,7 @@ func TestTargetSpec(t *testing.T) {
 
 func TestUnknownTarget(t *testing.T) {
 	_, err := bed.Build(context.Background(), "testdata/twobins", testenv.BuildOpts{Attrs: map[string]string{"target": "imgae"}})
-	if err == nil || !strings.Contains(err.Error(), `unknown target "imgae"; valid targets: image, binaries, test, vet, vuln, spec`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown target "imgae"; valid targets: image, debug, binaries, test, vet, vuln, spec`) {
 		t.Fatalf("error = %v", err)
 	}
 }

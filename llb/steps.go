@@ -39,6 +39,11 @@ const (
 	StepGovulncheck = "build govulncheck " + GovulncheckVersion
 )
 
+// StepDelve names the build of delve for the debug image.
+func StepDelve(platform, version string) string {
+	return fmt.Sprintf("build delve %s (%s)", version, platform)
+}
+
 // StepVuln names the govulncheck run over packages.
 func StepVuln(packages ...string) string {
 	return "govulncheck " + strings.Join(packages, " ")
