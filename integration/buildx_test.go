@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gobuildkit/gobuild/frontend"
+
 	gbllb "github.com/gobuildkit/gobuild/llb"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
@@ -275,7 +277,12 @@ func testBuildxOutline(t *testing.T) {
 		names = append(names, a.Name)
 		args[a.Name] = a
 	}
-	if want := []string{"VERSION", "SOURCE_DATE_EPOCH", "GOBUILD_MODULE_CACHE", "GOBUILD_DEPENDENCY_CACHE", "PRIVATE_GOPROXY"}; !slices.Equal(names, want) {
+	// The frontend's own, in its table's order, then the spec's.
+	var want []string
+	for _, a := range frontend.BuildArgs() {
+		want = append(want, a.Name)
+	}
+	if want = append(want, "PRIVATE_GOPROXY"); !slices.Equal(names, want) {
 		t.Errorf("build-args %q, want %q", names, want)
 	}
 	if v := args["VERSION"]; v.Value != "dev" || !strings.Contains(v.Description, "{{.Version}}") || !strings.Contains(v.Description, "git describe") {
@@ -298,12 +305,13 @@ func testBuildxTargets(t *testing.T) {
 		t.Fatalf("%v\n%s%s", err, stdout, stderr)
 	}
 	// buildx prints the frontend's list as a table, the default marked.
-	want := []struct{ name, description string }{
-		{"image (default)", "the container image (default)"},
-		{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local"},
-		{"test", "go test on the build platform, with the spec's tags and env"},
-		{"vet", "go vet on the build platform"},
-		{"spec", "the spec with every default filled in, as gobuild.resolved.yaml"},
+	var want []struct{ name, description string }
+	for i, tg := range frontend.Targets() {
+		name := tg.Name
+		if i == 0 {
+			name += " (default)"
+		}
+		want = append(want, struct{ name, description string }{name, tg.Description})
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if len(lines) != len(want)+1 || !regexp.MustCompile(`^TARGET\s+DESCRIPTION$`).MatchString(lines[0]) {

@@ -76,9 +76,12 @@ func Debug(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 
 // debugEntrypoint runs the image's entrypoint under delve's headless
 // server; the image's cmd (or docker run's arguments) follow the "--", as
-// arguments of the program.
+// arguments of the program. Delve by default refuses a loopback client of
+// another user, which is every client that comes through kubectl
+// port-forward (the runtime's, in the pod's network namespace): in a
+// container, the container is the boundary.
 func debugEntrypoint(s *spec.Spec) []string {
-	args := []string{DelvePath, "exec", "--headless", "--listen=" + s.Debug.Listen, "--api-version=2", "--accept-multiclient"}
+	args := []string{DelvePath, "exec", "--headless", "--listen=" + s.Debug.Listen, "--api-version=2", "--accept-multiclient", "--only-same-user=false"}
 	if *s.Debug.Continue {
 		args = append(args, "--continue")
 	}

@@ -16,10 +16,10 @@ func TestDebug(t *testing.T) {
 		delveFrom          string // where go install leaves delve
 	}{
 		{"defaults, native", testSpec, "linux/amd64",
-			[]string{DelvePath, "exec", "--headless", "--listen=:2345", "--api-version=2", "--accept-multiclient", "--continue", "/usr/local/bin/server", "--"},
+			[]string{DelvePath, "exec", "--headless", "--listen=:2345", "--api-version=2", "--accept-multiclient", "--only-same-user=false", "--continue", "/usr/local/bin/server", "--"},
 			"2345/tcp", "/bin/dlv"},
 		{"settings, cross-compiled", noContinue, "linux/arm64",
-			[]string{DelvePath, "exec", "--headless", "--listen=127.0.0.1:40000", "--api-version=2", "--accept-multiclient", "/usr/local/bin/server", "--"},
+			[]string{DelvePath, "exec", "--headless", "--listen=127.0.0.1:40000", "--api-version=2", "--accept-multiclient", "--only-same-user=false", "/usr/local/bin/server", "--"},
 			"40000/tcp", "/bin/linux_arm64/dlv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,3 @@
+module example.com/debugsvc
+
+go 1.26
