@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"debug/elf"
 	"net"
 	"net/http"
@@ -262,4 +263,23 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestDebugSettingsLeaveTheImageAlone: the image target of a spec is the
+// same image, digest for digest, whatever its debug section says.
+func TestDebugSettingsLeaveTheImageAlone(t *testing.T) {
+	plain := copyDir(t, "testdata/debugsvc")
+	withDebug := copyDir(t, "testdata/debugsvc")
+	appendFile(t, filepath.Join(withDebug, "gobuild.yaml"), "debug:\n  delve: v1.26.0\n  listen: :40000\n  continue: false\n")
+	var digests []string
+	for _, dir := range []string{plain, withDebug} {
+		res, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, res.Layout.Top().Digest.String())
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("the image target's digest moved with the debug section: %s, %s", digests[0], digests[1])
+	}
 }
