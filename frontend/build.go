@@ -260,7 +260,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Commit:          b.commit,
 		CommitTime:      b.commitTime,
 		Source:          opts[keyVCSSource],
-		ModulePath:      modfile.ModulePath(b.goMod),
+		ModulePath:      b.modulePath(),
 		ModulePartition: b.partition,
 		Labels:          maps.Clone(b.bc.Labels),
 		Args:            maps.Clone(b.bc.BuildArgs),
@@ -278,6 +278,9 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		GoModRanges:     b.goModRanges,
 	}
 }
+
+// modulePath is the main module's path, as go.mod names it.
+func (b *builder) modulePath() string { return modfile.ModulePath(b.goMod) }
 
 // targetPlatforms are the platforms the client asked for. Asking for none
 // is, to BuildKit, asking for the daemon's own platform: its exporter warns

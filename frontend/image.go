@@ -63,7 +63,7 @@ func (b *builder) buildImages(ctx context.Context, convert func(context.Context,
 			if platform != nil {
 				p = *platform
 			}
-			sbomTargets.Store(platforms.FormatAll(platforms.Normalize(p)), sbomTarget{platform: platforms.Format(target), ref: ref, result: res})
+			sbomTargets.Store(platforms.FormatAll(platforms.Normalize(p)), sbomTarget{platform: platforms.Format(target), ref: ref, result: res, date: opt.Date()})
 		}
 		mu.Lock()
 		for k, v := range res.Annotations {

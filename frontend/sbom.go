@@ -24,7 +24,6 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/solver/result"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/mod/modfile"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -57,6 +56,8 @@ type sbomTarget struct {
 	platform string
 	ref      client.Reference
 	result   *gbllb.Result
+	// date is the build's date, the document's creation time.
+	date time.Time
 }
 
 // attachSBOMs adds to each platform's image an SBOM attestation: an
@@ -75,7 +76,7 @@ func (b *builder) attachSBOMs(ctx context.Context, rb *dockerui.ResultBuilder, t
 			Name:     b.modulePath(),
 			Version:  b.version,
 			Platform: t.platform,
-			Created:  b.sbomDate(),
+			Created:  t.date,
 			Creator:  "gobuild" + frontendVersion(),
 		}
 		var mu sync.Mutex
@@ -117,15 +118,8 @@ func (b *builder) attachSBOMs(ctx context.Context, rb *dockerui.ResultBuilder, t
 		if err != nil {
 			return err
 		}
-		def, err := llb.Scratch().File(llb.Mkfile(sbomFile, 0o644, doc), llb.WithCustomName("[internal] SBOM ("+t.platform+")")).Marshal(ctx)
-		if err != nil {
-			return err
-		}
-		res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-		if err != nil {
-			return err
-		}
-		ref, err := res.SingleRef()
+		st := llb.Scratch().File(llb.Mkfile(sbomFile, 0o644, doc), llb.WithCustomName("[internal] SBOM ("+t.platform+")"))
+		ref, err := b.solve(ctx, st, b.buildPlatform, false)
 		if err != nil {
 			return err
 		}
@@ -138,18 +132,6 @@ func (b *builder) attachSBOMs(ctx context.Context, rb *dockerui.ResultBuilder, t
 		})
 		return nil
 	})
-}
-
-// sbomDate is the build's date: SOURCE_DATE_EPOCH, else the commit's,
-// else the Unix epoch, as the image's own dates.
-func (b *builder) sbomDate() time.Time {
-	switch {
-	case b.epoch != nil:
-		return *b.epoch
-	case b.commitTime != nil:
-		return *b.commitTime
-	}
-	return time.Unix(0, 0)
 }
 
 // frontendVersion is "-" and this frontend's module version when it was
@@ -236,5 +218,3 @@ func imageIdentifier(ctx context.Context, st llb.State) string {
 func sortFiles(files []sbom.File) {
 	slices.SortFunc(files, func(a, b sbom.File) int { return strings.Compare(a.Path, b.Path) })
 }
-
-func (b *builder) modulePath() string { return modfile.ModulePath(b.goMod) }

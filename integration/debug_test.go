@@ -52,7 +52,7 @@ func TestDebugTarget(t *testing.T) {
 
 	// The entrypoint and cmd as a runtime runs them, with delve on a free
 	// port of loopback instead of :2345.
-	apiAddr := freeAddr(t)
+	apiAddr := "127.0.0.1:" + freePort(t)
 	args := append(slices.Clone(cfg.Entrypoint), cfg.Cmd...)
 	i := slices.Index(args, "--listen=:2345")
 	if i < 0 {
@@ -252,17 +252,6 @@ func variable(vars []delveVariable, name string) string {
 		}
 	}
 	return ""
-}
-
-// freeAddr is a loopback address no one listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestDebugSettingsLeaveTheImageAlone: the image target of a spec is the

@@ -115,9 +115,10 @@ func (opt Options) epoch() time.Time {
 	return time.Unix(0, 0).UTC()
 }
 
-// date is the build's date for templates and labels: SOURCE_DATE_EPOCH,
-// else the commit time, else the Unix epoch; never the wall clock.
-func (opt Options) date() time.Time {
+// Date is the build's date for templates, labels and the SBOM:
+// SOURCE_DATE_EPOCH, else the commit time, else the Unix epoch; never the
+// wall clock.
+func (opt Options) Date() time.Time {
 	if opt.Epoch == nil && opt.CommitTime != nil {
 		return opt.CommitTime.UTC()
 	}
@@ -134,7 +135,7 @@ func (opt Options) templateData(target ocispecs.Platform) spec.TemplateData {
 		Version:     opt.Version,
 		Commit:      opt.Commit,
 		ShortCommit: short,
-		Date:        opt.date().Format(time.RFC3339),
+		Date:        opt.Date().Format(time.RFC3339),
 		Args:        opt.Args,
 		Target:      spec.Target{OS: target.OS, Arch: target.Architecture, Variant: target.Variant},
 	}

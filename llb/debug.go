@@ -108,17 +108,9 @@ func delveFor(s *spec.Spec, opt Options, target ocispecs.Platform) (bkllb.State,
 	if build := platforms.Normalize(opt.BuildPlatform); build.Architecture != target.Architecture || build.OS != target.OS {
 		built = path.Join(gopath, "bin", target.OS+"_"+goEnv["GOARCH"], "dlv")
 	}
-	extra := map[string]string{"CGO_ENABLED": "0", "GOFLAGS": "", "GOWORK": "off", "GOPATH": gopath, "GOOS": target.OS}
+	extra := map[string]string{"GOPATH": gopath, "GOOS": target.OS}
 	maps.Copy(extra, goEnv)
-	run := opt.Builder.Run(append([]bkllb.RunOption{
-		bkllb.Args([]string{"go", "install", "-trimpath", delveModule + "@" + s.Debug.Delve}),
-		bkllb.Dir("/"),
-		credentials(),
-		cacheMount(opt, modCacheDir, opt.sharedCacheID("gobuild-gomodcache-tools")),
-		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache-tools")),
-		bkllb.WithCustomName(StepDelve(platforms.Format(target), s.Debug.Delve)),
-	}, envOptions(commandEnv(rendered, extra))...)...)
-	out := run.AddMount(gopath, bkllb.Scratch())
+	out := goInstall(rendered, opt, StepDelve(platforms.Format(target), s.Debug.Delve), gopath, extra, "-trimpath", delveModule+"@"+s.Debug.Delve)
 	fa := bkllb.Mkdir(spec.BinDir, 0o755, bkllb.WithParents(true)).
 		Copy(out, path.Join("/", built[len(gopath):]), DelvePath)
 	return stamped(fa, opt.epoch(), fmt.Sprintf("copy delve (%s)", platforms.Format(target))), nil

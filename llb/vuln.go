@@ -2,6 +2,7 @@ package llb
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -100,20 +101,27 @@ func Vuln(s *spec.Spec, opt Options) (bkllb.State, error) {
 	return reports, nil
 }
 
-// govulncheck is a state holding the pinned govulncheck, built by the
-// builder's go from the spec's module proxy (a mirror, for air-gapped
-// builders) outside the module, with none of its flags.
+// govulncheck is a state holding the pinned govulncheck.
 func govulncheck(s *spec.Spec, opt Options) bkllb.State {
-	env := commandEnv(s, map[string]string{"CGO_ENABLED": "0", "GOFLAGS": "", "GOWORK": "off", "GOBIN": outDir})
+	return goInstall(s, opt, StepGovulncheck, outDir, map[string]string{"GOBIN": outDir}, govulncheckModule+"@"+GovulncheckVersion)
+}
+
+// goInstall runs go install args for a tool the frontend's targets run,
+// with the builder's go, outside the module and with none of its flags,
+// through the spec's module proxy (a mirror, for air-gapped builders).
+// The tool gets a module cache and a build cache of its own (a tool's,
+// never the user's code's, shared by the builds of a partition). extra
+// adds to the environment; the state is the directory out.
+func goInstall(s *spec.Spec, opt Options, name, out string, extra map[string]string, args ...string) bkllb.State {
+	env := map[string]string{"CGO_ENABLED": "0", "GOFLAGS": "", "GOWORK": "off"}
+	maps.Copy(env, extra)
 	run := opt.Builder.Run(append([]bkllb.RunOption{
-		bkllb.Args([]string{"go", "install", govulncheckModule + "@" + GovulncheckVersion}),
+		bkllb.Args(append([]string{"go", "install"}, args...)),
 		bkllb.Dir("/"),
 		credentials(),
-		// Its own module cache and build cache: a tool's, never the
-		// user's code's, shared by the builds of a partition.
 		cacheMount(opt, modCacheDir, opt.sharedCacheID("gobuild-gomodcache-tools")),
 		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache-tools")),
-		bkllb.WithCustomName(StepGovulncheck),
-	}, envOptions(env)...)...)
-	return run.AddMount(outDir, bkllb.Scratch())
+		bkllb.WithCustomName(name),
+	}, envOptions(commandEnv(s, env))...)...)
+	return run.AddMount(out, bkllb.Scratch())
 }

@@ -156,7 +156,7 @@ func (s *Spec) Rendered(data TemplateData, parts ...Part) (*Spec, error) {
 		if err == nil && path[0] == "goflags" {
 			err = checkGoflags(out) // known only now
 		}
-		if err == nil && (path[0] == "goproxy" || isCredentialedEnv(path)) {
+		if err == nil && fetchesWith(path) {
 			err = checkNoCredentials(out)
 		}
 		switch {
@@ -208,9 +208,13 @@ func (s *Spec) ForDebugging() *Spec {
 	return r
 }
 
-// isCredentialedEnv reports whether path is an env entry (the spec's, a
-// binary's or the test target's) that sets a URL go fetches with.
-func isCredentialedEnv(path []any) bool {
+// fetchesWith reports whether path is goproxy or an env entry (the
+// spec's, a binary's or the test target's) that sets a URL go fetches
+// with.
+func fetchesWith(path []any) bool {
+	if path[0] == "goproxy" {
+		return true
+	}
 	if len(path) < 2 || path[len(path)-2] != "env" {
 		return false
 	}

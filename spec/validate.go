@@ -48,7 +48,7 @@ func (s *Spec) validate() error {
 	// A literal URL with credentials is refused here; a templated one once
 	// rendered.
 	_ = s.eachTemplate(nil, func(path []any, name, text string) (string, error) {
-		if (path[0] == "goproxy" || isCredentialedEnv(path)) && !strings.Contains(text, "{{") {
+		if fetchesWith(path) && !strings.Contains(text, "{{") {
 			if err := checkNoCredentials(text); err != nil {
 				add(s.errorAt(s.Pos(path...), "%s: %v", name, err))
 			}
