@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -123,6 +124,7 @@ type builder struct {
 
 	buildPlatform ocispecs.Platform
 	builderImage  llb.State
+	builderGoroot string
 	mainContext   llb.State
 	commit        string
 	commitTime    *time.Time
@@ -230,6 +232,7 @@ func (b *builder) loadModule(ctx context.Context) error {
 		return s.ErrorAt([]any{"builder"}, "loading the builder image %s: %v", s.Builder, err)
 	}
 	b.builderImage = builderImage
+	b.builderGoroot = goroot(builderConfig)
 	return s.CheckBuilderGo(goMod, imageEnv(builderConfig, "GOLANG_VERSION"))
 }
 
@@ -247,6 +250,27 @@ func imageEnv(img *dockerspec.DockerOCIImage, name string) string {
 	return ""
 }
 
+// goroot is where a builder image keeps the Go distribution its go runs
+// from, when its config says so as golang images' does: GOLANG_VERSION
+// set, GOROOT unset or the default, PATH naming the default's bin, and
+// the root user (the toolchain layer has no passwd to look a name up in).
+// Empty otherwise: go build then runs on the whole image.
+func goroot(img *dockerspec.DockerOCIImage) string {
+	if img == nil || imageEnv(img, "GOLANG_VERSION") == "" {
+		return ""
+	}
+	if g := imageEnv(img, "GOROOT"); g != "" && path.Clean(g) != gbllb.DefaultGoroot {
+		return ""
+	}
+	if !slices.Contains(strings.Split(imageEnv(img, "PATH"), ":"), gbllb.DefaultGoroot+"/bin") {
+		return ""
+	}
+	if u := img.Config.User; u != "" && u != "0" && u != "0:0" {
+		return ""
+	}
+	return gbllb.DefaultGoroot
+}
+
 // options are the llb options for one target platform.
 func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 	opts := b.bc.BuildOpts().Opts
@@ -255,6 +279,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		TargetPlatform:  target,
 		Context:         b.mainContext,
 		Builder:         b.builderImage,
+		Goroot:          b.builderGoroot,
 		PrebuiltHelper:  b.prebuiltHelper(),
 		Version:         b.version,
 		Commit:          b.commit,

@@ -13,6 +13,8 @@ import (
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/moby/buildkit/client"
+	"github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // ciRebuild is hosted CI: the bed's daemon builds dir (its spec's binaries
@@ -118,6 +120,22 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 		}
 	}
 
+	// The new daemon took what go build runs from the toolchain layer in
+	// the cache: it neither downloaded a layer of the builder image nor
+	// unpacked the Go distribution's parts the layer leaves out.
+	if !reportedCached(res, gbllb.StepToolchain) {
+		t.Errorf("the new daemon made the toolchain layer again")
+	}
+	state := filepath.Join(bed.Dir, "deps-fresh")
+	for _, layer := range builderLayers(t) {
+		blobs, _ := filepath.Glob(filepath.Join(state, "*", "content", "blobs", layer.Algorithm().String(), layer.Encoded()))
+		if len(blobs) > 0 {
+			t.Errorf("the new daemon downloaded the builder image's layer %s", layer)
+		}
+	}
+	if trees, _ := filepath.Glob(filepath.Join(state, "*", "snapshots", "snapshots", "*", "fs", "usr", "local", "go", "src", "cmd")); len(trees) > 0 {
+		t.Errorf("the new daemon unpacked the builder's whole Go distribution: %s", trees)
+	}
 	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
@@ -196,4 +214,21 @@ func TestDependencyLayersOnRepositoryShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// builderLayers are the layers of the bed's golang image, as its registry
+// serves them.
+func builderLayers(t *testing.T) []digest.Digest {
+	t.Helper()
+	repo, tag, _ := strings.Cut(strings.TrimPrefix(bed.GoImage, bed.Registry+"/"), ":")
+	var m ocispecs.Manifest
+	registryGet(t, repo, tag, ocispecs.MediaTypeImageManifest, &m)
+	if len(m.Layers) == 0 {
+		t.Fatalf("%s has no layers", bed.GoImage)
+	}
+	var layers []digest.Digest
+	for _, l := range m.Layers {
+		layers = append(layers, l.Digest)
+	}
+	return layers
 }

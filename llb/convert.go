@@ -44,6 +44,11 @@ type Options struct {
 	Context bkllb.State
 	// Builder is the toolchain image for BuildPlatform, its config applied.
 	Builder bkllb.State
+	// Goroot is where the builder image keeps the Go distribution its go
+	// runs from, when the frontend knows it: with CacheImported, go build
+	// then runs on a layer of it (llb/toolchain.go). Empty runs every step
+	// on the whole builder.
+	Goroot string
 	// VulnDB is the vulnerability database the vuln target reads
 	// (GOVULNDB); DefaultVulnDB when empty.
 	VulnDB string

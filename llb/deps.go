@@ -98,14 +98,20 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 			delete(stdEnv, k)
 		}
 		// Outside any module: std compiles the same in every one.
-		layers[stdLayerDir] = p.exportStep(opt.Builder, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
+		root := opt.Builder
+		if opt.onToolchain(stdEnv, false) {
+			root = toolchainLayer(opt)
+		}
+		layers[stdLayerDir] = p.exportStep(root, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
 			bkllb.Dir("/"))
 	}
 	modulesLayer := opt.DependencyCache == DependencyCacheLayer || opt.CacheImported
 	if len(std) == len(imported) || !modulesLayer {
 		return layers
 	}
+	root, afterDownload := p.modules.on(opt, opt.onToolchain(goEnv, true))
 	run := []bkllb.RunOption{
+		afterDownload,
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),
 		p.modules.trusted,
@@ -117,7 +123,7 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 		from = stdLayerDir
 		run = append(run, bkllb.AddMount(stdLayerDir, st, bkllb.Readonly))
 	}
-	layers[moduleLayerDir] = p.exportStep(p.modules.root, StepDependencies(platform, patterns...), moduleLayerDir, from, imported, flags, goEnv, run...)
+	layers[moduleLayerDir] = p.exportStep(root, StepDependencies(platform, patterns...), moduleLayerDir, from, imported, flags, goEnv, run...)
 	return layers
 }
 

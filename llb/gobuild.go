@@ -241,8 +241,11 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		args, seedOpts = seeded(args, layers, opt)
 		cache = seededCache(s, opt)
 	}
+	// -buildvcs runs git, which the toolchain layer lacks.
+	root, afterDownload := p.modules.on(opt, opt.onToolchain(envMap, true) && !s.Binaries[i].Buildvcs)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
+		afterDownload,
 		credentials(),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
@@ -252,7 +255,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		runOptions(where...),
 	}
 	runOpts = append(runOpts, seedOpts...)
-	run := p.modules.root.Run(append(runOpts, env...)...)
+	run := root.Run(append(runOpts, env...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), files, nil
 }
 

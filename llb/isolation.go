@@ -50,9 +50,9 @@ func CheckPartition(name string) error {
 // Partition is the state whose PartitionFile names this build's partition
 // of the shared module cache, for the spec's module settings (rendered for
 // the build platform) and the client's credentials. It runs on every build:
-// BuildKit cannot know the credentials a client offers. With the frontend
-// image's helper it runs in that image, so that it waits for no pull of
-// the builder.
+// BuildKit cannot know the credentials a client offers. It runs in the
+// frontend image when that holds the helper, else on an empty root, so
+// that it waits for no pull of the builder.
 func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 	if !s.Filled() {
 		return bkllb.State{}, spec.ErrNotFilled
@@ -62,7 +62,10 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 		return bkllb.State{}, err
 	}
 	const out = "/gobuild/partition"
-	root := opt.Builder
+	// The helper is static and reads only the environment and the
+	// credentials: a root without files keeps a fresh builder from
+	// pulling the builder image for it.
+	root := bkllb.Scratch()
 	if opt.PrebuiltHelper != nil {
 		root = *opt.PrebuiltHelper
 	}

@@ -154,6 +154,26 @@ type moduleAccess struct {
 	// untrusted mounts a copy of the modules, writable and thrown away,
 	// for a step that runs the user's code.
 	untrusted bkllb.RunOption
+	// downloaded, when set, is an empty output of the download: a step on
+	// the toolchain layer mounts it to run after the download, as a step
+	// on root does.
+	downloaded *bkllb.State
+}
+
+// downloadedDir is where a step on the toolchain layer mounts the
+// download's empty output.
+const downloadedDir = "/gobuild/downloaded"
+
+// on is the root a go command runs on, and what it mounts to run after
+// the download: the toolchain layer (see onToolchain) or root.
+func (m moduleAccess) on(opt Options, toolchain bool) (bkllb.State, bkllb.RunOption) {
+	if !toolchain {
+		return m.root, bkllb.With()
+	}
+	if m.downloaded == nil {
+		return toolchainLayer(opt), bkllb.With()
+	}
+	return toolchainLayer(opt), bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly)
 }
 
 // download fetches the module's dependencies, with the go settings of s
@@ -194,6 +214,10 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	m := moduleAccess{trusted: shared}
 	run := opt.Builder.Run(append(runOpts, append(goCommandEnv(s, nil), shared, bkllb.WithCustomName(StepModDownload))...)...)
 	m.root = run.Root()
+	if opt.CacheImported && opt.Goroot != "" {
+		done := run.AddMount(downloadedDir, bkllb.Scratch())
+		m.downloaded = &done
+	}
 	// The user's code gets its own copy: from the partition, mounted
 	// read-only, else (a pruned cache) from where the download got it.
 	// The copy runs no code of the user's, so it may have the credentials.

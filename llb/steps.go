@@ -20,6 +20,8 @@ const (
 	StepModcachePartition = "[internal] module cache partition"
 	StepCopyModuleFiles   = "[internal] copy go.mod and go.sum"
 	StepSelectSources     = "[internal] select the files go build reads"
+	// StepToolchain copies out of the builder what go build runs.
+	StepToolchain = "[internal] the Go toolchain go build runs"
 	// StepImageDirs is the layer of the workdir, the volumes and
 	// image.dirs; StepEmptyDir the empty directory each is copied from.
 	StepImageDirs = "image directories (workdir, volumes, image.dirs)"

@@ -1,0 +1,78 @@
+package llb
+
+import (
+	"path"
+	"strings"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+)
+
+// A builder that starts empty and imports a registry cache finds every
+// step up to go build in that cache, yet go build itself runs on the
+// builder image, which the builder must then pull and unpack: in the
+// benchmark, most of such a build. golang images are mostly what go build
+// never reads (a Debian system, the distribution's tests, the sources of
+// its own commands, tools such as vet). The toolchain layer is the rest: a
+// step keyed on the builder image alone copies it out, --cache-to carries
+// it, and a fresh builder pulls that layer instead of the image.
+//
+// go's action IDs hash only the files a package compiles from, at their
+// paths, so the build cache entries made on the toolchain layer are the
+// ones the whole builder makes, and either serves the other.
+
+// DefaultGoroot is where golang images keep the Go distribution.
+const DefaultGoroot = "/usr/local/go"
+
+// goExcluded are the parts of a Go distribution go build reads for no
+// package of a program: what tests, the distribution's own build and
+// other go subcommands read.
+var goExcluded = []string{
+	"api", "doc", "misc", "test", "bin/gofmt",
+	"src/cmd", "**/*_test.go", "**/testdata",
+	"pkg/tool/*/vet", "pkg/tool/*/fix", "pkg/tool/*/doc", "pkg/tool/*/pprof", "pkg/tool/*/trace",
+	"pkg/tool/*/objdump", "pkg/tool/*/addr2line", "pkg/tool/*/nm", "pkg/tool/*/test2json",
+	"pkg/tool/*/covdata", "pkg/tool/*/dist", "pkg/tool/*/distpack",
+}
+
+// toolchainLayer is the builder reduced to what a go build without cgo
+// runs: the Go distribution at opt.Goroot without goExcluded, the CA
+// bundle (a fresh builder's go build fetches the modules its cache lacks)
+// and /tmp. It keeps the builder's environment and working directory.
+func toolchainLayer(opt Options) bkllb.State {
+	tmp := bkllb.Mkdir("/tmp", 0o755).WithState(bkllb.Scratch())
+	fs := bkllb.Scratch().File(
+		bkllb.Copy(opt.Builder, opt.Goroot, opt.Goroot, &bkllb.CopyInfo{
+			CopyDirContentsOnly: true,
+			CreateDestPath:      true,
+			ExcludePatterns:     goExcluded,
+		}).
+			// A wildcard, so that a builder without the bundle (it fetches
+			// nothing over TLS, or keeps it elsewhere) copies nothing.
+			Copy(opt.Builder, path.Join(path.Dir(caBundle), "*.crt"), path.Dir(caBundle)+"/", &bkllb.CopyInfo{
+				AllowWildcard:      true,
+				AllowEmptyWildcard: true,
+				CreateDestPath:     true,
+			}).
+			Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}}),
+		bkllb.WithCustomName(StepToolchain),
+	)
+	return opt.Builder.WithOutput(fs.Output())
+}
+
+// onToolchain reports whether a go build (or a dependency step) with env,
+// which fetches modules when fetches is set, runs on the toolchain layer:
+// only when the client imports caches (a builder that lives on has the
+// image unpacked already), the builder's distribution is where the
+// frontend found it, cgo is off (the C toolchain is the image's), and go
+// fetches modules only through a proxy (a direct fetch runs git).
+func (opt Options) onToolchain(env map[string]string, fetches bool) bool {
+	if !opt.CacheImported || opt.Goroot == "" || env["CGO_ENABLED"] == "1" {
+		return false
+	}
+	if !fetches {
+		return true
+	}
+	proxy, _, _ := strings.Cut(env["GOPROXY"], ",")
+	proxy, _, _ = strings.Cut(proxy, "|")
+	return env["GOPRIVATE"] == "" && env["GONOPROXY"] == "" && proxy != "direct"
+}
