@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/containerd/platforms"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -200,5 +201,33 @@ func TestCheckTargetPlatforms(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%v: error %v, want %q", tc.platforms, err, tc.want)
 		}
+	}
+}
+
+// The toolchain layer is taken only from an image whose config says its go
+// is the distribution at the default place, run by root.
+func TestGoroot(t *testing.T) {
+	const path = "PATH=/go/bin:/usr/local/go/bin:/usr/bin:/bin"
+	for _, tc := range []struct {
+		name string
+		env  []string
+		user string
+		want string
+	}{
+		{"golang image", []string{"GOLANG_VERSION=1.26.8", path}, "", "/usr/local/go"},
+		{"root by number", []string{"GOLANG_VERSION=1.26.8", path, "GOROOT=/usr/local/go/"}, "0", "/usr/local/go"},
+		{"not a golang image", []string{path}, "", ""},
+		{"go elsewhere", []string{"GOLANG_VERSION=1.26.8", "PATH=/usr/lib/go/bin:/usr/bin"}, "", ""},
+		{"another GOROOT", []string{"GOLANG_VERSION=1.26.8", path, "GOROOT=/opt/go"}, "", ""},
+		{"a named user", []string{"GOLANG_VERSION=1.26.8", path}, "builder", ""},
+	} {
+		img := &dockerspec.DockerOCIImage{}
+		img.Config.Env, img.Config.User = tc.env, tc.user
+		if got := goroot(img); got != tc.want {
+			t.Errorf("%s: goroot = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := goroot(nil); got != "" {
+		t.Errorf("no config: goroot = %q", got)
 	}
 }
