@@ -146,7 +146,8 @@ func usesVendor(s *spec.Spec, opt Options) bool {
 
 // moduleAccess is how the go commands of one spec reach its modules.
 type moduleAccess struct {
-	// root is the state the go commands run on, after the download.
+	// root is the state the go commands run on: the download's, or the
+	// builder when there is no download or it ran on the toolchain layer.
 	root bkllb.State
 	// trusted mounts the modules for a step that runs no code of the
 	// user's (go build without cgo).
@@ -154,26 +155,25 @@ type moduleAccess struct {
 	// untrusted mounts a copy of the modules, writable and thrown away,
 	// for a step that runs the user's code.
 	untrusted bkllb.RunOption
-	// downloaded, when set, is an empty output of the download: a step on
-	// the toolchain layer mounts it to run after the download, as a step
-	// on root does.
+	// downloaded, when set, is an empty output of the download, which a
+	// step mounts to run after it where root does not say so.
 	downloaded *bkllb.State
 }
 
-// downloadedDir is where a step on the toolchain layer mounts the
-// download's empty output.
+// downloadedDir is where a step mounts the download's empty output.
 const downloadedDir = "/gobuild/downloaded"
 
-// on is the root a go command runs on, and what it mounts to run after
-// the download: the toolchain layer (see onToolchain) or root.
+// on is the root a go command runs on, the toolchain layer (see
+// onToolchain) or root, and what it mounts to run after the download.
 func (m moduleAccess) on(opt Options, toolchain bool) (bkllb.State, bkllb.RunOption) {
-	if !toolchain {
-		return m.root, bkllb.With()
+	root := m.root
+	if toolchain {
+		root = toolchainLayer(opt)
 	}
 	if m.downloaded == nil {
-		return toolchainLayer(opt), bkllb.With()
+		return root, bkllb.With()
 	}
-	return toolchainLayer(opt), bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly)
+	return root, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly)
 }
 
 // download fetches the module's dependencies, with the go settings of s
@@ -211,24 +211,35 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 		modules := bkllb.AddMount(modCacheDir, run.AddMount(modCacheDir, bkllb.Scratch()))
 		return moduleAccess{root: opt.Builder, trusted: modules, untrusted: modules}
 	}
-	m := moduleAccess{trusted: shared}
-	run := opt.Builder.Run(append(runOpts, append(goCommandEnv(s, nil), shared, bkllb.WithCustomName(StepModDownload))...)...)
-	m.root = run.Root()
+	// On a fresh builder a go.mod change runs the download: on the
+	// toolchain layer, it too needs no pull of the builder.
+	m := moduleAccess{trusted: shared, root: opt.Builder}
+	downloadOn := opt.Builder
+	onToolchain := opt.onToolchain(commandEnv(s, nil), true)
+	if onToolchain {
+		downloadOn = toolchainLayer(opt)
+	}
+	run := downloadOn.Run(append(runOpts, append(goCommandEnv(s, nil), shared, bkllb.WithCustomName(StepModDownload))...)...)
+	if !onToolchain {
+		m.root = run.Root()
+	}
 	if opt.CacheImported && opt.Goroot != "" {
 		done := run.AddMount(downloadedDir, bkllb.Scratch())
 		m.downloaded = &done
 	}
+	copyOn, afterDownload := m.on(opt, false)
 	// The user's code gets its own copy: from the partition, mounted
 	// read-only, else (a pruned cache) from where the download got it.
 	// The copy runs no code of the user's, so it may have the credentials.
 	const copyDir, partitionMount = "/gobuild/modules", "/gobuild/partition"
 	fallback := cmp.Or(s.Goproxy, "https://proxy.golang.org,direct")
-	cp := m.root.Run(append(goCommandEnv(s, map[string]string{
+	cp := copyOn.Run(append(goCommandEnv(s, map[string]string{
 		"GOMODCACHE": copyDir,
 		"GOPROXY":    "file://" + path.Join(partitionMount, "cache", "download") + "," + fallback,
 		"GOFLAGS":    "-modcacherw",
 	}),
 		bkllb.Args(args),
+		afterDownload,
 		credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt), bkllb.Readonly),

@@ -32,6 +32,8 @@ var goExcluded = []string{
 	"pkg/tool/*/vet", "pkg/tool/*/fix", "pkg/tool/*/doc", "pkg/tool/*/pprof", "pkg/tool/*/trace",
 	"pkg/tool/*/objdump", "pkg/tool/*/addr2line", "pkg/tool/*/nm", "pkg/tool/*/test2json",
 	"pkg/tool/*/covdata", "pkg/tool/*/dist", "pkg/tool/*/distpack",
+	// Only builds with cgo, which run on the whole builder, run it.
+	"pkg/tool/*/cgo",
 }
 
 // toolchainLayer is the builder reduced to what a go build without cgo

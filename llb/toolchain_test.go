@@ -24,18 +24,19 @@ func TestToolchainLayer(t *testing.T) {
 	for _, tc := range []struct {
 		name, spec string
 		mod        func(*Options)
-		// build, std and modules: whether go build of ./cmd/server and
-		// its dependency steps run on the toolchain layer.
-		build, std, modules bool
+		// download, build, std and modules: whether go mod download, go
+		// build of ./cmd/server and its dependency steps run on the
+		// toolchain layer.
+		download, build, std, modules bool
 	}{
-		{"cache imported, distribution known", testSpec, known, true, true, true},
-		{"no cache imported: the builder is unpacked already", testSpec, func(o *Options) { o.Goroot = DefaultGoroot }, false, false, false},
-		{"distribution unknown", testSpec, func(o *Options) { o.CacheImported = true }, false, false, false},
-		{"private modules are fetched with git", withSpec("goprivate", "example.com/private"), known, false, true, false},
-		{"a direct proxy fetches with git", withSpec("goproxy", "direct"), known, false, true, false},
-		{"a proxy falling back to direct", withSpec("goproxy", "https://proxy.example.com,direct"), known, true, true, true},
-		{"-buildvcs runs git", buildvcs, known, false, true, true},
-		{"cgo runs the image's C toolchain", cgo, known, false, false, false},
+		{"cache imported, distribution known", testSpec, known, true, true, true, true},
+		{"no cache imported: the builder is unpacked already", testSpec, func(o *Options) { o.Goroot = DefaultGoroot }, false, false, false, false},
+		{"distribution unknown", testSpec, func(o *Options) { o.CacheImported = true }, false, false, false, false},
+		{"private modules are fetched with git", withSpec("goprivate", "example.com/private"), known, false, false, true, false},
+		{"a direct proxy fetches with git", withSpec("goproxy", "direct"), known, false, false, true, false},
+		{"a proxy falling back to direct", withSpec("goproxy", "https://proxy.example.com,direct"), known, true, true, true, true},
+		{"-buildvcs runs git", buildvcs, known, true, false, true, true},
+		{"cgo runs the image's C toolchain", cgo, known, true, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, _ := convert(t, tc.spec, "linux/amd64", func(o *Options) {
@@ -62,6 +63,7 @@ func TestToolchainLayer(t *testing.T) {
 				prefix string
 				want   bool
 			}{
+				{StepModDownload, tc.download},
 				{StepGoBuildPrefix + "./cmd/server", tc.build},
 				{StepStdLayerPrefix + "for ./cmd/server", tc.std},
 				{StepDependenciesPrefix + "of ./cmd/server", tc.modules},
