@@ -223,7 +223,7 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	if !onToolchain {
 		m.root = run.Root()
 	}
-	if opt.CacheImported && opt.Goroot != "" {
+	if opt.toolchainLayered() {
 		done := run.AddMount(downloadedDir, bkllb.Scratch())
 		m.downloaded = &done
 	}

@@ -64,11 +64,12 @@ func toolchainLayer(opt Options) bkllb.State {
 // onToolchain reports whether a go build (or a dependency step) with env,
 // which fetches modules when fetches is set, runs on the toolchain layer:
 // only when the client imports caches (a builder that lives on has the
-// image unpacked already), the builder's distribution is where the
-// frontend found it, cgo is off (the C toolchain is the image's), and go
-// fetches modules only through a proxy (a direct fetch runs git).
+// image unpacked already) and keeps the dependency layers, the builder's
+// distribution is where the frontend found it, cgo is off (the C
+// toolchain is the image's), and go fetches modules only through a proxy
+// (a direct fetch runs git).
 func (opt Options) onToolchain(env map[string]string, fetches bool) bool {
-	if !opt.CacheImported || opt.Goroot == "" || env["CGO_ENABLED"] == "1" {
+	if !opt.toolchainLayered() || env["CGO_ENABLED"] == "1" {
 		return false
 	}
 	if !fetches {
@@ -77,4 +78,10 @@ func (opt Options) onToolchain(env map[string]string, fetches bool) bool {
 	proxy, _, _ := strings.Cut(env["GOPROXY"], ",")
 	proxy, _, _ = strings.Cut(proxy, "|")
 	return env["GOPRIVATE"] == "" && env["GONOPROXY"] == "" && proxy != "direct"
+}
+
+// toolchainLayered reports whether the build takes the toolchain layer for
+// the steps onToolchain lets run on it.
+func (opt Options) toolchainLayered() bool {
+	return opt.CacheImported && opt.DependencyCache != DependencyCacheMount && opt.Goroot != ""
 }
