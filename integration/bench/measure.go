@@ -270,8 +270,8 @@ func (b *bench) freshBuilder(ctx context.Context, r buildRequest, reset, edit fu
 	cacheRef := fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
 	var walls []time.Duration
 	// gobuild's fresh builds take seconds, so three cost little and steady
-	// the median: most of such a build is pulling the toolchain image,
-	// whose time varies with the disk.
+	// the median: most of such a build is pulling the toolchain and
+	// dependency layers, whose time varies with the disk.
 	runs := b.coldRuns
 	if r.tool == toolA || r.tool == toolAs {
 		runs = max(runs, 3)
