@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	gbllb "github.com/gobuildkit/gobuild/llb"
@@ -120,22 +122,7 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 		}
 	}
 
-	// The new daemon took what go build runs from the toolchain layer in
-	// the cache: it neither downloaded a layer of the builder image nor
-	// unpacked the Go distribution's parts the layer leaves out.
-	if !reportedCached(res, gbllb.StepToolchain) {
-		t.Errorf("the new daemon made the toolchain layer again")
-	}
-	state := filepath.Join(bed.Dir, "deps-fresh")
-	for _, layer := range builderLayers(t) {
-		blobs, _ := filepath.Glob(filepath.Join(state, "*", "content", "blobs", layer.Algorithm().String(), layer.Encoded()))
-		if len(blobs) > 0 {
-			t.Errorf("the new daemon downloaded the builder image's layer %s", layer)
-		}
-	}
-	if trees, _ := filepath.Glob(filepath.Join(state, "*", "snapshots", "snapshots", "*", "fs", "usr", "local", "go", "src", "cmd")); len(trees) > 0 {
-		t.Errorf("the new daemon unpacked the builder's whole Go distribution: %s", trees)
-	}
+	builderNotPulled(t, res, "deps-fresh")
 	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +200,67 @@ func TestDependencyLayersOnRepositoryShapes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// builderNotPulled checks that the fresh daemon name took what res ran go
+// on from the toolchain layer in the cache: it neither downloaded a layer
+// of the builder image nor unpacked the Go distribution's parts the layer
+// leaves out.
+func builderNotPulled(t *testing.T, res *testenv.BuildResult, name string) {
+	t.Helper()
+	if !reportedCached(res, gbllb.StepToolchain) {
+		t.Errorf("the new daemon made the toolchain layer again")
+	}
+	state := filepath.Join(bed.Dir, name)
+	for _, layer := range builderLayers(t) {
+		blobs, _ := filepath.Glob(filepath.Join(state, "*", "content", "blobs", layer.Algorithm().String(), layer.Encoded()))
+		if len(blobs) > 0 {
+			t.Errorf("the new daemon downloaded the builder image's layer %s", layer)
+		}
+	}
+	if trees, _ := filepath.Glob(filepath.Join(state, "*", "snapshots", "snapshots", "*", "fs", "usr", "local", "go", "src", "cmd")); len(trees) > 0 {
+		t.Errorf("the new daemon unpacked the builder's whole Go distribution: %s", trees)
+	}
+}
+
+// TestDependencyAddedOnFreshBuilder: hosted CI after a go.mod change. The
+// new daemon runs go mod download, which the registry cache cannot
+// answer, on the toolchain layer too: it fetches the added module through
+// the proxy (over TLS, with the builder's CA bundle) and still pulls no
+// builder image.
+func TestDependencyAddedOnFreshBuilder(t *testing.T) {
+	prefix := fmt.Sprintf("example.com/fresh%d", time.Now().UnixNano())
+	alpha, beta := depModule(t, prefix+"/alpha"), depModule(t, prefix+"/beta")
+	proxy := startModuleProxy(t, false, alpha, beta)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"gobuild.yaml":    "version: 1\ngoproxy: \"{{.Args.TEST_GOPROXY}}\"\ngonosumdb: " + prefix + "\nbinaries:\n  - package: ./cmd/app\nimage:\n  base: scratch\n",
+		"go.mod":          "module example.com/app\n\ngo 1.26\n\nrequire " + alpha.path + " v1.0.0\n",
+		"go.sum":          goSumLines(t, alpha),
+		"cmd/app/main.go": "package main\n\nimport \"" + alpha.path + "\"\n\nfunc main() { println(alpha.Name(), more) }\n\nvar more string\n",
+	})
+	fresh := startFreshDaemon(t, "deps-added-fresh")
+	attrs := map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": proxy.url}
+	_, res := ciRebuild(t, dir, fresh, bed.Registry+"/cache:dependency-added", attrs, func() {
+		appendTo(t, filepath.Join(dir, "go.mod"), "require "+beta.path+" v1.0.0\n")
+		appendTo(t, filepath.Join(dir, "go.sum"), goSumLines(t, beta))
+		writeFiles(t, dir, map[string]string{"cmd/app/beta.go": "package main\n\nimport \"" + beta.path + "\"\n\nfunc init() { more = beta.Name() }\n"})
+	})
+	if reportedCached(res, gbllb.StepModDownload) {
+		t.Fatal("go mod download stayed cached after go.mod changed")
+	}
+	if got := proxy.zipsServed(); !slices.Contains(got, "/"+beta.path+"/@v/v1.0.0.zip") {
+		t.Errorf("the new daemon did not fetch %s: %q", beta.path, got)
+	}
+	builderNotPulled(t, res, "deps-added-fresh")
+	images, err := res.Layout.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/app"])
+	if out := runBinary(t, nil, bin); strings.TrimSpace(out) != "alpha beta" {
+		t.Errorf("app printed %q, want \"alpha beta\"", out)
 	}
 }
 

@@ -113,7 +113,8 @@ func TestTLSDaemon(t *testing.T) {
 // TestModuleCacheOnFreshBuilder: what a registry cache gives an ephemeral
 // builder after a source change. With the default cache mount the modules
 // are not in the cache export, so the re-run go build downloads them again;
-// with GOBUILD_MODULE_CACHE=layer they come from the registry.
+// with GOBUILD_MODULE_CACHE=layer they come from the registry. Both builds
+// import and export the cache, as CI jobs do.
 func TestModuleCacheOnFreshBuilder(t *testing.T) {
 	ctx := context.Background()
 	dir := copyDir(t, "testdata/twobins")
@@ -126,6 +127,7 @@ func TestModuleCacheOnFreshBuilder(t *testing.T) {
 		exportAttrs := map[string]string{"mode": "max", "ref": cache["ref"], "registry.insecure": "true"}
 		attrs := map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1", "build-arg:GOBUILD_MODULE_CACHE": mode}
 		if _, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
+			CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}},
 			CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
 			t.Fatal(err)
 		}

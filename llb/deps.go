@@ -98,18 +98,17 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 			delete(stdEnv, k)
 		}
 		// Outside any module: std compiles the same in every one.
-		root := opt.Builder
-		if opt.onToolchain(stdEnv, false) {
-			root = toolchainLayer(opt)
-		}
-		layers[stdLayerDir] = p.exportStep(root, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
+		// On the whole builder, whether or not the client imports caches:
+		// a cache exported by a build that imported none serves it too. A
+		// fresh builder runs it only for a new standard import.
+		layers[stdLayerDir] = p.exportStep(opt.Builder, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
 			bkllb.Dir("/"))
 	}
 	modulesLayer := opt.DependencyCache == DependencyCacheLayer || opt.CacheImported
 	if len(std) == len(imported) || !modulesLayer {
 		return layers
 	}
-	root, afterDownload := p.modules.on(opt, opt.onToolchain(goEnv, true))
+	root, afterDownload := p.modules.on(opt, opt.onToolchain(goEnv))
 	run := []bkllb.RunOption{
 		afterDownload,
 		bkllb.Dir(path.Join(srcDir, s.Module)),

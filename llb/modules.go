@@ -215,7 +215,7 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	// toolchain layer, it too needs no pull of the builder.
 	m := moduleAccess{trusted: shared, root: opt.Builder}
 	downloadOn := opt.Builder
-	onToolchain := opt.onToolchain(commandEnv(s, nil), true)
+	onToolchain := opt.onToolchain(commandEnv(s, nil))
 	if onToolchain {
 		downloadOn = toolchainLayer(opt)
 	}

@@ -61,27 +61,24 @@ func toolchainLayer(opt Options) bkllb.State {
 	return opt.Builder.WithOutput(fs.Output())
 }
 
-// onToolchain reports whether a go build (or a dependency step) with env,
-// which fetches modules when fetches is set, runs on the toolchain layer:
-// only when the client imports caches (a builder that lives on has the
-// image unpacked already) and keeps the dependency layers, the builder's
-// distribution is where the frontend found it, cgo is off (the C
-// toolchain is the image's), and go fetches modules only through a proxy
-// (a direct fetch runs git).
-func (opt Options) onToolchain(env map[string]string, fetches bool) bool {
+// onToolchain reports whether a go command with env that may fetch
+// modules (go build, go mod download, the modules' dependency step) runs
+// on the toolchain layer: only when the build takes it (toolchainLayered),
+// cgo is off (the C toolchain is the image's), and go fetches modules only
+// through a proxy (a direct fetch runs git).
+func (opt Options) onToolchain(env map[string]string) bool {
 	if !opt.toolchainLayered() || env["CGO_ENABLED"] == "1" {
 		return false
-	}
-	if !fetches {
-		return true
 	}
 	proxy, _, _ := strings.Cut(env["GOPROXY"], ",")
 	proxy, _, _ = strings.Cut(proxy, "|")
 	return env["GOPRIVATE"] == "" && env["GONOPROXY"] == "" && proxy != "direct"
 }
 
-// toolchainLayered reports whether the build takes the toolchain layer for
-// the steps onToolchain lets run on it.
+// toolchainLayered reports whether the build takes the toolchain layer:
+// the client imports caches (a builder that lives on has the image
+// unpacked already) and keeps the dependency layers, and the frontend
+// found where the builder's distribution is.
 func (opt Options) toolchainLayered() bool {
 	return opt.CacheImported && opt.DependencyCache != DependencyCacheMount && opt.Goroot != ""
 }
