@@ -41,6 +41,8 @@ var goExcluded = []string{
 // bundle (a fresh builder's go build fetches the modules its cache lacks)
 // and /tmp. It keeps the builder's environment and working directory.
 func toolchainLayer(opt Options) bkllb.State {
+	// Mkdir drops the sticky bit, so /tmp is made aside and copied with
+	// its mode, as in StaticBase.
 	tmp := bkllb.Mkdir("/tmp", 0o755).WithState(bkllb.Scratch())
 	fs := bkllb.Scratch().File(
 		bkllb.Copy(opt.Builder, opt.Goroot, opt.Goroot, &bkllb.CopyInfo{
