@@ -104,51 +104,63 @@ func TestDocsChangeKeepsBuildCached(t *testing.T) {
 // proxy on loopback that records what it serves, under a path of their own
 // per run, so no earlier run has them in the cache.
 func TestDependencyAddedFetchesOnlyIt(t *testing.T) {
-	prefix := fmt.Sprintf("example.com/dep%d", time.Now().UnixNano())
-	alpha, beta := depModule(t, prefix+"/alpha"), depModule(t, prefix+"/beta")
-	proxy := startModuleProxy(t, false, alpha, beta)
-
-	dir := t.TempDir()
-	files := map[string]string{
-		"gobuild.yaml":    "version: 1\ngoproxy: \"{{.Args.TEST_GOPROXY}}\"\ngonosumdb: " + prefix + "\nbinaries:\n  - package: ./cmd/app\nimage:\n  base: scratch\n",
-		"go.mod":          "module example.com/app\n\ngo 1.26\n\nrequire " + alpha.path + " v1.0.0\n",
-		"go.sum":          goSumLines(t, alpha),
-		"cmd/app/main.go": "package main\n\nimport \"" + alpha.path + "\"\n\nfunc main() { println(alpha.Name()) }\n",
-	}
-	write := func() {
-		t.Helper()
-		for name, content := range files {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	opts := testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": proxy.url}}
-	write()
-	if res, err := bed.Build(context.Background(), dir, opts); err != nil {
+	app := newAddedDependencyApp(t, "dep")
+	opts := testenv.BuildOpts{Attrs: app.attrs}
+	if res, err := bed.Build(context.Background(), app.dir, opts); err != nil {
 		t.Fatalf("%v\n%s", err, res.Logs)
 	}
-	if got, want := proxy.zipsServed(), []string{"/" + alpha.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
+	alpha, beta := app.alpha, app.beta
+	if got, want := app.proxy.zipsServed(), []string{"/" + alpha.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
 		t.Fatalf("first build fetched %q, want %q", got, want)
 	}
 
-	files["go.mod"] += "require " + beta.path + " v1.0.0\n"
-	files["go.sum"] += goSumLines(t, beta)
-	files["cmd/app/beta.go"] = "package main\n\nimport \"" + beta.path + "\"\n\nvar _ = beta.Name\n"
-	write()
-	res, err := bed.Build(context.Background(), dir, opts)
+	app.addBeta(t)
+	res, err := bed.Build(context.Background(), app.dir, opts)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, res.Logs)
 	}
 	if vertex(t, res, gbllb.StepModDownload).Cached {
 		t.Fatal("go mod download stayed cached after go.mod changed")
 	}
-	if got, want := proxy.zipsServed(), []string{"/" + beta.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
+	if got, want := app.proxy.zipsServed(), []string{"/" + beta.path + "/@v/v1.0.0.zip"}; !slices.Equal(got, want) {
 		t.Errorf("after adding %s the build fetched %q, want only %q", beta.path, got, want)
 	}
+}
+
+// addedDependencyApp is a module whose app requires alpha, built through
+// a module proxy on loopback that also serves beta, which addBeta adds as
+// a developer does. The modules' paths are new on every run, so that no
+// earlier run has them in a cache.
+type addedDependencyApp struct {
+	dir         string
+	alpha, beta proxiedModule
+	proxy       *moduleProxy
+	// attrs build it for linux/amd64 through the proxy.
+	attrs map[string]string
+}
+
+func newAddedDependencyApp(t *testing.T, name string) *addedDependencyApp {
+	t.Helper()
+	prefix := fmt.Sprintf("example.com/%s%d", name, time.Now().UnixNano())
+	app := &addedDependencyApp{dir: t.TempDir(), alpha: depModule(t, prefix+"/alpha"), beta: depModule(t, prefix+"/beta")}
+	app.proxy = startModuleProxy(t, false, app.alpha, app.beta)
+	app.attrs = map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": app.proxy.url}
+	writeFiles(t, app.dir, map[string]string{
+		"gobuild.yaml":    "version: 1\ngoproxy: \"{{.Args.TEST_GOPROXY}}\"\ngonosumdb: " + prefix + "\nbinaries:\n  - package: ./cmd/app\nimage:\n  base: scratch\n",
+		"go.mod":          "module example.com/app\n\ngo 1.26\n\nrequire " + app.alpha.path + " v1.0.0\n",
+		"go.sum":          goSumLines(t, app.alpha),
+		"cmd/app/main.go": "package main\n\nimport \"" + app.alpha.path + "\"\n\nfunc main() { println(alpha.Name(), more) }\n\nvar more string\n",
+	})
+	return app
+}
+
+// addBeta requires beta in go.mod and go.sum and imports it: the app then
+// prints "alpha beta".
+func (app *addedDependencyApp) addBeta(t *testing.T) {
+	t.Helper()
+	appendTo(t, filepath.Join(app.dir, "go.mod"), "require "+app.beta.path+" v1.0.0\n")
+	appendTo(t, filepath.Join(app.dir, "go.sum"), goSumLines(t, app.beta))
+	writeFiles(t, app.dir, map[string]string{"cmd/app/beta.go": "package main\n\nimport \"" + app.beta.path + "\"\n\nfunc init() { more = beta.Name() }\n"})
 }
 
 // depModule writes a one-package module at path v1.0.0 whose Name returns

@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
 	gbllb "github.com/gobuildkit/gobuild/llb"
@@ -230,28 +228,14 @@ func builderNotPulled(t *testing.T, res *testenv.BuildResult, name string) {
 // the proxy (over TLS, with the builder's CA bundle) and still pulls no
 // builder image.
 func TestDependencyAddedOnFreshBuilder(t *testing.T) {
-	prefix := fmt.Sprintf("example.com/fresh%d", time.Now().UnixNano())
-	alpha, beta := depModule(t, prefix+"/alpha"), depModule(t, prefix+"/beta")
-	proxy := startModuleProxy(t, false, alpha, beta)
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"gobuild.yaml":    "version: 1\ngoproxy: \"{{.Args.TEST_GOPROXY}}\"\ngonosumdb: " + prefix + "\nbinaries:\n  - package: ./cmd/app\nimage:\n  base: scratch\n",
-		"go.mod":          "module example.com/app\n\ngo 1.26\n\nrequire " + alpha.path + " v1.0.0\n",
-		"go.sum":          goSumLines(t, alpha),
-		"cmd/app/main.go": "package main\n\nimport \"" + alpha.path + "\"\n\nfunc main() { println(alpha.Name(), more) }\n\nvar more string\n",
-	})
+	app := newAddedDependencyApp(t, "fresh")
 	fresh := startFreshDaemon(t, "deps-added-fresh")
-	attrs := map[string]string{"platform": "linux/amd64", "build-arg:TEST_GOPROXY": proxy.url}
-	_, res := ciRebuild(t, dir, fresh, bed.Registry+"/cache:dependency-added", attrs, func() {
-		appendTo(t, filepath.Join(dir, "go.mod"), "require "+beta.path+" v1.0.0\n")
-		appendTo(t, filepath.Join(dir, "go.sum"), goSumLines(t, beta))
-		writeFiles(t, dir, map[string]string{"cmd/app/beta.go": "package main\n\nimport \"" + beta.path + "\"\n\nfunc init() { more = beta.Name() }\n"})
-	})
+	_, res := ciRebuild(t, app.dir, fresh, bed.Registry+"/cache:dependency-added", app.attrs, func() { app.addBeta(t) })
 	if reportedCached(res, gbllb.StepModDownload) {
 		t.Fatal("go mod download stayed cached after go.mod changed")
 	}
-	if got := proxy.zipsServed(); !slices.Contains(got, "/"+beta.path+"/@v/v1.0.0.zip") {
-		t.Errorf("the new daemon did not fetch %s: %q", beta.path, got)
+	if got := app.proxy.zipsServed(); !slices.Contains(got, "/"+app.beta.path+"/@v/v1.0.0.zip") {
+		t.Errorf("the new daemon did not fetch %s: %q", app.beta.path, got)
 	}
 	builderNotPulled(t, res, "deps-added-fresh")
 	images, err := res.Layout.Images()
