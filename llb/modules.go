@@ -204,21 +204,21 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
 		downloadLocations(s, opt),
 	}
-	if opt.ModuleCache == ModuleCacheLayer {
-		// GOMODCACHE is the layer; the partition's name still keys it.
-		env := goCommandEnv(s, map[string]string{"GOBUILD_MODULE_PARTITION": opt.partitionName()})
-		run := opt.Builder.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
-		modules := bkllb.AddMount(modCacheDir, run.AddMount(modCacheDir, bkllb.Scratch()))
-		return moduleAccess{root: opt.Builder, trusted: modules, untrusted: modules}
-	}
 	// On a fresh builder a go.mod change runs the download: on the
 	// toolchain layer, it too needs no pull of the builder.
-	m := moduleAccess{trusted: shared, root: opt.Builder}
 	downloadOn := opt.Builder
 	onToolchain := opt.onToolchain(commandEnv(s, nil))
 	if onToolchain {
 		downloadOn = toolchainLayer(opt)
 	}
+	if opt.ModuleCache == ModuleCacheLayer {
+		// GOMODCACHE is the layer; the partition's name still keys it.
+		env := goCommandEnv(s, map[string]string{"GOBUILD_MODULE_PARTITION": opt.partitionName()})
+		run := downloadOn.Run(append(runOpts, append(env, bkllb.WithCustomName(StepModDownloadToLayer))...)...)
+		modules := bkllb.AddMount(modCacheDir, run.AddMount(modCacheDir, bkllb.Scratch()))
+		return moduleAccess{root: opt.Builder, trusted: modules, untrusted: modules}
+	}
+	m := moduleAccess{trusted: shared, root: opt.Builder}
 	run := downloadOn.Run(append(runOpts, append(goCommandEnv(s, nil), shared, bkllb.WithCustomName(StepModDownload))...)...)
 	if !onToolchain {
 		m.root = run.Root()

@@ -33,6 +33,7 @@ func TestToolchainLayer(t *testing.T) {
 		{"cache imported, distribution known", testSpec, known, true, true, false, true},
 		{"no cache imported: the builder is unpacked already", testSpec, func(o *Options) { o.Goroot = DefaultGoroot }, false, false, false, false},
 		{"distribution unknown", testSpec, func(o *Options) { o.CacheImported = true }, false, false, false, false},
+		{"modules in a layer (GOBUILD_MODULE_CACHE=layer)", testSpec, func(o *Options) { known(o); o.ModuleCache = ModuleCacheLayer }, true, true, false, true},
 		{"opted out with the dependency layers", testSpec, func(o *Options) { known(o); o.DependencyCache = DependencyCacheMount }, false, false, false, false},
 		{"private modules are fetched with git", withSpec("goprivate", "example.com/private"), known, false, false, false, false},
 		{"a direct proxy fetches with git", withSpec("goproxy", "direct"), known, false, false, false, false},
