@@ -16,12 +16,10 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// What the static base takes from the builder image.
+// What the static base takes from the builder image: the CA bundle here,
+// and the time zone database from DefaultGoroot's lib/time.
 const (
-	// builderGoroot is where golang images keep the distribution; the
-	// static base takes its time zone database from there.
-	builderGoroot = "/usr/local/go"
-	caBundle      = "/etc/ssl/certs/ca-certificates.crt"
+	caBundle = "/etc/ssl/certs/ca-certificates.crt"
 	// ZoneinfoPath is where the static base puts Go's time zone database;
 	// the image's ZONEINFO variable points Go programs at it.
 	ZoneinfoPath = "/usr/share/zoneinfo.zip"
@@ -88,7 +86,7 @@ func StaticBase(builder bkllb.State, epoch time.Time, img spec.Image) bkllb.Stat
 	}
 	if *img.Tzdata {
 		fa = fa.Mkdir("/usr/share", 0o755, parents).
-			Copy(builder, path.Join(builderGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}})
+			Copy(builder, path.Join(DefaultGoroot, "lib/time/zoneinfo.zip"), ZoneinfoPath, &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o644}})
 		parts = append(parts, "time zones")
 	}
 	if img.ZoneinfoTree {

@@ -200,7 +200,7 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 			res.BaseFiles = append(res.BaseFiles, BaseFile{"ca-certificates.crt", caBundle, caBundle})
 		}
 		if *s.Image.Tzdata {
-			res.BaseFiles = append(res.BaseFiles, BaseFile{"zoneinfo.zip", ZoneinfoPath, path.Join(builderGoroot, "lib/time/zoneinfo.zip")})
+			res.BaseFiles = append(res.BaseFiles, BaseFile{"zoneinfo.zip", ZoneinfoPath, path.Join(DefaultGoroot, "lib/time/zoneinfo.zip")})
 		}
 	}
 	return res, nil

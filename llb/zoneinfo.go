@@ -22,6 +22,6 @@ var unzipSource []byte
 func zoneinfoTree(builder bkllb.State) bkllb.State {
 	const out = "/out"
 	return builderGo(builder, StepZoneinfoTree, []helperFile{{"unzip.go", unzipSource}}, out, func(programs []string) []string {
-		return append(append([]string{"go", "run"}, programs...), path.Join(builderGoroot, "lib/time/zoneinfo.zip"), out)
+		return append(append([]string{"go", "run"}, programs...), path.Join(DefaultGoroot, "lib/time/zoneinfo.zip"), out)
 	})
 }
