@@ -207,8 +207,10 @@ func TestDependencyLayersOnRepositoryShapes(t *testing.T) {
 // leaves out.
 func builderNotPulled(t *testing.T, res *testenv.BuildResult, name string) {
 	t.Helper()
-	if !reportedCached(res, gbllb.StepToolchain) {
-		t.Errorf("the new daemon made the toolchain layer again")
+	for _, step := range []string{gbllb.StepToolchain, gbllb.StepToolchainSources} {
+		if !reportedCached(res, step) {
+			t.Errorf("the new daemon ran %q again", step)
+		}
 	}
 	state := filepath.Join(bed.Dir, name)
 	for _, layer := range builderLayers(t) {

@@ -8,10 +8,10 @@ import (
 )
 
 // helperSources are the frontend's own program in the builder
-// (llb/helper): the module cache partition's name, and the dependency
-// layers' export and seed.
+// (llb/helper): the module cache partition's name, the dependency
+// layers' export and seed, and the toolchain layer's sources.
 //
-//go:embed helper/main.go helper/modcache.go helper/gocache.go
+//go:embed helper/main.go helper/modcache.go helper/gocache.go helper/goroot.go
 var helperSources embed.FS
 
 const (
@@ -34,12 +34,15 @@ func helperMount(opt Options) bkllb.RunOption {
 	return bkllb.AddMount(helperDir, helperProgram(opt.Builder), bkllb.Readonly)
 }
 
+// HelperSourceFiles are the helper's files in llb/helper, embedded above.
+var HelperSourceFiles = []string{"main.go", "modcache.go", "gocache.go", "goroot.go"}
+
 // helperProgram is the helper, built by the builder's go into helperDir.
 // It depends on the builder image alone, so BuildKit builds it once per
 // builder, and a registry cache carries it.
 func helperProgram(builder bkllb.State) bkllb.State {
 	var files []helperFile
-	for _, name := range []string{"main.go", "modcache.go", "gocache.go"} {
+	for _, name := range HelperSourceFiles {
 		source, err := helperSources.ReadFile("helper/" + name)
 		if err != nil {
 			panic(err) // embedded above

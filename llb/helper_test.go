@@ -15,20 +15,31 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 )
 
-// The module cache helper, built as the frontend builds it in the builder,
-// names partitions by credentials and settings, and fails rather than
-// guess when it cannot read them.
-func TestModcacheHelper(t *testing.T) {
+// buildHelper builds the helper from its sources, as helperProgram does.
+func buildHelper(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the helper with go")
 	}
-	dir := t.TempDir()
-	helper := filepath.Join(dir, "gobuild-helper")
-	build := exec.Command("go", "build", "-o", helper, filepath.Join("helper", "main.go"), filepath.Join("helper", "modcache.go"), filepath.Join("helper", "gocache.go"))
+	helper := filepath.Join(t.TempDir(), "gobuild-helper")
+	args := []string{"build", "-o", helper}
+	for _, name := range HelperSourceFiles {
+		args = append(args, filepath.Join("helper", name))
+	}
+	build := exec.Command("go", args...)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return helper
+}
+
+// The module cache helper, built as the frontend builds it in the builder,
+// names partitions by credentials and settings, and fails rather than
+// guess when it cannot read them.
+func TestModcacheHelper(t *testing.T) {
+	dir := t.TempDir()
+	helper := buildHelper(t)
 	netrcA, netrcB := filepath.Join(dir, "netrc-a"), filepath.Join(dir, "netrc-b")
 	for name, text := range map[string]string{netrcA: "machine a login u password one\n", netrcB: "machine a login u password two\n"} {
 		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {

@@ -165,15 +165,16 @@ const downloadedDir = "/gobuild/downloaded"
 
 // on is the root a go command runs on, the toolchain layer (see
 // onToolchain) or root, and what it mounts to run after the download.
-func (m moduleAccess) on(opt Options, toolchain bool) (bkllb.State, bkllb.RunOption) {
-	root := m.root
-	if toolchain {
-		root = toolchainLayer(opt)
+func (m moduleAccess) on(opt Options, onToolchain bool) (bkllb.State, bkllb.RunOption) {
+	root, mounts := m.root, runOptionList{}
+	if onToolchain {
+		tc := toolchainLayer(opt)
+		root, mounts = tc.root, tc.sources
 	}
-	if m.downloaded == nil {
-		return root, bkllb.With()
+	if m.downloaded != nil {
+		mounts = append(mounts, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly))
 	}
-	return root, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly)
+	return root, mounts
 }
 
 // download fetches the module's dependencies, with the go settings of s
@@ -209,7 +210,9 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	downloadOn := opt.Builder
 	onToolchain := opt.onToolchain(commandEnv(s, nil))
 	if onToolchain {
-		downloadOn = toolchainLayer(opt)
+		tc := toolchainLayer(opt)
+		downloadOn = tc.root
+		runOpts = append(runOpts, tc.sources)
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
 		// GOMODCACHE is the layer; the partition's name still keys it.

@@ -22,6 +22,9 @@ const (
 	StepSelectSources     = "[internal] select the files go build reads"
 	// StepToolchain copies out of the builder what go build runs.
 	StepToolchain = "[internal] the Go toolchain go build runs"
+	// StepToolchainSources copies out of the builder the standard
+	// library's sources go build reads.
+	StepToolchainSources = "[internal] the standard library's sources go build reads"
 	// StepImageDirs is the layer of the workdir, the volumes and
 	// image.dirs; StepEmptyDir the empty directory each is copied from.
 	StepImageDirs = "image directories (workdir, volumes, image.dirs)"

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 )
 
 // A builder that starts empty and imports a registry cache finds every
@@ -36,11 +37,25 @@ var goExcluded = []string{
 	"pkg/tool/*/cgo",
 }
 
-// toolchainLayer is the builder reduced to what a go build without cgo
-// runs: the Go distribution at opt.Goroot without goExcluded, the CA
-// bundle (a fresh builder's go build fetches the modules its cache lacks)
-// and /tmp. It keeps the builder's environment and working directory.
-func toolchainLayer(opt Options) bkllb.State {
+// toolchain is the builder reduced to what a go build without cgo runs:
+// root, and the mounts of the standard library's sources on it.
+type toolchain struct {
+	root    bkllb.State
+	sources runOptionList
+}
+
+// splitSources are the directories of the distribution's src that the
+// toolchain layer keeps in a layer of their own, mounted on the rest: a
+// fresh builder unpacks the two side by side, and most of its time there
+// is making files (these hold about half of them).
+var splitSources = []string{"internal", "runtime", "syscall", "vendor"}
+
+// toolchainLayer is the toolchain: the Go distribution at opt.Goroot
+// without goExcluded, the CA bundle (a fresh builder's go build fetches
+// the modules its cache lacks) and /tmp, with the builder's environment
+// and working directory; and the sources go build may read for a linux
+// program, in two layers (the helper's sources command).
+func toolchainLayer(opt Options) toolchain {
 	// Mkdir drops the sticky bit, so /tmp is made aside and copied with
 	// its mode, as in StaticBase.
 	tmp := bkllb.Mkdir("/tmp", 0o755).WithState(bkllb.Scratch())
@@ -48,7 +63,7 @@ func toolchainLayer(opt Options) bkllb.State {
 		bkllb.Copy(opt.Builder, opt.Goroot, opt.Goroot, &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
 			CreateDestPath:      true,
-			ExcludePatterns:     goExcluded,
+			ExcludePatterns:     append([]string{"src"}, goExcluded...),
 		}).
 			// A wildcard, so that a builder without the bundle (it fetches
 			// nothing over TLS, or keeps it elsewhere) copies nothing.
@@ -60,7 +75,22 @@ func toolchainLayer(opt Options) bkllb.State {
 			Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}}),
 		bkllb.WithCustomName(StepToolchain),
 	)
-	return opt.Builder.WithOutput(fs.Output())
+	const restDir, splitDir = "/gobuild/sources/rest", "/gobuild/sources/split"
+	src := path.Join(opt.Goroot, "src")
+	copied := opt.Builder.Run(
+		bkllb.Args(append([]string{helperBinary, "sources", src, restDir, splitDir, "--"}, splitSources...)),
+		helperMount(opt),
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName(StepToolchainSources),
+	)
+	rest, split := copied.AddMount(restDir, bkllb.Scratch()), copied.AddMount(splitDir, bkllb.Scratch())
+	// Read-only, so that no step changes what another reads; the split
+	// directories are mounted on their empty places in the rest.
+	sources := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly)}
+	for _, dir := range splitSources {
+		sources = append(sources, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly))
+	}
+	return toolchain{root: opt.Builder.WithOutput(fs.Output()), sources: sources}
 }
 
 // onToolchain reports whether a go command with env that may fetch

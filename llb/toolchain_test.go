@@ -1,10 +1,15 @@
 package llb
 
 import (
+	"io/fs"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
@@ -101,7 +106,7 @@ func TestToolchainLayerContents(t *testing.T) {
 		}
 		copied = append(copied, cp.Src)
 		if cp.Src == DefaultGoroot {
-			for _, want := range []string{"src/cmd", "**/*_test.go", "**/testdata", "test", "pkg/tool/*/vet"} {
+			for _, want := range []string{"src", "test", "pkg/tool/*/vet"} {
 				if !slices.Contains(cp.ExcludePatterns, want) {
 					t.Errorf("the distribution's copy keeps %s: excludes %q", want, cp.ExcludePatterns)
 				}
@@ -145,5 +150,130 @@ func TestToolchainLayerContents(t *testing.T) {
 	}
 	if from := byDigest[digest.Digest(buildOp.Inputs[after.Input].Digest)]; from.name != StepModDownload {
 		t.Errorf("%s comes from %q, want %q", downloadedDir, from.name, StepModDownload)
+	}
+
+	// The sources: the helper copies them out of the builder, offline,
+	// and go build mounts them read-only, the split directories from the
+	// second output on their places in the first.
+	sources := findStep(t, steps, StepToolchainSources).GetExec()
+	src := DefaultGoroot + "/src"
+	if args := sources.Meta.Args; len(args) < 3 || args[1] != "sources" || args[2] != src {
+		t.Errorf("%s runs %q, want the helper's sources command on %s", StepToolchainSources, args, src)
+	}
+	if sources.Network != pb.NetMode_NONE {
+		t.Errorf("%s runs with network %v, want none", StepToolchainSources, sources.Network)
+	}
+	outputs := map[int64]string{}
+	for _, m := range sources.Mounts {
+		if m.Output >= 0 && m.Dest != "/" {
+			outputs[m.Output] = m.Dest
+		}
+	}
+	mounted := map[string]string{}
+	for _, m := range build.Mounts {
+		if !strings.HasPrefix(m.Dest, src) {
+			continue
+		}
+		from := byDigest[digest.Digest(buildOp.Inputs[m.Input].Digest)]
+		if from.name != StepToolchainSources || !m.Readonly {
+			t.Errorf("go build mounts %s from %q, read-only %v; want %q's output, read-only", m.Dest, from.name, m.Readonly, StepToolchainSources)
+		}
+		mounted[m.Dest] = outputs[buildOp.Inputs[m.Input].Index] + ":" + m.Selector
+	}
+	want := map[string]string{src: "/gobuild/sources/rest:"}
+	for _, dir := range splitSources {
+		want[src+"/"+dir] = "/gobuild/sources/split:/" + dir
+	}
+	if !maps.Equal(mounted, want) {
+		t.Errorf("go build mounts the sources %q, want %q", mounted, want)
+	}
+}
+
+// The helper's sources command keeps what go build may read for a linux
+// program (go/build's file name rule), splits the distribution's src in
+// two with mount points for the split part, and keeps modes and times.
+func TestToolchainSources(t *testing.T) {
+	helper := buildHelper(t)
+	modTime := time.Date(2026, 8, 28, 16, 20, 6, 0, time.UTC)
+	files := []struct {
+		name string
+		kept bool
+	}{
+		{"go.mod", true},
+		{"os/file.go", true},
+		{"os/file_linux.go", true},
+		{"os/file_windows.go", false},
+		{"os/file_unix.go", true}, // unix is a build tag, not a name
+		{"os/file_linux_arm64.go", true},
+		{"os/file_windows_amd64.go", false},
+		{"os/file_arm64.go", true}, // another build's architecture: kept
+		{"os/file_windows_extra.go", true},
+		{"os/exec_darwin.s", false},
+		{"os/exec_linux_amd64.s", true},
+		{"os/file_test.go", false},
+		{"os/file_linux_test.go", false},
+		{"os/testdata/input.go", false},
+		{"os/notes_windows.txt", true}, // not a source: may be embedded
+		{"cmd/go/main.go", false},
+		{"runtime/asm_amd64.s", true},
+		{"runtime/os_plan9.go", false},
+		{"internal/abi/abi.go", true},
+		{"vendor/modules.txt", true},
+	}
+	from := t.TempDir()
+	for _, f := range files {
+		file := filepath.Join(from, f.name)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(f.name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := filepath.WalkDir(from, func(file string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(file, modTime, modTime)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	rest, split := filepath.Join(out, "rest"), filepath.Join(out, "split")
+	for _, dir := range []string{rest, split} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(helper, append([]string{"sources", from, rest, split, "--"}, splitSources...)...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gobuild-helper sources: %v\n%s", err, msg)
+	}
+	for _, f := range files {
+		t.Run(f.name, func(t *testing.T) {
+			top, _, _ := strings.Cut(f.name, "/")
+			dir := rest
+			if slices.Contains(splitSources, top) {
+				dir = split
+			}
+			info, err := os.Stat(filepath.Join(dir, f.name))
+			if f.kept != (err == nil) {
+				t.Fatalf("in %s: %v, want kept %v", filepath.Base(dir), err, f.kept)
+			}
+			if f.kept && !info.ModTime().Equal(modTime) {
+				t.Errorf("modified %v, want %v", info.ModTime(), modTime)
+			}
+		})
+	}
+	// Every split directory has a place in the rest to be mounted on, even
+	// one the distribution lacks (syscall here), and nothing else there.
+	for _, dir := range splitSources {
+		entries, err := os.ReadDir(filepath.Join(rest, dir))
+		if err != nil || len(entries) != 0 {
+			t.Errorf("rest/%s: %v, %d entries; want an empty directory", dir, err, len(entries))
+		}
+	}
+	if info, err := os.Stat(filepath.Join(rest, "os")); err != nil || !info.ModTime().Equal(modTime) {
+		t.Errorf("rest/os: %v; want its time kept", err)
 	}
 }

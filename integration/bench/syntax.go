@@ -35,7 +35,7 @@ func (b *bench) pushFrontends(ctx context.Context) error {
 		"moby.buildkit.frontend.caps":         "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts",
 	},
 		hostBinary{".", []string{"./cmd/gobuild-frontend"}, "/bin/frontend"},
-		hostBinary{"llb/helper", []string{"main.go", "modcache.go", "gocache.go"}, gbllb.PrebuiltHelperDir + "/gobuild-helper"})
+		hostBinary{"llb/helper", gbllb.HelperSourceFiles, gbllb.PrebuiltHelperDir + "/gobuild-helper"})
 	return err
 }
 

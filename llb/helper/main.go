@@ -2,7 +2,7 @@
 
 // Command gobuild-helper is the frontend's own program in the build's
 // steps: prebuilt in the frontend image, or else built by the builder's go
-// from this directory's main.go, modcache.go and gocache.go (standard
+// from this directory's main.go, modcache.go, gocache.go and goroot.go (standard
 // library only, so that any supported toolchain compiles it), once per
 // builder image. One program, so that the build that is exported to a
 // registry cache (go build runs behind it) carries the helper the module
@@ -26,8 +26,10 @@ func main() {
 		err = gocacheCommand(command, os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
+	case "sources":
+		err = sourcesCommand(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: want id, export, seed or report", command)
+		err = fmt.Errorf("unknown command %q: want id, export, seed, report or sources", command)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobuild-helper:", err)

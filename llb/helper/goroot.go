@@ -1,0 +1,198 @@
+//go:build ignore
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// sourcesCommand copies a Go distribution's src into two trees
+// (sources FROM REST SPLIT -- NAME...): the top-level directories NAME...
+// into SPLIT, the rest into REST, which keeps NAME... as empty
+// directories to mount SPLIT's on. Two trees, so that a fresh builder
+// unpacks them side by side; most of their time is making files.
+//
+// It leaves out what go build never reads for a linux program: the
+// sources of go's own commands (cmd), tests, testdata, and the files
+// whose names tie them to another operating system.
+func sourcesCommand(args []string) error {
+	if len(args) < 4 || args[3] != "--" {
+		return fmt.Errorf("usage: gobuild-helper sources FROM REST SPLIT -- NAME...")
+	}
+	from, rest, split, names := args[0], args[1], args[2], args[4:]
+	var dirs []copiedDir
+	err := filepath.WalkDir(from, func(file string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name, err := filepath.Rel(from, file)
+		if err != nil {
+			return err
+		}
+		if name == "." {
+			dirs = append(dirs, copiedDir{file, rest}, copiedDir{file, split})
+			return nil
+		}
+		if d.IsDir() && (name == "cmd" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && !linuxSource(d.Name()) {
+			return nil
+		}
+		to := filepath.Join(rest, name)
+		top, _, _ := strings.Cut(name, string(filepath.Separator))
+		if slices.Contains(names, top) {
+			to = filepath.Join(split, name)
+			if name == top { // its mount point in REST
+				if err := copyEntry(file, filepath.Join(rest, name), d); err != nil {
+					return err
+				}
+				dirs = append(dirs, copiedDir{file, filepath.Join(rest, name)})
+			}
+		}
+		if d.IsDir() {
+			dirs = append(dirs, copiedDir{file, to})
+		}
+		return copyEntry(file, to, d)
+	})
+	if err != nil {
+		return err
+	}
+	// A distribution without one of them still gives its mounts a place.
+	for _, name := range names {
+		for _, dir := range []string{filepath.Join(rest, name), filepath.Join(split, name)} {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	// A directory's times change as files are made in it: set them last,
+	// deepest first, so the trees are the same on every builder.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := copyTimes(dirs[i].from, dirs[i].to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type copiedDir struct{ from, to string }
+
+// copyEntry copies a file, directory or symlink with its mode, owner and
+// modification time (a directory's time is set later, by copyTimes).
+func copyEntry(from, to string, d fs.DirEntry) error {
+	info, err := d.Info()
+	if err != nil {
+		return err
+	}
+	switch {
+	case d.IsDir():
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(to, info.Mode().Perm()); err != nil {
+			return err
+		}
+	case info.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(from)
+		if err != nil {
+			return err
+		}
+		if err := os.Symlink(target, to); err != nil {
+			return err
+		}
+	case info.Mode().IsRegular():
+		if err := copyRegular(from, to, info.Mode().Perm()); err != nil {
+			return err
+		}
+	default:
+		return nil // nothing go reads
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		if err := os.Lchown(to, int(st.Uid), int(st.Gid)); err != nil {
+			return err
+		}
+	}
+	if d.IsDir() || info.Mode()&fs.ModeSymlink != 0 {
+		return nil
+	}
+	return os.Chtimes(to, info.ModTime(), info.ModTime())
+}
+
+func copyRegular(from, to string, perm fs.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(to, perm) // the umask may have taken bits
+}
+
+func copyTimes(from, to string) error {
+	info, err := os.Stat(from)
+	if err != nil {
+		return err
+	}
+	return os.Chtimes(to, time.Time{}, info.ModTime())
+}
+
+// knownOS are the operating systems a source file's name can tie it to
+// (go/build's list; "unix" is a build tag only).
+var knownOS = strings.Fields("aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 solaris wasip1 windows zos")
+
+// knownArch are the architectures a source file's name can tie it to.
+var knownArch = strings.Fields("386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm")
+
+// sourceExts are the files go/build reads as a package's sources (the
+// name rule applies to them only: any other file may be embedded).
+var sourceExts = strings.Fields(".go .c .cc .cxx .cpp .m .s .S .sx .h .hh .hpp .hxx .f .F .for .f90 .swig .swigcxx .syso")
+
+// linuxSource reports whether go build may read the file for a linux
+// target: not a test, and not a source whose name ties it to another
+// operating system (go/build's rule: a name ending in _GOOS, _GOARCH or
+// _GOOS_GOARCH, before the extension and an optional _test).
+func linuxSource(name string) bool {
+	ext := filepath.Ext(name)
+	if !slices.Contains(sourceExts, ext) {
+		return true
+	}
+	if strings.HasSuffix(name, "_test.go") {
+		return false
+	}
+	stem := strings.TrimSuffix(name, ext)
+	_, constrained, ok := strings.Cut(stem, "_")
+	if !ok {
+		return true
+	}
+	l := strings.Split(constrained, "_")
+	if n := len(l); n > 0 && l[n-1] == "test" {
+		l = l[:n-1]
+	}
+	n := len(l)
+	if n >= 2 && slices.Contains(knownOS, l[n-2]) && slices.Contains(knownArch, l[n-1]) {
+		return l[n-2] == "linux"
+	}
+	if n >= 1 && slices.Contains(knownOS, l[n-1]) {
+		return l[n-1] == "linux"
+	}
+	return true
+}
