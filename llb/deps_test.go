@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/solver/pb"
+
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -148,12 +150,14 @@ func TestDependencyLayers(t *testing.T) {
 				if got, want := cacheMounts(exec)[buildCache], cacheMounts(buildExec)[buildCache]; got != want {
 					t.Errorf("%s: build cache %q, go build's %q", l.dir, got, want)
 				}
+				// Keyed by the layer's step: hashing its files would cost a
+				// fresh builder more than the layer saves it.
 				var mounted bool
 				for _, m := range buildExec.Mounts {
-					mounted = mounted || (m.Dest == l.dir && m.Readonly)
+					mounted = mounted || (m.Dest == l.dir && m.Readonly && m.ContentCache == pb.MountContentCache_OFF)
 				}
 				if !mounted {
-					t.Errorf("go build does not mount the layer read-only at %s", l.dir)
+					t.Errorf("go build does not mount the layer read-only, keyed by its step, at %s", l.dir)
 				}
 			}
 			if std.step != nil {

@@ -86,9 +86,9 @@ func toolchainLayer(opt Options) toolchain {
 	rest, split := copied.AddMount(restDir, bkllb.Scratch()), copied.AddMount(splitDir, bkllb.Scratch())
 	// Read-only, so that no step changes what another reads; the split
 	// directories are mounted on their empty places in the rest.
-	sources := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly)}
+	sources := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly, keyedByStep)}
 	for _, dir := range splitSources {
-		sources = append(sources, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly))
+		sources = append(sources, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly, keyedByStep))
 	}
 	return toolchain{root: opt.Builder.WithOutput(fs.Output()), sources: sources}
 }

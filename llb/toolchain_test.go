@@ -175,8 +175,8 @@ func TestToolchainLayerContents(t *testing.T) {
 			continue
 		}
 		from := byDigest[digest.Digest(buildOp.Inputs[m.Input].Digest)]
-		if from.name != StepToolchainSources || !m.Readonly {
-			t.Errorf("go build mounts %s from %q, read-only %v; want %q's output, read-only", m.Dest, from.name, m.Readonly, StepToolchainSources)
+		if from.name != StepToolchainSources || !m.Readonly || m.ContentCache != pb.MountContentCache_OFF {
+			t.Errorf("go build mounts %s from %q, read-only %v, content cache %v; want %q's output, read-only, keyed by the step", m.Dest, from.name, m.Readonly, m.ContentCache, StepToolchainSources)
 		}
 		mounted[m.Dest] = outputs[buildOp.Inputs[m.Input].Index] + ":" + m.Selector
 	}

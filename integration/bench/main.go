@@ -69,6 +69,9 @@ type bench struct {
 	daemons     int
 	// rowFilter limits the run to the rows whose name contains it.
 	rowFilter string
+	// toolFilter, when set, limits the run to these tools (A, A0, A',
+	// B, C, C', D).
+	toolFilter []string
 	// trace logs every step a build ran, with its duration.
 	trace bool
 	// checks are the targets, as measured in this run.
@@ -76,6 +79,12 @@ type bench struct {
 	// dockerfileRef and gobuildRef are the frontend images C' and A'
 	// name on their "# syntax=" lines.
 	dockerfileRef, gobuildRef string
+}
+
+// measures says whether the tool is measured in this run.
+func (b *bench) measures(t tool) bool {
+	letter, _, _ := strings.Cut(string(t), " ")
+	return len(b.toolFilter) == 0 || slices.Contains(b.toolFilter, letter)
 }
 
 // wants says whether the row named name is measured in this run.
@@ -97,15 +106,20 @@ func main() {
 	only := flag.String("only", "", "measure only the modules whose name contains this")
 	scenario := flag.String("scenario", "", "measure only the rows whose name contains this, or starts with what follows a leading ^ (the overhead and size tables need it empty)")
 	trace := flag.Bool("trace", false, "log every step each build ran, with its duration")
+	tools := flag.String("tools", "", "measure only these tools, comma-separated (A, A0, A', B, C, C', D; the overhead, size and layer tables need them all)")
 	flag.Parse()
-	if err := run(*out, *runs, *coldRuns, *emulate, *only, *scenario, *trace); err != nil {
+	var toolFilter []string
+	if *tools != "" {
+		toolFilter = strings.Split(*tools, ",")
+	}
+	if err := run(*out, *runs, *coldRuns, *emulate, *only, *scenario, toolFilter, *trace); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // run measures and writes the report; it returns errors rather than
 // exiting, so that the daemons it started are always stopped.
-func run(out string, runs, coldRuns int, emulate bool, only, scenario string, trace bool) error {
+func run(out string, runs, coldRuns int, emulate bool, only, scenario string, toolFilter []string, trace bool) error {
 	// Ctrl-C cancels the builds and still stops the daemons.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -114,7 +128,7 @@ func run(out string, runs, coldRuns int, emulate bool, only, scenario string, tr
 		return err
 	}
 	defer bed.Close()
-	b := &bench{bed: bed, runs: runs, coldRuns: coldRuns, logf: log.Printf, rowFilter: scenario, trace: trace}
+	b := &bench{bed: bed, runs: runs, coldRuns: coldRuns, logf: log.Printf, rowFilter: scenario, toolFilter: toolFilter, trace: trace}
 	if emulate {
 		b.multiArchGo = bed.Registry + "/golang-multiarch:" + bed.GoVersion
 		// The module proxy serves Go releases for amd64 and arm64 only,

@@ -114,7 +114,7 @@ func (b *bench) measureSections(ctx context.Context, w io.Writer, modules []modu
 		fmt.Fprintln(w)
 	}
 
-	if b.rowFilter != "" {
+	if b.rowFilter != "" || len(b.toolFilter) > 0 {
 		return nil
 	}
 	return b.overheadAndSizes(ctx, w, modules[0])

@@ -199,7 +199,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			// their frontend image too, and A′ takes the helper prebuilt
 			// from it where A compiles it. A′ would share A's and A0's
 			// module cache, which only two added modules keep apart.
-			if !warm && t == toolD || name == dependencyAdded && t == toolAs {
+			if !warm && t == toolD || name == dependencyAdded && t == toolAs || !b.measures(t) {
 				r.results[t] = measurement{failed: errSkipped}
 				continue
 			}
@@ -273,7 +273,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				continue
 			}
 			for _, t := range tools {
-				if !slices.Contains(scenario.tools, t) || (t == toolB && n > 1) {
+				if !slices.Contains(scenario.tools, t) || (t == toolB && n > 1) || !b.measures(t) {
 					r.results[t] = measurement{failed: errSkipped}
 					continue
 				}
@@ -287,7 +287,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			}
 		}
 	}
-	if name := "same, A with GOBUILD_MODULE_CACHE=layer"; b.wants("fresh builder") {
+	if name := "same, A with GOBUILD_MODULE_CACHE=layer"; b.wants("fresh builder") && b.measures(toolA) {
 		layer := row{name: name + " (fresh builder, one .go file changed, 1 platform)", results: map[tool]measurement{}}
 		layerReq := req(toolA, native)
 		layerReq.args = map[string]string{"GOBUILD_MODULE_CACHE": "layer"}
@@ -321,6 +321,10 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			compared = []tool{toolA, toolAs, toolC, toolCs}
 		}
 		for _, t := range compared {
+			if !b.measures(t) {
+				r.results[t] = measurement{failed: errSkipped}
+				continue
+			}
 			tr := req(t, ps)
 			tr.compression = variant.compression
 			if _, err := b.build(ctx, tr); err != nil {
@@ -330,7 +334,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			r.results[t] = b.scenario(ctx, tr, b.runs, edit)
 		}
 		r.results[toolB] = measurement{failed: errSkipped}
-		if n == 2 && m.emulated && b.multiArchGo != "" {
+		if n == 2 && m.emulated && b.multiArchGo != "" && b.measures(toolB) {
 			qemu := req(toolB, ps)
 			qemu.goImage = b.multiArchGo
 			b.logf("-- %d platforms, B under emulation", n)
@@ -340,7 +344,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			}
 		}
 		r.results[toolD] = measurement{failed: errSkipped}
-		if variant.compression == "" {
+		if variant.compression == "" && b.measures(toolD) {
 			// The floor: the same edit, go build per platform on the host,
 			// warmed up like A and C (the first foreign build compiles the
 			// standard library for it).
