@@ -191,3 +191,56 @@ func TestPrebuiltHelper(t *testing.T) {
 		})
 	}
 }
+
+// A layer the helper exports holds a package's compiled entries flat, and
+// seeding an empty cache from it leaves go build only the main package to
+// compile.
+func TestGocacheHelperRoundTrip(t *testing.T) {
+	helper := buildHelper(t)
+	module, layer := t.TempDir(), t.TempDir()
+	for name, text := range map[string]string{
+		"go.mod":   "module example.com/roundtrip\n\ngo 1.21\n",
+		"main.go":  "package main\n\nimport \"strings\"\n\nfunc main() { println(strings.ToUpper(\"ok\")) }\n",
+		"packages": "strings\n",
+	} {
+		if err := os.WriteFile(filepath.Join(module, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(cache string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(helper, args...)
+		cmd.Dir = module
+		cmd.Env = append(os.Environ(), "GOCACHE="+cache, "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gobuild-helper %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run(t.TempDir(), "export", layer, filepath.Join(module, "packages"))
+	entries, err := os.ReadDir(layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files int
+	for _, e := range entries {
+		if e.IsDir() {
+			t.Errorf("the layer has a directory %s: its entries belong flat", e.Name())
+		}
+		files++
+	}
+	if files < 3 {
+		t.Fatalf("the layer holds %d files, want the stamp and entries of strings and its dependencies", files)
+	}
+	out := run(t.TempDir(), "seed", layer, "--", "go", "build", "-v", "-o", filepath.Join(t.TempDir(), "roundtrip"), ".")
+	var compiled []string
+	for _, line := range strings.Split(out, "\n") {
+		if line != "" && !strings.HasPrefix(line, "gobuild-helper:") {
+			compiled = append(compiled, line)
+		}
+	}
+	if !slices.Equal(compiled, []string{"example.com/roundtrip"}) {
+		t.Errorf("go build after the seed compiled %q, want only the main package\n%s", compiled, out)
+	}
+}

@@ -152,12 +152,14 @@ func exportEntry(cache, from, out, buildID, output string) ([]string, error) {
 		if err != nil || strings.HasPrefix(name, "..") {
 			return copied, fmt.Errorf("go list gave %s, outside GOCACHE %s", file, cache)
 		}
+		// Flat in the layer: no directory to make where it is unpacked.
+		flat := filepath.Base(name)
 		if from != "" {
-			if _, err := os.Stat(filepath.Join(from, name)); err == nil {
+			if _, err := os.Stat(filepath.Join(from, flat)); err == nil {
 				continue // the other layer has it
 			}
 		}
-		if err := copyFile(file, filepath.Join(out, name)); err != nil {
+		if err := copyFile(file, filepath.Join(out, flat)); err != nil {
 			return copied, err
 		}
 		copied = append(copied, name)
@@ -207,13 +209,12 @@ func seed(cache, dir string) error {
 	}
 	var missing []string
 	err = filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == stampFile {
+		if err != nil || d.IsDir() || d.Name() == stampFile || len(d.Name()) < 3 {
 			return err
 		}
-		name, err := filepath.Rel(dir, file)
-		if err != nil {
-			return err
-		}
+		// go keeps an entry under the first two hex digits of its name;
+		// the layer keeps it flat.
+		name := filepath.Join(d.Name()[:2], d.Name())
 		if _, err := os.Stat(filepath.Join(cache, name)); err != nil {
 			missing = append(missing, name)
 		}
@@ -232,7 +233,7 @@ func seed(cache, dir string) error {
 			var err error
 			for name := range names {
 				if err == nil {
-					err = copyFile(filepath.Join(dir, name), filepath.Join(cache, name))
+					err = copyFile(filepath.Join(dir, filepath.Base(name)), filepath.Join(cache, name))
 				}
 			}
 			errs <- err
