@@ -275,36 +275,44 @@ func goroot(img *dockerspec.DockerOCIImage) string {
 func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 	opts := b.bc.BuildOpts().Opts
 	return gbllb.Options{
-		BuildPlatform:   b.buildPlatform,
-		TargetPlatform:  target,
-		Context:         b.mainContext,
-		Builder:         b.builderImage,
-		Goroot:          b.builderGoroot,
-		PrebuiltHelper:  b.prebuiltHelper(),
-		Version:         b.version,
-		Commit:          b.commit,
-		CommitTime:      b.commitTime,
-		Source:          opts[keyVCSSource],
-		ModulePath:      b.modulePath(),
-		ModulePartition: b.partition,
-		Labels:          maps.Clone(b.bc.Labels),
-		Args:            maps.Clone(b.bc.BuildArgs),
-		Epoch:           b.epoch,
-		CacheNamespace:  b.bc.CacheIDNamespace,
-		SourceMap:       b.src.SourceMap,
-		Sources:         b.sources,
-		ModuleCache:     b.moduleCache,
-		DependencyCache: b.dependencyCache,
-		VulnDB:          b.vulnDB,
-		CacheImported:   len(b.bc.CacheImports) > 0,
-		Imports:         b.imports,
-		Modules:         b.modules,
-		GoMod:           b.goModSource,
-		GoModRanges:     b.goModRanges,
+		BuildPlatform:        b.buildPlatform,
+		TargetPlatform:       target,
+		Context:              b.mainContext,
+		Builder:              b.builderImage,
+		Goroot:               b.builderGoroot,
+		MountsKeyedByContent: b.mountsKeyedByContent(),
+		PrebuiltHelper:       b.prebuiltHelper(),
+		Version:              b.version,
+		Commit:               b.commit,
+		CommitTime:           b.commitTime,
+		Source:               opts[keyVCSSource],
+		ModulePath:           b.modulePath(),
+		ModulePartition:      b.partition,
+		Labels:               maps.Clone(b.bc.Labels),
+		Args:                 maps.Clone(b.bc.BuildArgs),
+		Epoch:                b.epoch,
+		CacheNamespace:       b.bc.CacheIDNamespace,
+		SourceMap:            b.src.SourceMap,
+		Sources:              b.sources,
+		ModuleCache:          b.moduleCache,
+		DependencyCache:      b.dependencyCache,
+		VulnDB:               b.vulnDB,
+		CacheImported:        len(b.bc.CacheImports) > 0,
+		Imports:              b.imports,
+		Modules:              b.modules,
+		GoMod:                b.goModSource,
+		GoModRanges:          b.goModRanges,
 	}
 }
 
 // modulePath is the main module's path, as go.mod names it.
+// mountsKeyedByContent says the daemon predates the option to key a step
+// on a read-only mount's step (BuildKit v0.13), and would refuse it.
+func (b *builder) mountsKeyedByContent() bool {
+	caps := b.c.BuildOpts().LLBCaps
+	return caps.Supports(pb.CapExecMountContentCache) != nil
+}
+
 func (b *builder) modulePath() string { return modfile.ModulePath(b.goMod) }
 
 // targetPlatforms are the platforms the client asked for. Asking for none

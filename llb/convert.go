@@ -49,6 +49,10 @@ type Options struct {
 	// then runs on a layer of it (llb/toolchain.go). Empty runs every step
 	// on the whole builder.
 	Goroot string
+	// MountsKeyedByContent says the daemon cannot key a step on a
+	// read-only mount's step (it lacks the exec.mount.cache.content
+	// capability), so that the definition does not ask it to.
+	MountsKeyedByContent bool
 	// VulnDB is the vulnerability database the vuln target reads
 	// (GOVULNDB); DefaultVulnDB when empty.
 	VulnDB string

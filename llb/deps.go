@@ -108,7 +108,7 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 	if len(std) == len(imported) || !modulesLayer {
 		return layers
 	}
-	root, afterDownload := p.modules.on(opt, opt.onToolchain(goEnv))
+	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(b, goEnv))
 	run := []bkllb.RunOption{
 		afterDownload,
 		bkllb.Dir(path.Join(srcDir, s.Module)),
@@ -120,7 +120,7 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 	var from string
 	if st, ok := layers[stdLayerDir]; ok {
 		from = stdLayerDir
-		run = append(run, bkllb.AddMount(stdLayerDir, st, bkllb.Readonly, keyedByStep))
+		run = append(run, bkllb.AddMount(stdLayerDir, st, bkllb.Readonly, opt.keyedByStep()))
 	}
 	layers[moduleLayerDir] = p.exportStep(root, StepDependencies(platform, patterns...), moduleLayerDir, from, imported, flags, goEnv, run...)
 	return layers
@@ -202,7 +202,7 @@ func seeded(args []string, layers map[string]bkllb.State, opt Options) ([]string
 	dirs := slices.Sorted(maps.Keys(layers))
 	opts := []bkllb.RunOption{helperMount(opt)}
 	for _, dir := range dirs {
-		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly, keyedByStep))
+		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly, opt.keyedByStep()))
 	}
 	return append(append(append([]string{helperBinary, "seed"}, dirs...), "--"), args...), opts
 }
@@ -210,8 +210,14 @@ func seeded(args []string, layers map[string]bkllb.State, opt Options) ([]string
 // keyedByStep keys a step on a read-only mount's step rather than its
 // content, which BuildKit would otherwise hash file by file: on a fresh
 // builder, thousands of files (the toolchain's sources, the dependency
-// layers) whose steps' keys already say what they hold.
-var keyedByStep = bkllb.ContentCache(bkllb.MountContentCacheOff)
+// layers) whose steps' keys already say what they hold. A daemon without
+// the option keeps hashing them.
+func (opt Options) keyedByStep() bkllb.MountOption {
+	if opt.MountsKeyedByContent {
+		return bkllb.ContentCache(bkllb.MountContentCacheDefault)
+	}
+	return bkllb.ContentCache(bkllb.MountContentCacheOff)
+}
 
 // seededCache is the build cache of the steps that copy dependency layers
 // into it: the shared one, or the project's own when the client imports

@@ -242,7 +242,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		cache = seededCache(s, opt)
 	}
 	// -buildvcs runs git, which the toolchain layer lacks.
-	root, afterDownload := p.modules.on(opt, opt.onToolchain(envMap) && !s.Binaries[i].Buildvcs)
+	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(s.Binaries[i], envMap) && !s.Binaries[i].Buildvcs)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		afterDownload,

@@ -210,9 +210,8 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	downloadOn := opt.Builder
 	onToolchain := opt.onToolchain(commandEnv(s, nil))
 	if onToolchain {
-		tc := toolchainLayer(opt)
-		downloadOn = tc.root
-		runOpts = append(runOpts, tc.sources)
+		// go mod download reads no package: it waits for no sources.
+		downloadOn = toolchainLayer(opt).root
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
 		// GOMODCACHE is the layer; the partition's name still keys it.

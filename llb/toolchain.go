@@ -2,7 +2,10 @@ package llb
 
 import (
 	"path"
+	"slices"
 	"strings"
+
+	"github.com/gobuildkit/gobuild/spec"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -24,12 +27,12 @@ import (
 // DefaultGoroot is where golang images keep the Go distribution.
 const DefaultGoroot = "/usr/local/go"
 
-// goExcluded are the parts of a Go distribution go build reads for no
-// package of a program: what tests, the distribution's own build and
-// other go subcommands read.
+// goExcluded are the parts of a Go distribution the toolchain layer's
+// root leaves out: the sources, which are layers of their own, and what
+// go build reads for no package of a program (what tests, the
+// distribution's own build and other go subcommands read).
 var goExcluded = []string{
-	"api", "doc", "misc", "test", "bin/gofmt",
-	"src/cmd", "**/*_test.go", "**/testdata",
+	"src", "api", "doc", "misc", "test", "bin/gofmt",
 	"pkg/tool/*/vet", "pkg/tool/*/fix", "pkg/tool/*/doc", "pkg/tool/*/pprof", "pkg/tool/*/trace",
 	"pkg/tool/*/objdump", "pkg/tool/*/addr2line", "pkg/tool/*/nm", "pkg/tool/*/test2json",
 	"pkg/tool/*/covdata", "pkg/tool/*/dist", "pkg/tool/*/distpack",
@@ -63,7 +66,7 @@ func toolchainLayer(opt Options) toolchain {
 		bkllb.Copy(opt.Builder, opt.Goroot, opt.Goroot, &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
 			CreateDestPath:      true,
-			ExcludePatterns:     append([]string{"src"}, goExcluded...),
+			ExcludePatterns:     goExcluded,
 		}).
 			// A wildcard, so that a builder without the bundle (it fetches
 			// nothing over TLS, or keeps it elsewhere) copies nothing.
@@ -78,7 +81,7 @@ func toolchainLayer(opt Options) toolchain {
 	const restDir, splitDir = "/gobuild/sources/rest", "/gobuild/sources/split"
 	src := path.Join(opt.Goroot, "src")
 	copied := opt.Builder.Run(
-		bkllb.Args(append([]string{helperBinary, "sources", src, restDir, splitDir, "--"}, splitSources...)),
+		bkllb.Args(append([]string{helperBinary, "sources", src, restDir, splitDir, strings.Join(otherSystems, ","), "--"}, splitSources...)),
 		helperMount(opt),
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName(StepToolchainSources),
@@ -86,11 +89,25 @@ func toolchainLayer(opt Options) toolchain {
 	rest, split := copied.AddMount(restDir, bkllb.Scratch()), copied.AddMount(splitDir, bkllb.Scratch())
 	// Read-only, so that no step changes what another reads; the split
 	// directories are mounted on their empty places in the rest.
-	sources := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly, keyedByStep)}
+	sources := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly, opt.keyedByStep())}
 	for _, dir := range splitSources {
-		sources = append(sources, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly, keyedByStep))
+		sources = append(sources, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly, opt.keyedByStep()))
 	}
 	return toolchain{root: opt.Builder.WithOutput(fs.Output()), sources: sources}
+}
+
+// otherSystems are the operating systems go/build knows besides linux,
+// the only one gobuild builds for: the toolchain layer leaves out the
+// sources whose names tie them to one of these.
+var otherSystems = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}
+
+// compilesOnToolchain reports whether go compiles b's packages (go build
+// or its dependency step) with env on the toolchain layer: as
+// onToolchain says, and with no build tag named after another operating
+// system, which makes go compile that system's files too (the spec's
+// flags and goflags cannot set tags).
+func (opt Options) compilesOnToolchain(b spec.Binary, env map[string]string) bool {
+	return opt.onToolchain(env) && !slices.ContainsFunc(b.Tags, func(tag string) bool { return slices.Contains(otherSystems, tag) })
 }
 
 // onToolchain reports whether a go command with env that may fetch

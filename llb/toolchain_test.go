@@ -45,6 +45,7 @@ func TestToolchainLayer(t *testing.T) {
 		{"a proxy falling back to direct", withSpec("goproxy", "https://proxy.example.com,direct"), known, true, true, false, true},
 		{"-buildvcs runs git", buildvcs, known, true, false, false, true},
 		{"cgo runs the image's C toolchain", cgo, known, true, false, false, false},
+		{"a tag named after another system compiles its files", strings.Replace(testSpec, "tags: [netgo, osusergo]\n", "tags: [netgo, android]\n", 1), known, true, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, _ := convert(t, tc.spec, "linux/amd64", func(o *Options) {
@@ -187,6 +188,46 @@ func TestToolchainLayerContents(t *testing.T) {
 	if !maps.Equal(mounted, want) {
 		t.Errorf("go build mounts the sources %q, want %q", mounted, want)
 	}
+
+	// The modules' dependency step compiles, so it mounts them too; go mod
+	// download reads no package, and does not wait for them.
+	mountsSources := func(name string) bool {
+		for _, m := range findStep(t, steps, name).GetExec().Mounts {
+			if m.Dest == src {
+				return true
+			}
+		}
+		return false
+	}
+	if !mountsSources(StepDependencies("linux/amd64", "./cmd/server")) {
+		t.Errorf("%s does not mount the sources", StepDependencies("linux/amd64", "./cmd/server"))
+	}
+	if mountsSources(StepModDownload) {
+		t.Errorf("%s mounts the sources", StepModDownload)
+	}
+}
+
+// A daemon without the option to key a step on a read-only mount's step
+// gets a definition that does not ask for it.
+func TestMountsKeyedByContent(t *testing.T) {
+	for _, byContent := range []bool{false, true} {
+		steps, _ := convert(t, testSpec, "linux/amd64", func(o *Options) {
+			o.CacheImported, o.Goroot, o.ModulePath = true, DefaultGoroot, "example.com/x"
+			o.Imports = ReadImports(depsTestFiles)
+			o.MountsKeyedByContent = byContent
+		})
+		var off int
+		for _, s := range steps {
+			for _, m := range s.op.GetExec().GetMounts() {
+				if m.ContentCache == pb.MountContentCache_OFF {
+					off++
+				}
+			}
+		}
+		if byContent && off > 0 || !byContent && off == 0 {
+			t.Errorf("MountsKeyedByContent %v: %d mounts keyed by their step", byContent, off)
+		}
+	}
 }
 
 // The helper's sources command keeps what go build may read for a linux
@@ -217,6 +258,17 @@ func TestToolchainSources(t *testing.T) {
 		{"cmd/go/main.go", false},
 		{"runtime/asm_amd64.s", true},
 		{"runtime/os_plan9.go", false},
+		{"runtime/os_android.go", false},
+		{"runtime/os_illumos.go", false},
+		{"runtime/defs_ios_arm64.go", false},
+		{"runtime/sys_windows.h", false},
+		{"runtime/race_windows_amd64.syso", false},
+		{"runtime/asm_windows_test.s", false},
+		{"runtime/asm_linux_arm64.s", true},
+		// go/build reads a name up to its first dot, and so does the helper.
+		{"os/aead_fips140v1.26.go", true},
+		{"os/tables.x_windows.go", true},
+		{"os/file_fips140v1.26_windows.go", true},
 		{"internal/abi/abi.go", true},
 		{"vendor/modules.txt", true},
 	}
@@ -229,6 +281,9 @@ func TestToolchainSources(t *testing.T) {
 		if err := os.WriteFile(file, []byte(f.name), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Chmod(filepath.Join(from, "os", "file.go"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	if err := filepath.WalkDir(from, func(file string, _ fs.DirEntry, err error) error {
 		if err != nil {
@@ -245,7 +300,7 @@ func TestToolchainSources(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(helper, append([]string{"sources", from, rest, split, "--"}, splitSources...)...)
+	cmd := exec.Command(helper, append([]string{"sources", from, rest, split, strings.Join(otherSystems, ","), "--"}, splitSources...)...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gobuild-helper sources: %v\n%s", err, msg)
 	}
@@ -265,13 +320,22 @@ func TestToolchainSources(t *testing.T) {
 			}
 		})
 	}
-	// Every split directory has a place in the rest to be mounted on, even
-	// one the distribution lacks (syscall here), and nothing else there.
+	// Every split directory has a place in the rest to be mounted on, and
+	// a directory in the split to mount, even one the distribution lacks
+	// (syscall here); both keep the distribution's times.
 	for _, dir := range splitSources {
 		entries, err := os.ReadDir(filepath.Join(rest, dir))
 		if err != nil || len(entries) != 0 {
 			t.Errorf("rest/%s: %v, %d entries; want an empty directory", dir, err, len(entries))
 		}
+		for _, tree := range []string{rest, split} {
+			if info, err := os.Stat(filepath.Join(tree, dir)); err != nil || !info.ModTime().Equal(modTime) {
+				t.Errorf("%s/%s: %v; want a directory with the distribution's time", filepath.Base(tree), dir, err)
+			}
+		}
+	}
+	if info, err := os.Stat(filepath.Join(rest, "os", "file.go")); err != nil || info.Mode().Perm() != 0o755 {
+		t.Errorf("rest/os/file.go: %v; want its mode 755 kept", err)
 	}
 	if info, err := os.Stat(filepath.Join(rest, "os")); err != nil || !info.ModTime().Equal(modTime) {
 		t.Errorf("rest/os: %v; want its time kept", err)

@@ -106,11 +106,18 @@ func main() {
 	only := flag.String("only", "", "measure only the modules whose name contains this")
 	scenario := flag.String("scenario", "", "measure only the rows whose name contains this, or starts with what follows a leading ^ (the overhead and size tables need it empty)")
 	trace := flag.Bool("trace", false, "log every step each build ran, with its duration")
-	tools := flag.String("tools", "", "measure only these tools, comma-separated (A, A0, A', B, C, C', D; the overhead, size and layer tables need them all)")
+	tools := flag.String("tools", "", "measure only these tools, comma-separated (A, A0, A', B, C, C', D; the overhead, size, layer and several-binaries tables need them all)")
 	flag.Parse()
 	var toolFilter []string
-	if *tools != "" {
-		toolFilter = strings.Split(*tools, ",")
+	for _, name := range strings.Split(*tools, ",") {
+		name = strings.TrimSpace(name)
+		switch name {
+		case "":
+		case "A", "A0", "A'", "B", "C", "C'", "D":
+			toolFilter = append(toolFilter, name)
+		default:
+			log.Fatalf("-tools: %q is not one of A, A0, A', B, C, C', D", name)
+		}
 	}
 	if err := run(*out, *runs, *coldRuns, *emulate, *only, *scenario, toolFilter, *trace); err != nil {
 		log.Fatal(err)

@@ -207,16 +207,17 @@ func seed(cache, dir string) error {
 	if _, err := os.Stat(filepath.Join(cache, seededDir, string(stamp))); err == nil {
 		return nil
 	}
-	var missing []string
+	type entry struct{ from, to string }
+	var missing []entry
 	err = filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() == stampFile || len(d.Name()) < 3 {
 			return err
 		}
 		// go keeps an entry under the first two hex digits of its name;
 		// the layer keeps it flat.
-		name := filepath.Join(d.Name()[:2], d.Name())
-		if _, err := os.Stat(filepath.Join(cache, name)); err != nil {
-			missing = append(missing, name)
+		to := filepath.Join(cache, d.Name()[:2], d.Name())
+		if _, err := os.Stat(to); err != nil {
+			missing = append(missing, entry{file, to})
 		}
 		return nil
 	})
@@ -226,23 +227,23 @@ func seed(cache, dir string) error {
 	// Making a file is mostly waiting for the disk, so a few copies at a
 	// time take a fresh builder's cache from empty much sooner.
 	const copiers = 8
-	names := make(chan string)
+	entries := make(chan entry)
 	errs := make(chan error, copiers)
 	for i := 0; i < copiers; i++ {
 		go func() {
 			var err error
-			for name := range names {
+			for e := range entries {
 				if err == nil {
-					err = copyFile(filepath.Join(dir, filepath.Base(name)), filepath.Join(cache, name))
+					err = copyFile(e.from, e.to)
 				}
 			}
 			errs <- err
 		}()
 	}
-	for _, name := range missing {
-		names <- name
+	for _, e := range missing {
+		entries <- e
 	}
-	close(names)
+	close(entries)
 	for i := 0; i < copiers; i++ {
 		if copyErr := <-errs; copyErr != nil && err == nil {
 			err = copyErr

@@ -11,25 +11,29 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // sourcesCommand copies a Go distribution's src into two trees
-// (sources FROM REST SPLIT -- NAME...): the top-level directories NAME...
-// into SPLIT, the rest into REST, which keeps NAME... as empty
+// (sources FROM REST SPLIT OS,... -- NAME...): the top-level directories
+// NAME... into SPLIT, the rest into REST, which keeps NAME... as empty
 // directories to mount SPLIT's on. Two trees, so that a fresh builder
 // unpacks them side by side; most of their time is making files.
 //
-// It leaves out what go build never reads for a linux program: the
+// It leaves out what go build never reads for the build's targets: the
 // sources of go's own commands (cmd), tests, testdata, and the files
-// whose names tie them to another operating system.
+// whose names tie them to one of the operating systems OS,...
 func sourcesCommand(args []string) error {
-	if len(args) < 4 || args[3] != "--" {
-		return fmt.Errorf("usage: gobuild-helper sources FROM REST SPLIT -- NAME...")
+	if len(args) < 5 || args[4] != "--" {
+		return fmt.Errorf("usage: gobuild-helper sources FROM REST SPLIT OS,... -- NAME...")
 	}
-	from, rest, split, names := args[0], args[1], args[2], args[4:]
+	rest, split, dropped, names := args[1], args[2], strings.Split(args[3], ","), args[5:]
+	// WalkDir does not follow a root that is a link.
+	from, err := filepath.EvalSymlinks(args[0])
+	if err != nil {
+		return err
+	}
 	var dirs []copiedDir
-	err := filepath.WalkDir(from, func(file string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(from, func(file string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -44,7 +48,7 @@ func sourcesCommand(args []string) error {
 		if d.IsDir() && (name == "cmd" || d.Name() == "testdata") {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && !linuxSource(d.Name()) {
+		if !d.IsDir() && !kept(d.Name(), dropped) {
 			return nil
 		}
 		to := filepath.Join(rest, name)
@@ -69,13 +73,17 @@ func sourcesCommand(args []string) error {
 	// A distribution without one of them still gives its mounts a place.
 	for _, name := range names {
 		for _, dir := range []string{filepath.Join(rest, name), filepath.Join(split, name)} {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			if _, err := os.Stat(dir); err == nil {
+				continue
+			}
+			if err := os.Mkdir(dir, 0o755); err != nil {
 				return err
 			}
+			dirs = append(dirs, copiedDir{from, dir})
 		}
 	}
-	// A directory's times change as files are made in it: set them last,
-	// deepest first, so the trees are the same on every builder.
+	// A directory's times change as entries are made in it: set them
+	// last, so that the trees are the same on every builder.
 	for i := len(dirs) - 1; i >= 0; i-- {
 		if err := copyTimes(dirs[i].from, dirs[i].to); err != nil {
 			return err
@@ -152,33 +160,29 @@ func copyTimes(from, to string) error {
 	if err != nil {
 		return err
 	}
-	return os.Chtimes(to, time.Time{}, info.ModTime())
+	return os.Chtimes(to, info.ModTime(), info.ModTime())
 }
 
-// knownOS are the operating systems a source file's name can tie it to
-// (go/build's list; "unix" is a build tag only).
-var knownOS = strings.Fields("aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 solaris wasip1 windows zos")
-
-// knownArch are the architectures a source file's name can tie it to.
+// knownArch are the architectures a source file's name can tie it to
+// (go/build's list).
 var knownArch = strings.Fields("386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm")
 
 // sourceExts are the files go/build reads as a package's sources (the
 // name rule applies to them only: any other file may be embedded).
 var sourceExts = strings.Fields(".go .c .cc .cxx .cpp .m .s .S .sx .h .hh .hpp .hxx .f .F .for .f90 .swig .swigcxx .syso")
 
-// linuxSource reports whether go build may read the file for a linux
-// target: not a test, and not a source whose name ties it to another
-// operating system (go/build's rule: a name ending in _GOOS, _GOARCH or
-// _GOOS_GOARCH, before the extension and an optional _test).
-func linuxSource(name string) bool {
-	ext := filepath.Ext(name)
-	if !slices.Contains(sourceExts, ext) {
+// kept reports whether go build may read the file: not a test, and not a
+// source whose name ties it to one of the dropped operating systems
+// (go/build's rule: the name before its first dot ends in _GOOS, _GOARCH
+// or _GOOS_GOARCH, before an optional _test).
+func kept(name string, dropped []string) bool {
+	if !slices.Contains(sourceExts, filepath.Ext(name)) {
 		return true
 	}
 	if strings.HasSuffix(name, "_test.go") {
 		return false
 	}
-	stem := strings.TrimSuffix(name, ext)
+	stem, _, _ := strings.Cut(name, ".")
 	_, constrained, ok := strings.Cut(stem, "_")
 	if !ok {
 		return true
@@ -188,11 +192,8 @@ func linuxSource(name string) bool {
 		l = l[:n-1]
 	}
 	n := len(l)
-	if n >= 2 && slices.Contains(knownOS, l[n-2]) && slices.Contains(knownArch, l[n-1]) {
-		return l[n-2] == "linux"
+	if n >= 2 && slices.Contains(knownArch, l[n-1]) {
+		return !slices.Contains(dropped, l[n-2])
 	}
-	if n >= 1 && slices.Contains(knownOS, l[n-1]) {
-		return l[n-1] == "linux"
-	}
-	return true
+	return n == 0 || !slices.Contains(dropped, l[n-1])
 }
