@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	digest "github.com/opencontainers/go-digest"
 	fstypes "github.com/tonistiigi/fsutil/types"
 )
@@ -73,14 +75,38 @@ type fakeGateway struct {
 	opts  map[string]string
 	files map[string][]byte
 
+	// llbCaps, when set, are the daemon's; else all BuildKit knows.
+	llbCaps []*apicaps.PBCap
+
 	mu       sync.Mutex
 	solves   int
 	resolves []string
 }
 
 func (g *fakeGateway) BuildOpts() client.BuildOpts {
+	llbCaps := g.llbCaps
+	if llbCaps == nil {
+		llbCaps = pb.Caps.All()
+	}
 	// No gateway capabilities: the spec and the context come from locals.
-	return client.BuildOpts{Opts: g.opts, LLBCaps: pb.Caps.CapSet(pb.Caps.All()), Caps: gwpb.Caps.CapSet(nil)}
+	return client.BuildOpts{Opts: g.opts, LLBCaps: pb.Caps.CapSet(llbCaps), Caps: gwpb.Caps.CapSet(nil)}
+}
+
+// A daemon without exec.mount.cache.content (before BuildKit v0.13) is
+// not asked to key read-only mounts by their step: it would refuse the
+// definition.
+func TestMountsKeyedByContent(t *testing.T) {
+	older := slices.DeleteFunc(pb.Caps.All(), func(c *apicaps.PBCap) bool { return c.ID == string(pb.CapExecMountContentCache) })
+	for _, tc := range []struct {
+		name string
+		caps []*apicaps.PBCap
+		want bool
+	}{{"current daemon", nil, false}, {"older daemon", older, true}} {
+		b := &builder{c: &fakeGateway{llbCaps: tc.caps}}
+		if got := b.mountsKeyedByContent(); got != tc.want {
+			t.Errorf("%s: MountsKeyedByContent %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
 
 func (g *fakeGateway) Solve(context.Context, client.SolveRequest) (*client.Result, error) {
