@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // sourcesCommand copies a Go distribution's src into two trees
@@ -33,6 +34,7 @@ func sourcesCommand(args []string) error {
 		return err
 	}
 	var dirs []copiedDir
+	var rootTime time.Time
 	err = filepath.WalkDir(from, func(file string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -41,14 +43,19 @@ func sourcesCommand(args []string) error {
 		if err != nil {
 			return err
 		}
-		if name == "." {
-			dirs = append(dirs, copiedDir{file, rest}, copiedDir{file, split})
-			return nil
-		}
 		if d.IsDir() && (name == "cmd" || d.Name() == "testdata") {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && !kept(d.Name(), dropped) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if name == "." {
+			rootTime = info.ModTime()
+			dirs = append(dirs, copiedDir{rest, rootTime}, copiedDir{split, rootTime})
 			return nil
 		}
 		to := filepath.Join(rest, name)
@@ -56,16 +63,16 @@ func sourcesCommand(args []string) error {
 		if slices.Contains(names, top) {
 			to = filepath.Join(split, name)
 			if name == top { // its mount point in REST
-				if err := copyEntry(file, filepath.Join(rest, name), d); err != nil {
+				if err := copyEntry(file, filepath.Join(rest, name), info); err != nil {
 					return err
 				}
-				dirs = append(dirs, copiedDir{file, filepath.Join(rest, name)})
+				dirs = append(dirs, copiedDir{filepath.Join(rest, name), info.ModTime()})
 			}
 		}
 		if d.IsDir() {
-			dirs = append(dirs, copiedDir{file, to})
+			dirs = append(dirs, copiedDir{to, info.ModTime()})
 		}
-		return copyEntry(file, to, d)
+		return copyEntry(file, to, info)
 	})
 	if err != nil {
 		return err
@@ -79,30 +86,31 @@ func sourcesCommand(args []string) error {
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				return err
 			}
-			dirs = append(dirs, copiedDir{from, dir})
+			dirs = append(dirs, copiedDir{dir, rootTime})
 		}
 	}
 	// A directory's times change as entries are made in it: set them
 	// last, so that the trees are the same on every builder.
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := copyTimes(dirs[i].from, dirs[i].to); err != nil {
+		if err := os.Chtimes(dirs[i].to, dirs[i].modTime, dirs[i].modTime); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-type copiedDir struct{ from, to string }
+// copiedDir is a directory made in REST or SPLIT, and the time it takes
+// once everything is in it.
+type copiedDir struct {
+	to      string
+	modTime time.Time
+}
 
 // copyEntry copies a file, directory or symlink with its mode, owner and
-// modification time (a directory's time is set later, by copyTimes).
-func copyEntry(from, to string, d fs.DirEntry) error {
-	info, err := d.Info()
-	if err != nil {
-		return err
-	}
+// modification time (a directory's time is set later, from copiedDir).
+func copyEntry(from, to string, info fs.FileInfo) error {
 	switch {
-	case d.IsDir():
+	case info.IsDir():
 		if err := os.MkdirAll(to, 0o755); err != nil {
 			return err
 		}
@@ -129,7 +137,7 @@ func copyEntry(from, to string, d fs.DirEntry) error {
 			return err
 		}
 	}
-	if d.IsDir() || info.Mode()&fs.ModeSymlink != 0 {
+	if info.IsDir() || info.Mode()&fs.ModeSymlink != 0 {
 		return nil
 	}
 	return os.Chtimes(to, info.ModTime(), info.ModTime())
@@ -153,14 +161,6 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 		return err
 	}
 	return os.Chmod(to, perm) // the umask may have taken bits
-}
-
-func copyTimes(from, to string) error {
-	info, err := os.Stat(from)
-	if err != nil {
-		return err
-	}
-	return os.Chtimes(to, info.ModTime(), info.ModTime())
 }
 
 // knownArch are the architectures a source file's name can tie it to
