@@ -305,7 +305,6 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 	}
 }
 
-// modulePath is the main module's path, as go.mod names it.
 // mountsKeyedByContent says the daemon predates the option to key a step
 // on a read-only mount's step (BuildKit v0.13), and would refuse it.
 func (b *builder) mountsKeyedByContent() bool {
@@ -313,6 +312,7 @@ func (b *builder) mountsKeyedByContent() bool {
 	return caps.Supports(pb.CapExecMountContentCache) != nil
 }
 
+// modulePath is the main module's path, as go.mod names it.
 func (b *builder) modulePath() string { return modfile.ModulePath(b.goMod) }
 
 // targetPlatforms are the platforms the client asked for. Asking for none

@@ -168,8 +168,7 @@ const downloadedDir = "/gobuild/downloaded"
 func (m moduleAccess) on(opt Options, onToolchain bool) (bkllb.State, bkllb.RunOption) {
 	root, mounts := m.root, runOptionList{}
 	if onToolchain {
-		tc := toolchainLayer(opt)
-		root, mounts = tc.root, tc.sources
+		root, mounts = toolchainRoot(opt), runOptionList{toolchainSources(opt)}
 	}
 	if m.downloaded != nil {
 		mounts = append(mounts, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly))
@@ -211,7 +210,7 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	onToolchain := opt.onToolchain(commandEnv(s, nil))
 	if onToolchain {
 		// go mod download reads no package: it waits for no sources.
-		downloadOn = toolchainLayer(opt).root
+		downloadOn = toolchainRoot(opt)
 	}
 	if opt.ModuleCache == ModuleCacheLayer {
 		// GOMODCACHE is the layer; the partition's name still keys it.

@@ -40,25 +40,18 @@ var goExcluded = []string{
 	"pkg/tool/*/cgo",
 }
 
-// toolchain is the builder reduced to what a go build without cgo runs:
-// root, and the mounts of the standard library's sources on it.
-type toolchain struct {
-	root    bkllb.State
-	sources runOptionList
-}
-
 // splitSources are the directories of the distribution's src that the
 // toolchain layer keeps in a layer of their own, mounted on the rest: a
 // fresh builder unpacks the two side by side, and most of its time there
 // is making files (these hold about half of them).
 var splitSources = []string{"internal", "runtime", "syscall", "vendor"}
 
-// toolchainLayer is the toolchain: the Go distribution at opt.Goroot
-// without goExcluded, the CA bundle (a fresh builder's go build fetches
-// the modules its cache lacks) and /tmp, with the builder's environment
-// and working directory; and the sources go build may read for a linux
-// program, in two layers (the helper's sources command).
-func toolchainLayer(opt Options) toolchain {
+// toolchainRoot is the root of the builder reduced to what a go build
+// without cgo runs: the Go distribution at opt.Goroot without goExcluded,
+// the CA bundle (a fresh builder's go build fetches the modules its cache
+// lacks) and /tmp, with the builder's environment and working directory.
+// A step that compiles mounts toolchainSources on it.
+func toolchainRoot(opt Options) bkllb.State {
 	// Mkdir drops the sticky bit, so /tmp is made aside and copied with
 	// its mode, as in StaticBase.
 	tmp := bkllb.Mkdir("/tmp", 0o755).WithState(bkllb.Scratch())
@@ -78,6 +71,13 @@ func toolchainLayer(opt Options) toolchain {
 			Copy(tmp, "/tmp", "/tmp", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o1777}}),
 		bkllb.WithCustomName(StepToolchain),
 	)
+	return opt.Builder.WithOutput(fs.Output())
+}
+
+// toolchainSources mounts the sources go build may read for a linux
+// program at opt.Goroot's src, from two layers the helper's sources
+// command copies out of the builder.
+func toolchainSources(opt Options) bkllb.RunOption {
 	const restDir, splitDir = "/gobuild/sources/rest", "/gobuild/sources/split"
 	src := path.Join(opt.Goroot, "src")
 	copied := opt.Builder.Run(
@@ -89,11 +89,11 @@ func toolchainLayer(opt Options) toolchain {
 	rest, split := copied.AddMount(restDir, bkllb.Scratch()), copied.AddMount(splitDir, bkllb.Scratch())
 	// Read-only, so that no step changes what another reads; the split
 	// directories are mounted on their empty places in the rest.
-	sources := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly, opt.keyedByStep())}
+	mounts := runOptionList{bkllb.AddMount(src, rest, bkllb.Readonly, opt.keyedByStep())}
 	for _, dir := range splitSources {
-		sources = append(sources, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly, opt.keyedByStep()))
+		mounts = append(mounts, bkllb.AddMount(path.Join(src, dir), split, bkllb.SourcePath("/"+dir), bkllb.Readonly, opt.keyedByStep()))
 	}
-	return toolchain{root: opt.Builder.WithOutput(fs.Output()), sources: sources}
+	return mounts
 }
 
 // otherSystems are the operating systems go/build knows besides linux,
