@@ -125,11 +125,13 @@ type builder struct {
 	buildPlatform ocispecs.Platform
 	builderImage  llb.State
 	builderGoroot string
-	mainContext   llb.State
-	commit        string
-	commitTime    *time.Time
-	goFiles       map[string][]gbllb.GoFile
-	imports       *gbllb.Imports
+	// builderGo is the builder's Go version, as its config says it.
+	builderGo   string
+	mainContext llb.State
+	commit      string
+	commitTime  *time.Time
+	goFiles     map[string][]gbllb.GoFile
+	imports     *gbllb.Imports
 	// excludes are the patterns the main context leaves out.
 	excludes []string
 	sources  *gbllb.SourceSet
@@ -233,7 +235,8 @@ func (b *builder) loadModule(ctx context.Context) error {
 	}
 	b.builderImage = builderImage
 	b.builderGoroot = goroot(builderConfig)
-	return s.CheckBuilderGo(goMod, imageEnv(builderConfig, "GOLANG_VERSION"))
+	b.builderGo = imageEnv(builderConfig, "GOLANG_VERSION")
+	return s.CheckBuilderGo(goMod, b.builderGo)
 }
 
 // imageEnv is the value of an image's environment variable, empty when
@@ -280,6 +283,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Context:              b.mainContext,
 		Builder:              b.builderImage,
 		Goroot:               b.builderGoroot,
+		BuilderGo:            b.builderGo,
 		MountsKeyedByContent: b.mountsKeyedByContent(),
 		PrebuiltHelper:       b.prebuiltHelper(),
 		Version:              b.version,
