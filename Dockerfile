@@ -23,7 +23,7 @@ RUN --mount=type=bind,target=. \
 RUN --mount=type=bind,target=. \
     --mount=type=cache,id=gobuild-gocache,target=/root/.cache/go-build \
     cd llb/helper && GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/gobuild-helper main.go modcache.go gocache.go cacheprog.go goroot.go
+    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/gobuild-helper main.go modcache.go gocache.go goroot.go
 
 FROM base AS test
 RUN --mount=type=bind,target=. \

@@ -125,13 +125,11 @@ type builder struct {
 	buildPlatform ocispecs.Platform
 	builderImage  llb.State
 	builderGoroot string
-	// builderGo is the builder's Go version, as its config says it.
-	builderGo   string
-	mainContext llb.State
-	commit      string
-	commitTime  *time.Time
-	goFiles     map[string][]gbllb.GoFile
-	imports     *gbllb.Imports
+	mainContext   llb.State
+	commit        string
+	commitTime    *time.Time
+	goFiles       map[string][]gbllb.GoFile
+	imports       *gbllb.Imports
 	// excludes are the patterns the main context leaves out.
 	excludes []string
 	sources  *gbllb.SourceSet
@@ -235,8 +233,7 @@ func (b *builder) loadModule(ctx context.Context) error {
 	}
 	b.builderImage = builderImage
 	b.builderGoroot = goroot(builderConfig)
-	b.builderGo = imageEnv(builderConfig, "GOLANG_VERSION")
-	return s.CheckBuilderGo(goMod, b.builderGo)
+	return s.CheckBuilderGo(goMod, imageEnv(builderConfig, "GOLANG_VERSION"))
 }
 
 // imageEnv is the value of an image's environment variable, empty when
@@ -283,7 +280,6 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		Context:              b.mainContext,
 		Builder:              b.builderImage,
 		Goroot:               b.builderGoroot,
-		BuilderGo:            b.builderGo,
 		MountsKeyedByContent: b.mountsKeyedByContent(),
 		PrebuiltHelper:       b.prebuiltHelper(),
 		Version:              b.version,

@@ -49,11 +49,6 @@ type Options struct {
 	// then runs on a layer of it (llb/toolchain.go). Empty runs every step
 	// on the whole builder.
 	Goroot string
-	// BuilderGo is the Go version of the builder image's go, as golang
-	// images say it (GOLANG_VERSION, "1.26.8"); empty when unknown. From
-	// Go 1.24, go build reads the dependency layers in place (GOCACHEPROG)
-	// rather than after copying them into its cache.
-	BuilderGo string
 	// MountsKeyedByContent says the daemon cannot key a step on a
 	// read-only mount's step (it lacks the exec.mount.cache.content
 	// capability), so that the definition does not ask it to.

@@ -1,7 +1,6 @@
 package llb
 
 import (
-	"go/version"
 	"maps"
 	"path"
 	"slices"
@@ -197,29 +196,15 @@ func dependencyFiles(s *spec.Spec, opt Options) bkllb.State {
 	)
 }
 
-// seeded runs go build with the dependency layers read first: by go
-// itself through the helper's cacheprog where the builder's go has
-// GOCACHEPROG, else copied into its cache where it lacks them. It returns
-// the command line and the step's options.
+// seeded runs go build with the dependency layers copied into its cache
+// first, where the cache lacks them.
 func seeded(args []string, layers map[string]bkllb.State, opt Options) ([]string, []bkllb.RunOption) {
 	dirs := slices.Sorted(maps.Keys(layers))
 	opts := []bkllb.RunOption{helperMount(opt)}
 	for _, dir := range dirs {
 		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly, opt.keyedByStep()))
 	}
-	if opt.hasCacheProg() {
-		return args, append(opts, bkllb.AddEnv("GOCACHEPROG", strings.Join(append([]string{helperBinary, "cacheprog"}, dirs...), " ")))
-	}
 	return append(append(append([]string{helperBinary, "seed"}, dirs...), "--"), args...), opts
-}
-
-// hasCacheProg says the builder's go reads GOCACHEPROG: Go 1.24 and
-// later (before, only under an experiment this build does not set).
-// A go that ignored it would compile every dependency again, so an
-// unknown version copies the layers in instead.
-func (opt Options) hasCacheProg() bool {
-	v := "go" + opt.BuilderGo
-	return opt.BuilderGo != "" && version.IsValid(v) && version.Compare(v, "go1.24") >= 0
 }
 
 // keyedByStep keys a step on a read-only mount's step rather than its

@@ -185,41 +185,6 @@ func TestDependencyLayers(t *testing.T) {
 	}
 }
 
-// A go that reads GOCACHEPROG reads the layers in place through the
-// helper; any other copies them into its cache first.
-func TestDependencyLayersReadInPlace(t *testing.T) {
-	imported := func(builderGo string) func(*Options) {
-		return func(o *Options) { o.CacheImported, o.BuilderGo = true, builderGo }
-	}
-	cacheProg := helperBinary + " cacheprog " + moduleLayerDir + " " + stdLayerDir
-	seed := []string{helperBinary, "seed", moduleLayerDir, stdLayerDir, "--", "go", "build"}
-	for _, tc := range []struct {
-		name, builderGo string
-		// wantArgs is how go build's command line starts; wantProg its
-		// GOCACHEPROG, empty for none.
-		wantArgs []string
-		wantProg string
-	}{
-		{"Go 1.26", "1.26.8", []string{"go", "build"}, cacheProg},
-		{"Go 1.24, the first with GOCACHEPROG", "1.24.0", []string{"go", "build"}, cacheProg},
-		{"Go 1.23: only under an experiment", "1.23.4", seed, ""},
-		{"a release candidate of 1.24, which has it", "1.24rc1", []string{"go", "build"}, cacheProg},
-		{"unknown version", "", seed, ""},
-		{"not a version", "tip", seed, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, build := depsSteps(t, testSpec, "linux/amd64", depsTestFiles, imported(tc.builderGo))
-			exec := build.op.GetExec()
-			if !slices.Equal(exec.Meta.Args[:len(tc.wantArgs)], tc.wantArgs) {
-				t.Errorf("go build runs %q, want it to start %q", exec.Meta.Args, tc.wantArgs)
-			}
-			if got := env(exec)["GOCACHEPROG"]; got != tc.wantProg {
-				t.Errorf("GOCACHEPROG=%q, want %q", got, tc.wantProg)
-			}
-		})
-	}
-}
-
 // The layer steps' keys hold what decides the compiled packages and
 // nothing else: an edit of the module's code, a new version or an
 // unrelated file leave them as they were; an import, a tag or the platform

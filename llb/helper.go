@@ -11,7 +11,7 @@ import (
 // (llb/helper): the module cache partition's name, the dependency
 // layers' export and seed, and the toolchain layer's sources.
 //
-//go:embed helper/main.go helper/modcache.go helper/gocache.go helper/cacheprog.go helper/goroot.go
+//go:embed helper/main.go helper/modcache.go helper/gocache.go helper/goroot.go
 var helperSources embed.FS
 
 const (
@@ -35,7 +35,7 @@ func helperMount(opt Options) bkllb.RunOption {
 }
 
 // HelperSourceFiles are the helper's files in llb/helper, embedded above.
-var HelperSourceFiles = []string{"main.go", "modcache.go", "gocache.go", "cacheprog.go", "goroot.go"}
+var HelperSourceFiles = []string{"main.go", "modcache.go", "gocache.go", "goroot.go"}
 
 // helperProgram is the helper, built by the builder's go into helperDir.
 // It depends on the builder image alone, so BuildKit builds it once per

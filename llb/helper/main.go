@@ -2,11 +2,11 @@
 
 // Command gobuild-helper is the frontend's own program in the build's
 // steps: prebuilt in the frontend image, or else built by the builder's go
-// from this directory's main.go, modcache.go, gocache.go, cacheprog.go
-// and goroot.go (standard library only, so that any supported toolchain
-// compiles it), once per builder image. One program, so that the build
-// that is exported to a registry cache (go build runs behind it) carries
-// the helper the module cache partition needs too.
+// from this directory's main.go, modcache.go, gocache.go and goroot.go (standard
+// library only, so that any supported toolchain compiles it), once per
+// builder image. One program, so that the build that is exported to a
+// registry cache (go build runs behind it) carries the helper the module
+// cache partition needs too.
 package main
 
 import (
@@ -28,10 +28,8 @@ func main() {
 		err = report(os.Args[2:])
 	case "sources":
 		err = sourcesCommand(os.Args[2:])
-	case "cacheprog":
-		err = cacheprogCommand(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: want id, export, seed, cacheprog, report or sources", command)
+		err = fmt.Errorf("unknown command %q: want id, export, seed, report or sources", command)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobuild-helper:", err)
