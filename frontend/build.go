@@ -105,9 +105,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, retErr error
 		return nil, err
 	}
 	if partition != nil {
-		if b.partition, err = partition.wait(); err != nil {
-			return nil, err
-		}
+		return b.buildInPartition(ctx, t, partition)
 	}
 	return t.build(b, ctx)
 }
@@ -142,6 +140,9 @@ type builder struct {
 	goModRanges []*pb.Range
 	// partition names the build's part of the shared module cache.
 	partition string
+	// evaluate runs every solve to the end before it returns, for a build
+	// started before its partition was known (partition.go).
+	evaluate bool
 	// frontendImage is the image this frontend runs from, when it holds
 	// the helper.
 	frontendImage *llb.State
@@ -346,7 +347,7 @@ func (b *builder) solve(ctx context.Context, st llb.State, platform ocispecs.Pla
 	if err != nil {
 		return nil, fmt.Errorf("marshaling the build for %s: %w", platforms.Format(platform), err)
 	}
-	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: evaluate})
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: evaluate || b.evaluate})
 	if err != nil {
 		return nil, err
 	}

@@ -81,3 +81,73 @@ func (p *pendingPartition) wait() (string, error) {
 	<-p.done
 	return p.name, p.err
 }
+
+// buildInPartition builds t once the partition's name is known. A build
+// that only credentials could take out of the shared partition starts
+// there at once, beside the partition's solve: the shared partition's
+// steps mount no credentials, so this is the build any client could run
+// (docs/design.md, "Shared builders"), and on an edit go build no longer
+// waits for the partition's container. If the name comes back another,
+// that build is canceled and t is built again in its partition.
+func (b *builder) buildInPartition(ctx context.Context, t target, partition *pendingPartition) (*client.Result, error) {
+	var early *sharedBuild
+	if t.startsShared {
+		shared, err := gbllb.SharedUnlessCredentials(b.spec, b.options(b.buildPlatform))
+		if err != nil {
+			return nil, err
+		}
+		if shared {
+			early = b.startShared(ctx, t)
+		}
+	}
+	name, err := partition.wait()
+	if err != nil {
+		early.stop()
+		return nil, err
+	}
+	if name == gbllb.SharedPartition && early != nil {
+		// Its context lives on with the build's: canceled now, it would
+		// mark the steps BuildKit loads for the export canceled.
+		return early.result()
+	}
+	early.stop()
+	b.partition = name
+	return t.build(b, ctx)
+}
+
+// sharedBuild is a build started in the shared partition, under way.
+type sharedBuild struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	res    *client.Result
+	err    error
+}
+
+// startShared builds t in the shared partition with every solve run to
+// its end, so that the steps start now rather than when the result is
+// exported.
+func (b *builder) startShared(ctx context.Context, t target) *sharedBuild {
+	ctx, cancel := context.WithCancel(ctx)
+	e := &sharedBuild{cancel: cancel, done: make(chan struct{})}
+	shared := *b
+	shared.partition, shared.evaluate = gbllb.SharedPartition, true
+	go func() {
+		defer close(e.done)
+		e.res, e.err = t.build(&shared, ctx)
+	}()
+	return e
+}
+
+func (e *sharedBuild) result() (*client.Result, error) {
+	<-e.done
+	return e.res, e.err
+}
+
+// stop cancels the build and waits for it to end; nil does nothing.
+func (e *sharedBuild) stop() {
+	if e == nil {
+		return
+	}
+	e.cancel()
+	<-e.done
+}

@@ -33,18 +33,22 @@ type target struct {
 	// usesModules: the target runs go commands that need the module
 	// cache, and so its partition.
 	usesModules bool
+	// startsShared: the target may start in the shared partition before
+	// the partition's name comes back (partition.go); not the checks,
+	// whose tests or tools a build with credentials would run twice.
+	startsShared bool
 }
 
 // targetTable is every target, the default first. Build dispatches through
 // it, --call=targets and the reference docs (Targets) list it.
 var targetTable = []target{
-	{"image", "the container image (default)", (*builder).buildImage, platformTemplates(true), true},
-	{"debug", "the image with each binary built for a debugger and run by delve's headless server on debug.listen (default :2345)", (*builder).buildDebug, platformTemplates(true), true},
-	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false), true},
-	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates, true},
-	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates, true},
-	{"vuln", "govulncheck " + gbllb.GovulncheckVersion + " over the binaries' packages against GOVULNDB: fails when the code calls a vulnerable function, with the IDs, modules and call paths; outputs the report", (*builder).buildVuln, nil, true},
-	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec, nil, false},
+	{"image", "the container image (default)", (*builder).buildImage, platformTemplates(true), true, true},
+	{"debug", "the image with each binary built for a debugger and run by delve's headless server on debug.listen (default :2345)", (*builder).buildDebug, platformTemplates(true), true, true},
+	{"binaries", "the binaries alone, as <os>_<arch>[_<variant>]/<name>, for --output type=local", (*builder).buildBinaries, platformTemplates(false), true, true},
+	{"test", "go test on the build platform, with the spec's tags and env", checkTarget(gbllb.Test), testTemplates, true, false},
+	{"vet", "go vet on the build platform", checkTarget(gbllb.Vet), testTemplates, true, false},
+	{"vuln", "govulncheck " + gbllb.GovulncheckVersion + " over the binaries' packages against GOVULNDB: fails when the code calls a vulnerable function, with the IDs, modules and call paths; outputs the report", (*builder).buildVuln, nil, true, false},
+	{"spec", "the spec with every default filled in, as gobuild.resolved.yaml", (*builder).buildResolvedSpec, nil, false, false},
 }
 
 // platformTemplates checks the templates every target platform renders;

@@ -21,6 +21,18 @@ func vertex(t *testing.T, r *testenv.BuildResult, name string) *client.Vertex {
 	return v
 }
 
+// ran reports whether the build ran the step named name: it completed,
+// neither from the cache nor with an error (a step BuildKit stops
+// loading, once a later one is found in the cache, ends canceled).
+func ran(r *testenv.BuildResult, name string) bool {
+	for _, v := range r.Vertices {
+		if v.Name == name && v.Completed != nil && !v.Cached && v.Error == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // copyDir copies a test module into a fresh directory the test may change.
 func copyDir(t *testing.T, src string) string {
 	t.Helper()

@@ -45,7 +45,9 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{gbllb.StepGoBuild("linux/amd64", "./cmd/server"), gbllb.StepGoBuild("linux/arm64", "./cmd/worker")} {
-		if v := vertex(t, res, name); !v.Cached {
+		// A step under one found in the cache may be reported started,
+		// then canceled: never run.
+		if vertex(t, res, name); ran(res, name) {
 			t.Errorf("%s ran on the second daemon despite the registry cache", name)
 		}
 	}

@@ -12,11 +12,11 @@ const (
 	knownHostsNoted = "StrictHostKeyChecking=accept-new"
 )
 
-// credentials mounts the client's "netrc" secret (--secret id=netrc,src=...)
-// and its default SSH agent (--ssh default) when it offers them: go reads
-// the first through NETRC for module proxies and HTTPS, git the second
-// for ssh:// modules.
-func credentials() bkllb.RunOption {
+// clientCredentials mounts the client's "netrc" secret (--secret
+// id=netrc,src=...) and its default SSH agent (--ssh default) when it
+// offers them: go reads the first through NETRC for module proxies and
+// HTTPS, git the second for ssh:// modules.
+func clientCredentials() bkllb.RunOption {
 	return runOptions(
 		bkllb.AddSecret(netrcPath, bkllb.SecretID(NetrcSecretID), bkllb.SecretOptional),
 		bkllb.AddSSHSocket(bkllb.SSHID("default"), bkllb.SSHSocketTarget(sshAgentPath), bkllb.SSHOptional),
@@ -24,6 +24,19 @@ func credentials() bkllb.RunOption {
 		bkllb.AddEnv("SSH_AUTH_SOCK", sshAgentPath),
 		bkllb.AddEnv("GIT_SSH_COMMAND", "ssh -o "+knownHostsNoted),
 	)
+}
+
+// credentials are the client's credentials in a step that fetches
+// modules: none in the shared partition, which the helper names only
+// when the client offers none (an empty netrc, an agent without keys).
+// So a build of the shared partition is one any client may run, and the
+// frontend may start it before the partition's name comes back
+// (frontend/partition.go).
+func (opt Options) credentials() bkllb.RunOption {
+	if opt.partitionName() == SharedPartition {
+		return runOptions()
+	}
+	return clientCredentials()
 }
 
 // runOptionList applies several run options as one.

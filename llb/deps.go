@@ -115,7 +115,7 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),
 		p.modules.trusted,
 		// As go build, it may fetch a module go mod download did not.
-		credentials(),
+		opt.credentials(),
 	}
 	var from string
 	if st, ok := layers[stdLayerDir]; ok {

@@ -246,7 +246,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		afterDownload,
-		credentials(),
+		opt.credentials(),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, goSources(s, opt), bkllb.Readonly),
 		modules,

@@ -49,7 +49,7 @@ func TestModcacheHelper(t *testing.T) {
 	partition := func(env ...string) string {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "name")
-		cmd := exec.Command(helper, "id", out)
+		cmd := exec.Command(helper, append([]string{"id", out}, partitionSettings...)...)
 		cmd.Env = env
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("gobuild-helper id: %v\n%s", err, msg)
@@ -89,7 +89,7 @@ func TestModcacheHelper(t *testing.T) {
 			t.Errorf("%s: a partition name holds the password", tc.name)
 		}
 	}
-	broken := exec.Command(helper, "id", filepath.Join(dir, "name"))
+	broken := exec.Command(helper, append([]string{"id", filepath.Join(dir, "name")}, partitionSettings...)...)
 	broken.Env = []string{missing, "SSH_AUTH_SOCK=" + fakeAgent(t, 5)}
 	if out, err := broken.CombinedOutput(); err == nil {
 		t.Errorf("an agent that answers with a failure gave a partition: %s", out)

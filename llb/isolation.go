@@ -70,13 +70,38 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 		root = *opt.PrebuiltHelper
 	}
 	run := root.Run(append([]bkllb.RunOption{
-		bkllb.Args([]string{helperBinary, "id", path.Join(out, PartitionFile)}),
-		credentials(),
+		bkllb.Args(append([]string{helperBinary, "id", path.Join(out, PartitionFile)}, partitionSettings...)),
+		clientCredentials(),
 		helperMount(opt),
 		bkllb.IgnoreCache,
 		bkllb.WithCustomName(StepModcachePartition),
 	}, goCommandEnv(rendered, nil)...)...)
 	return run.AddMount(out, bkllb.Scratch()), nil
+}
+
+// partitionSettings are the go settings that decide what go fetches and
+// how it checks it: any of them set puts a build in a partition of its
+// own. The helper reads those it is given.
+var partitionSettings = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GONOSUMCHECK", "GOVCS", "GOAUTH"}
+
+// SharedUnlessCredentials says the build is in the shared partition
+// unless the client offers credentials: the spec (rendered as Partition
+// renders it) sets none of the partition's settings.
+func SharedUnlessCredentials(s *spec.Spec, opt Options) (bool, error) {
+	if !s.Filled() {
+		return false, spec.ErrNotFilled
+	}
+	rendered, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	if err != nil {
+		return false, err
+	}
+	env := commandEnv(rendered, nil)
+	for _, k := range partitionSettings {
+		if env[k] != "" {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // partitionName is the build's partition, SharedPartition by default.

@@ -111,6 +111,10 @@ func TestPartitionAndCopySteps(t *testing.T) {
 	if !secret || !ssh {
 		t.Errorf("the partition step sees the netrc secret %v, the SSH agent %v; want both", secret, ssh)
 	}
+	// The helper is given the settings SharedUnlessCredentials reads.
+	if want := append([]string{helperBinary, "id", "/gobuild/partition" + PartitionFile}, partitionSettings...); !slices.Equal(name.Meta.Args, want) {
+		t.Errorf("the partition step runs %q, want %q", name.Meta.Args, want)
+	}
 	if e := env(name); e["GOFLAGS"] != "-mod=readonly" {
 		t.Errorf("the partition step's env %v lacks the spec's module settings", e)
 	}

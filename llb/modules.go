@@ -199,7 +199,7 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
-		credentials(),
+		opt.credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt)),
 		downloadLocations(s, opt),
@@ -241,7 +241,7 @@ func download(s *spec.Spec, opt Options) moduleAccess {
 	}),
 		bkllb.Args(args),
 		afterDownload,
-		credentials(),
+		opt.credentials(),
 		bkllb.Dir(dir),
 		bkllb.AddMount(srcDir, moduleFiles(s, opt), bkllb.Readonly),
 		bkllb.AddMount(partitionMount, bkllb.Scratch(), bkllb.AsPersistentCacheDir(opt.CacheNamespace+opt.sharedCacheID("gobuild-gomodcache"), bkllb.CacheMountShared), bkllb.Readonly),

@@ -118,7 +118,7 @@ func goInstall(s *spec.Spec, opt Options, name, out string, extra map[string]str
 	run := opt.Builder.Run(append([]bkllb.RunOption{
 		bkllb.Args(append([]string{"go", "install"}, args...)),
 		bkllb.Dir("/"),
-		credentials(),
+		opt.credentials(),
 		cacheMount(opt, modCacheDir, opt.sharedCacheID("gobuild-gomodcache-tools")),
 		cacheMount(opt, buildCache, opt.sharedCacheID("gobuild-gocache-tools")),
 		bkllb.WithCustomName(name),

@@ -5,7 +5,7 @@
 // build that lacks them. The frontend runs it with the client's
 // credentials mounted:
 //
-//	gobuild-helper id FILE
+//	gobuild-helper id FILE SETTING...
 //
 // writes FILE with "shared" when the build has no credentials and the
 // default module settings, so that public, checksum-database-verified
@@ -30,14 +30,14 @@ import (
 	"time"
 )
 
-// settings decide what go fetches and how it checks it.
-var settings = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GONOSUMCHECK", "GOVCS", "GOAUTH"}
-
+// idCommand writes the partition's name to FILE; SETTING... are the
+// environment variables that decide what go fetches and how it checks
+// it (the frontend's list, which also tells which builds are shared).
 func idCommand(args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: gobuild-helper id FILE")
+	if len(args) < 2 {
+		return fmt.Errorf("usage: gobuild-helper id FILE SETTING...")
 	}
-	name, err := partition()
+	name, err := partition(args[1:])
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func idCommand(args []string) error {
 
 // partition fails rather than guess: credentials it could not read would
 // otherwise put their modules where builds without them look.
-func partition() (string, error) {
+func partition(settings []string) (string, error) {
 	var material []byte
 	for _, k := range settings {
 		if v := os.Getenv(k); v != "" {
