@@ -20,21 +20,28 @@ func clientCredentials() bkllb.RunOption {
 	return runOptions(
 		bkllb.AddSecret(netrcPath, bkllb.SecretID(NetrcSecretID), bkllb.SecretOptional),
 		bkllb.AddSSHSocket(bkllb.SSHID("default"), bkllb.SSHSocketTarget(sshAgentPath), bkllb.SSHOptional),
-		bkllb.AddEnv("NETRC", netrcPath),
-		bkllb.AddEnv("SSH_AUTH_SOCK", sshAgentPath),
-		bkllb.AddEnv("GIT_SSH_COMMAND", "ssh -o "+knownHostsNoted),
+		credentialsEnv,
 	)
 }
 
+// credentialsEnv points go and git at the mounts even where they are
+// absent: NETRC at a missing file keeps go from reading a .netrc the
+// builder image may hold, which the partition's helper never sees.
+var credentialsEnv = runOptions(
+	bkllb.AddEnv("NETRC", netrcPath),
+	bkllb.AddEnv("SSH_AUTH_SOCK", sshAgentPath),
+	bkllb.AddEnv("GIT_SSH_COMMAND", "ssh -o "+knownHostsNoted),
+)
+
 // credentials are the client's credentials in a step that fetches
-// modules: none in the shared partition, which the helper names only
-// when the client offers none (an empty netrc, an agent without keys).
-// So a build of the shared partition is one any client may run, and the
-// frontend may start it before the partition's name comes back
+// modules: none mounted in the shared partition, which the helper names
+// only when the client offers none (an empty netrc, an agent without
+// keys). So a build of the shared partition is one any client may run,
+// and the frontend may start it before the partition's name comes back
 // (frontend/partition.go).
 func (opt Options) credentials() bkllb.RunOption {
 	if opt.partitionName() == SharedPartition {
-		return runOptions()
+		return credentialsEnv
 	}
 	return clientCredentials()
 }

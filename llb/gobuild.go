@@ -41,6 +41,9 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	if err := quoteLdflags(s, rendered, data, selected); err != nil {
 		return nil, err
 	}
+	if err := samePartitionSettings(s, rendered, opt); err != nil {
+		return nil, err
+	}
 	p := &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, modules: download(rendered, opt)}
 	if len(selected) == 0 {
 		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))

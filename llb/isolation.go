@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/gobuildkit/gobuild/spec"
@@ -102,6 +103,31 @@ func SharedUnlessCredentials(s *spec.Spec, opt Options) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// samePartitionSettings refuses a spec whose settings that choose the
+// partition render otherwise for a target platform than for the build
+// platform, for which Partition named it: an arm64 download would
+// otherwise fetch with its own proxy or checksum database into the
+// partition the build platform's settings chose, the shared one included.
+func samePartitionSettings(s, rendered *spec.Spec, opt Options) error {
+	build, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	if err != nil {
+		return err
+	}
+	forBuild, forTarget := commandEnv(build, nil), commandEnv(rendered, nil)
+	for _, k := range partitionSettings {
+		if forBuild[k] == forTarget[k] {
+			continue
+		}
+		at := []any{"env", k}
+		if _, ok := s.Env[k]; !ok {
+			at = []any{strings.ToLower(k)}
+		}
+		return s.ErrorAt(at, "%s is %q for %s but %q for the build platform %s: what go fetches, and how it checks it, must not depend on the target platform; drop .Target from it",
+			k, forTarget[k], platforms.Format(platforms.Normalize(opt.TargetPlatform)), forBuild[k], platforms.Format(platforms.Normalize(opt.BuildPlatform)))
+	}
+	return nil
 }
 
 // partitionName is the build's partition, SharedPartition by default.

@@ -173,3 +173,35 @@ func TestSharedCacheIDs(t *testing.T) {
 		t.Errorf("shared cache ids %v, want three, the same for the same builder", ids)
 	}
 }
+
+// The partition is named from the settings rendered for the build
+// platform, so no target platform may fetch with others.
+func TestPartitionSettingsSameOnEveryPlatform(t *testing.T) {
+	const head = "version: 1\nbinaries:\n  - package: ./cmd/server\n"
+	for _, tc := range []struct {
+		name, spec, target string
+		wantErr            string
+	}{
+		{"GOSUMDB off for arm64 only", head + "env: {GOSUMDB: '{{if eq .Target.Arch \"arm64\"}}off{{end}}'}\n", "linux/arm64",
+			"gobuild.yaml:4:16: GOSUMDB is \"off\" for linux/arm64 but \"\" for the build platform linux/amd64"},
+		{"the same on the build platform's arch", head + "env: {GOSUMDB: '{{if eq .Target.Arch \"arm64\"}}off{{end}}'}\n", "linux/amd64", ""},
+		{"goproxy per arch", head + "goproxy: 'https://{{.Target.Arch}}.proxy.example'\n", "linux/arm64",
+			"gobuild.yaml:4:10: GOPROXY is \"https://arm64.proxy.example\" for linux/arm64"},
+		{"goproxy from a build-arg", head + "goproxy: '{{.Args.PROXY}}'\n", "linux/arm64", ""},
+		{"another variable may read the target", head + "env: {CGO_CFLAGS: '-D{{.Target.Arch}}'}\n", "linux/arm64", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, opt := testInput(t, tc.spec, tc.target, func(o *Options) { o.Args = map[string]string{"PROXY": "https://proxy.example"} })
+			_, err := Binaries(s, opt)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Binaries: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Binaries: %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
