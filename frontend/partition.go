@@ -106,10 +106,15 @@ func (b *builder) buildInPartition(ctx context.Context, t target, partition *pen
 		return nil, err
 	}
 	if name == gbllb.SharedPartition && early != nil {
-		// Its context lives on with the build's: canceled now, it would
-		// mark the steps BuildKit loads for the export canceled.
+		// Its context lives on with the build's (whose end cancels it):
+		// canceled now, it would mark the steps BuildKit still loads for
+		// the export canceled.
 		return early.result()
 	}
+	// Stopped before this build starts, so that the two never run side
+	// by side. This build's steps run only when the result is exported,
+	// so what the two share (the context's transfer, the builder image)
+	// is asked for again either way.
 	early.stop()
 	b.partition = name
 	return t.build(b, ctx)

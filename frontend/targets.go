@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 
@@ -131,29 +133,44 @@ func lookupTarget(name string) (target, error) {
 // local exporter puts each into its platform's directory. One platform is
 // one tree with that directory in it, the same layout.
 func (b *builder) buildBinaries(ctx context.Context) (*client.Result, error) {
-	targets := b.targetPlatforms()
+	targets := slices.Clone(b.targetPlatforms())
 	single := len(targets) == 1 && !b.bc.MultiPlatformRequested
-	res := client.NewResult()
-	var exp exptypes.Platforms
-	for _, target := range targets {
-		target = platforms.Normalize(target)
+	trees := make([]llb.State, len(targets))
+	for i, target := range targets {
+		targets[i] = platforms.Normalize(target)
 		dir := "/"
 		if single {
-			dir += strings.ReplaceAll(platforms.Format(target), "/", "_")
+			dir += strings.ReplaceAll(platforms.Format(targets[i]), "/", "_")
 		}
-		st, err := b.binariesTree(target, dir)
+		st, err := b.binariesTree(targets[i], dir)
 		if err != nil {
 			return nil, err
 		}
-		ref, err := b.solve(ctx, st, b.buildPlatform, false)
-		if err != nil {
-			return nil, err
+		trees[i] = st
+	}
+	// Side by side: a solve started before the partition's name runs to
+	// its end before it returns (partition.go).
+	refs, errs := make([]client.Reference, len(targets)), make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			refs[i], errs[i] = b.solve(ctx, trees[i], b.buildPlatform, false)
+		}()
+	}
+	wg.Wait()
+	res := client.NewResult()
+	var exp exptypes.Platforms
+	for i, target := range targets {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
 		id := platforms.FormatAll(target)
 		if single {
-			res.SetRef(ref)
+			res.SetRef(refs[i])
 		} else {
-			res.AddRef(id, ref)
+			res.AddRef(id, refs[i])
 		}
 		exp.Platforms = append(exp.Platforms, exptypes.Platform{ID: id, Platform: target})
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
+	gbllb "github.com/gobuildkit/gobuild/llb"
 )
 
 // TestTestsCannotPoisonAnotherProject: two projects on one builder, with
@@ -118,5 +119,33 @@ func appendTo(t *testing.T, name, text string) {
 	t.Helper()
 	if err := os.WriteFile(name, append(mustRead(t, name), text...), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A client that offers credentials, with the default module settings, has
+// a partition of its own: the build started early in the shared one is
+// left, and go build runs in the client's partition, where a build
+// without credentials finds it cached in the shared one.
+func TestCredentialsLeaveTheEarlySharedBuild(t *testing.T) {
+	ctx := context.Background()
+	dir := copyDir(t, "testdata/twobins")
+	step := gbllb.StepGoBuild("linux/amd64", "./cmd/server")
+	attrs := map[string]string{"platform": "linux/amd64", "target": "binaries"}
+	for i := range 2 {
+		res, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs, LocalOutput: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vertex(t, res, step); i == 1 && ran(res, step) {
+			t.Fatal("a build without credentials ran go build again: the shared partition's is not cached")
+		}
+	}
+	netrc := []byte("machine example.invalid login gobuild password not-a-secret\n")
+	res, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs, Secrets: map[string][]byte{"netrc": netrc}, LocalOutput: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vertex(t, res, step); !ran(res, step) {
+		t.Error("with credentials, go build did not run: the result is the shared partition's")
 	}
 }

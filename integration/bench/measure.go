@@ -111,7 +111,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 		}
 		for st := range ch {
 			for _, v := range st.Vertexes {
-				if !v.Cached && v.Started != nil && v.Completed != nil {
+				if !v.Cached && v.Started != nil && v.Completed != nil && v.Error == "" {
 					ran[v.Digest] = v
 					if strings.HasPrefix(v.Name, "exporting to") {
 						g.export = v.Completed.Sub(*v.Started)
@@ -123,7 +123,11 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 				// gobuild's step names, and the Dockerfiles' RUN lines, hold
 				// the go command they run.
 				isBuild := strings.Contains(v.Name, gbllb.StepGoBuildPrefix)
-				if !(isBuild || strings.Contains(v.Name, gbllb.StepModDownload)) || v.Cached || v.Started == nil {
+				// A step that ends in an error was canceled (BuildKit stops
+				// loading one under a step found in the cache, and gobuild
+				// a build it started before the partition's name): it
+				// timed nothing.
+				if !(isBuild || strings.Contains(v.Name, gbllb.StepModDownload)) || v.Cached || v.Started == nil || v.Error != "" {
 					continue
 				}
 				earliest(&g.first, *v.Started)
