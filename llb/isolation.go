@@ -58,7 +58,7 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 	if !s.Filled() {
 		return bkllb.State{}, spec.ErrNotFilled
 	}
-	rendered, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	env, err := partitionEnv(s, opt)
 	if err != nil {
 		return bkllb.State{}, err
 	}
@@ -76,7 +76,7 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 		helperMount(opt),
 		bkllb.IgnoreCache,
 		bkllb.WithCustomName(StepModcachePartition),
-	}, goCommandEnv(rendered, nil)...)...)
+	}, envOptions(env)...)...)
 	return run.AddMount(out, bkllb.Scratch()), nil
 }
 
@@ -85,6 +85,16 @@ func Partition(s *spec.Spec, opt Options) (bkllb.State, error) {
 // own. The helper reads those it is given.
 var partitionSettings = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GONOSUMCHECK", "GOVCS", "GOAUTH"}
 
+// partitionEnv is the go commands' environment the partition is named in:
+// the spec's settings rendered for the build platform.
+func partitionEnv(s *spec.Spec, opt Options) (map[string]string, error) {
+	rendered, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	if err != nil {
+		return nil, err
+	}
+	return commandEnv(rendered, nil), nil
+}
+
 // SharedUnlessCredentials says the build is in the shared partition
 // unless the client offers credentials: the spec (rendered as Partition
 // renders it) sets none of the partition's settings.
@@ -92,11 +102,10 @@ func SharedUnlessCredentials(s *spec.Spec, opt Options) (bool, error) {
 	if !s.Filled() {
 		return false, spec.ErrNotFilled
 	}
-	rendered, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	env, err := partitionEnv(s, opt)
 	if err != nil {
 		return false, err
 	}
-	env := commandEnv(rendered, nil)
 	for _, k := range partitionSettings {
 		if env[k] != "" {
 			return false, nil
@@ -111,11 +120,11 @@ func SharedUnlessCredentials(s *spec.Spec, opt Options) (bool, error) {
 // otherwise fetch with its own proxy or checksum database into the
 // partition the build platform's settings chose, the shared one included.
 func samePartitionSettings(s, rendered *spec.Spec, opt Options) error {
-	build, err := s.Rendered(opt.templateData(platforms.Normalize(opt.BuildPlatform)), spec.PartGo)
+	forBuild, err := partitionEnv(s, opt)
 	if err != nil {
 		return err
 	}
-	forBuild, forTarget := commandEnv(build, nil), commandEnv(rendered, nil)
+	forTarget := commandEnv(rendered, nil)
 	for _, k := range partitionSettings {
 		if forBuild[k] == forTarget[k] {
 			continue
