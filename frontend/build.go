@@ -278,6 +278,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 	return gbllb.Options{
 		BuildPlatform:        b.buildPlatform,
 		TargetPlatform:       target,
+		TargetPlatforms:      b.targetPlatforms(),
 		Context:              b.mainContext,
 		Builder:              b.builderImage,
 		Goroot:               b.builderGoroot,

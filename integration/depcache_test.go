@@ -121,6 +121,14 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 	}
 
 	builderNotPulled(t, res, "deps-fresh")
+	// go build read only the standard packages the binaries reach, from
+	// a layer in the cache: the new daemon never unpacked the whole src.
+	if !reportedCached(res, gbllb.StepReachedSources) {
+		t.Errorf("the new daemon made %q again", gbllb.StepReachedSources)
+	}
+	if trees, _ := filepath.Glob(filepath.Join(bed.Dir, "deps-fresh", "*", "snapshots", "snapshots", "*", "fs", "image", "gif")); len(trees) > 0 {
+		t.Errorf("the new daemon unpacked the standard library's whole sources: %s", trees)
+	}
 	images, err := res.Layout.Images()
 	if err != nil {
 		t.Fatal(err)

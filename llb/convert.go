@@ -40,6 +40,10 @@ type Options struct {
 	BuildPlatform ocispecs.Platform
 	// TargetPlatform is the platform of the image being built.
 	TargetPlatform ocispecs.Platform
+	// TargetPlatforms are all the platforms the build makes: go build
+	// reads one layer of the standard library's sources for them all
+	// (llb/stdsources.go).
+	TargetPlatforms []ocispecs.Platform
 	// Context is the main build context, .dockerignore applied.
 	Context bkllb.State
 	// Builder is the toolchain image for BuildPlatform, its config applied.

@@ -28,27 +28,15 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		return nil, spec.ErrNotFilled
 	}
 	target := platforms.Normalize(opt.TargetPlatform)
-	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
-	if err != nil {
-		return nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
-	}
-	selected, parts := binaryParts(s, target)
-	data := opt.templateData(target)
-	rendered, err := s.Rendered(data, parts...)
+	p, selected, err := newPlatformBuild(s, opt, target)
 	if err != nil {
 		return nil, err
 	}
-	if err := quoteLdflags(s, rendered, data, selected); err != nil {
-		return nil, err
-	}
-	if err := samePartitionSettings(s, rendered, opt); err != nil {
-		return nil, err
-	}
-	p := &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, modules: download(rendered, opt)}
 	if len(selected) == 0 {
 		return nil, s.ErrorAt([]any{"binaries"}, "no binary is built for %s; widen a binary's platforms or drop the platform", platforms.Format(target))
 	}
-	groups := buildGroups(s, rendered, selected, target)
+	p.reached = reachedSources(s, opt)
+	groups := buildGroups(s, p.s, selected, target)
 	bins := make([]Built, len(s.Binaries))
 	for _, group := range groups {
 		out, files, err := p.goBuild(group)
@@ -64,6 +52,28 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 		built = append(built, bins[i])
 	}
 	return built, nil
+}
+
+// newPlatformBuild renders s for target and returns what its go builds
+// share, with the binaries built for it.
+func newPlatformBuild(s *spec.Spec, opt Options, target ocispecs.Platform) (*platformBuild, []int, error) {
+	goEnv, err := spec.GoEnv(target.Architecture, target.Variant)
+	if err != nil {
+		return nil, nil, fmt.Errorf("platform %s: %w", platforms.Format(target), err)
+	}
+	selected, parts := binaryParts(s, target)
+	data := opt.templateData(target)
+	rendered, err := s.Rendered(data, parts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := quoteLdflags(s, rendered, data, selected); err != nil {
+		return nil, nil, err
+	}
+	if err := samePartitionSettings(s, rendered, opt); err != nil {
+		return nil, nil, err
+	}
+	return &platformBuild{s: rendered, opt: opt, target: target, goEnv: goEnv, modules: download(rendered, opt)}, selected, nil
 }
 
 // binaryParts are the binaries built for target and the templated parts
@@ -114,6 +124,9 @@ type platformBuild struct {
 	goEnv map[string]string
 	// modules is how go build reaches the downloaded modules.
 	modules moduleAccess
+	// reached, when set, is the layer of the standard library's sources
+	// the go builds that reachedJob describes read (llb/stdsources.go).
+	reached *reachedLayer
 }
 
 // buildGroups splits the binaries into go builds. Binaries whose go build
@@ -246,6 +259,9 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	}
 	// -buildvcs runs git, which the toolchain layer lacks.
 	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(s.Binaries[i], envMap) && !s.Binaries[i].Buildvcs)
+	if reached := p.sourcesFor(group); reached != nil {
+		root, afterDownload = p.modules.onSources(opt, *reached)
+	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		afterDownload,

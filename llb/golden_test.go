@@ -89,6 +89,23 @@ var goldenCases = []struct {
 		states: convertImage,
 	},
 	{
+		// A builder fed by --cache-from: go build on the toolchain layer,
+		// with the standard library's sources its binaries reach on every
+		// target platform.
+		name:   "fresh-builder",
+		target: "linux/arm64",
+		opt: func(o *Options) {
+			o.ModulePath = "example.com/x"
+			o.CacheImported, o.Goroot = true, DefaultGoroot
+			o.TargetPlatforms = []ocispecs.Platform{platforms.MustParse("linux/amd64"), platforms.MustParse("linux/arm64")}
+			o.Imports = ReadImports(map[string][]GoFile{
+				"cmd/server": {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"net/http\"\n\t\"github.com/google/uuid\"\n)\n")}},
+				"cmd/worker": {{Name: "main.go", Data: []byte("package main\n\nimport \"os\"\n")}},
+			})
+		},
+		states: convertImage,
+	},
+	{
 		name:   "test",
 		target: "linux/amd64",
 		states: func(s *spec.Spec, opt Options) ([]goldenState, string, error) {

@@ -3,6 +3,7 @@ package llb
 import (
 	"bytes"
 	"go/build"
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"io"
@@ -55,11 +56,9 @@ func ReadImports(files map[string][]GoFile) *Imports {
 // path and directory in the context) that the packages of patterns (as
 // go build is given them, relative to the module) import directly or
 // through the module's own packages, for the files goos, goarch and tags
-// select.
-func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos, goarch string, tags []string) []string {
-	ctx := build.Default
-	ctx.GOOS, ctx.GOARCH, ctx.CgoEnabled = goos, goarch, false
-	ctx.BuildTags, ctx.ToolTags = tags, nil
+// select, as match decides them.
+func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos, goarch string, tags []string, match func(build.Context, string, importingFile) bool) []string {
+	ctx := buildContext(goos, goarch, tags)
 	visited, found := map[string]bool{}, map[string]bool{}
 	var visit func(dir string)
 	visit = func(dir string) {
@@ -68,7 +67,7 @@ func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos
 		}
 		visited[dir] = true
 		for _, f := range im.dirs[dir] {
-			if !matches(ctx, dir, f) {
+			if !match(ctx, dir, f) {
 				continue
 			}
 			for _, p := range f.imports {
@@ -102,6 +101,16 @@ func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos
 	return slices.Sorted(maps.Keys(found))
 }
 
+// buildContext is go/build's view of a go build without cgo for goos and
+// goarch with tags: the frontend's release tags, and none of the tags the
+// builder's toolchain sets (ToolTags), which it cannot know.
+func buildContext(goos, goarch string, tags []string) build.Context {
+	ctx := build.Default
+	ctx.GOOS, ctx.GOARCH, ctx.CgoEnabled = goos, goarch, false
+	ctx.BuildTags, ctx.ToolTags = tags, nil
+	return ctx
+}
+
 // matches reports whether go builds f for ctx's target: its name's
 // _GOOS_GOARCH suffix and its build constraints.
 func matches(ctx build.Context, dir string, f importingFile) bool {
@@ -110,4 +119,68 @@ func matches(ctx build.Context, dir string, f importingFile) bool {
 	}
 	ok, err := ctx.MatchFile(dir, f.Name)
 	return ok || err != nil // a file go cannot read: keep its imports
+}
+
+// mayMatch reports whether some toolchain's go builds f for ctx's target:
+// as matches, with each tag of f's constraints that the toolchain sets
+// and the frontend cannot know taken as true or as false, whichever
+// includes f. Those are the release tags (go1.N) and the tags with a dot
+// in them: GOEXPERIMENT's (goexperiment.X) and the architecture levels
+// (amd64.v2, arm.7). A user's tag with a dot is taken both ways too:
+// that only lets in more files.
+func mayMatch(ctx build.Context, dir string, f importingFile) bool {
+	unknown := toolchainTags(f.Data)
+	if len(unknown) > 8 {
+		return true
+	}
+	ctx.ReleaseTags = nil
+	given := ctx.BuildTags
+	for set := range 1 << len(unknown) {
+		ctx.BuildTags = slices.Clone(given)
+		for i, tag := range unknown {
+			if set&(1<<i) != 0 {
+				ctx.BuildTags = append(ctx.BuildTags, tag)
+			}
+		}
+		if matches(ctx, dir, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// toolchainTags are the tags with a dot in them that the build
+// constraints of a Go file's header name, sorted.
+func toolchainTags(data []byte) []string {
+	var tags []string
+	var collect func(constraint.Expr)
+	collect = func(x constraint.Expr) {
+		switch x := x.(type) {
+		case *constraint.TagExpr:
+			if strings.Contains(x.Tag, ".") {
+				tags = append(tags, x.Tag)
+			}
+		case *constraint.NotExpr:
+			collect(x.X)
+		case *constraint.AndExpr:
+			collect(x.X)
+			collect(x.Y)
+		case *constraint.OrExpr:
+			collect(x.X)
+			collect(x.Y)
+		}
+	}
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "package ") {
+			break
+		}
+		if constraint.IsGoBuild(line) || constraint.IsPlusBuild(line) {
+			if x, err := constraint.Parse(line); err == nil {
+				collect(x)
+			}
+		}
+	}
+	slices.Sort(tags)
+	return slices.Compact(tags)
 }

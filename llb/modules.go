@@ -176,6 +176,16 @@ func (m moduleAccess) on(opt Options, onToolchain bool) (bkllb.State, bkllb.RunO
 	return root, mounts
 }
 
+// onSources is the toolchain layer with sources mounted as its src, and
+// what a go command mounts to run after the download.
+func (m moduleAccess) onSources(opt Options, sources bkllb.State) (bkllb.State, bkllb.RunOption) {
+	mounts := runOptionList{bkllb.AddMount(path.Join(opt.Goroot, "src"), sources, bkllb.Readonly, opt.keyedByStep())}
+	if m.downloaded != nil {
+		mounts = append(mounts, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly))
+	}
+	return toolchainRoot(opt), mounts
+}
+
 // download fetches the module's dependencies, with the go settings of s
 // rendered, and says how the go commands reach them (llb/isolation.go).
 func download(s *spec.Spec, opt Options) moduleAccess {

@@ -25,6 +25,9 @@ const (
 	// StepToolchainSources copies out of the builder the standard
 	// library's sources go build reads.
 	StepToolchainSources = "[internal] the standard library's sources go build reads"
+	// StepReachedSources copies out of those the packages the binaries
+	// reach.
+	StepReachedSources = "[internal] the standard library's sources the binaries reach"
 	// StepImageDirs is the layer of the workdir, the volumes and
 	// image.dirs; StepEmptyDir the empty directory each is copied from.
 	StepImageDirs = "image directories (workdir, volumes, image.dirs)"

@@ -3,10 +3,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -163,18 +168,205 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 	return os.Chmod(to, perm) // the umask may have taken bits
 }
 
-// knownArch are the architectures a source file's name can tie it to
-// (go/build's list).
-var knownArch = strings.Fields("386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm")
+// subsetCommand copies into OUT the packages of a Go distribution's src
+// (subset FROM OUT JOBS OS,... ARCH,...) that the go builds JOBS describes
+// reach, with the files of them go build may read: those sources keeps
+// (leaving out the operating systems OS,...), of the architectures
+// ARCH,... only. Also the files at the root of src and vendor/modules.txt.
+//
+// JOBS is a JSON list of {"env", "flags", "packages"}: go list -deps of
+// the packages with those flags, in the environment with those settings
+// added, names the standard packages reached. go list runs offline
+// (GOPROXY=off): a package it cannot find may be one go build fetches,
+// whose imports it cannot know, so then every package is copied, as it
+// is when go list fails.
+func subsetCommand(args []string) error {
+	if len(args) != 5 {
+		return fmt.Errorf("usage: gobuild-helper subset FROM OUT JOBS OS,... ARCH,...")
+	}
+	from, err := filepath.EvalSymlinks(args[0])
+	if err != nil {
+		return err
+	}
+	out, dropped, archs := args[1], strings.Split(args[3], ","), strings.Split(args[4], ",")
+	for _, arch := range knownArch {
+		if !slices.Contains(archs, arch) {
+			dropped = append(dropped, arch)
+		}
+	}
+	data, err := os.ReadFile(args[2])
+	if err != nil {
+		return err
+	}
+	var jobs []subsetJob
+	if err := json.Unmarshal(data, &jobs); err != nil {
+		return fmt.Errorf("%s: %w", args[2], err)
+	}
+	reached := map[string]bool{".": true, "vendor": true}
+	for _, job := range jobs {
+		dirs, err := reachedPackages(from, job)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gobuild-helper: every standard package is kept:", err)
+			if reached, err = everyPackage(from); err != nil {
+				return err
+			}
+			break
+		}
+		for _, dir := range dirs {
+			reached[dir] = true
+		}
+	}
+	dirs := slices.Sorted(maps.Keys(reached))
+	fmt.Fprintf(os.Stderr, "gobuild-helper: %d directories of the standard library kept\n", len(dirs))
+	return copyPackages(from, out, dirs, dropped)
+}
+
+// subsetJob is one go build, as go list is to load it.
+type subsetJob struct {
+	Env      []string `json:"env"`
+	Flags    []string `json:"flags"`
+	Packages []string `json:"packages"`
+}
+
+// reachedPackages are the directories, relative to from, of the standard
+// packages job reaches. Every program links runtime, whose assembly
+// includes runtime/cgo's headers, and the linker adds runtime/cgo to some
+// programs: both are always kept.
+func reachedPackages(from string, job subsetJob) ([]string, error) {
+	const format = "{{.Standard}} {{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}} {{.ImportPath}} {{.Dir}}"
+	args := append(append([]string{"list", "-e", "-deps", "-f", format}, job.Flags...), job.Packages...)
+	cmd := exec.Command("go", append(args, "runtime", "runtime/cgo")...)
+	cmd.Env = append(append(os.Environ(), job.Env...), "GOPROXY=off")
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	var dirs []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		f := strings.SplitN(line, " ", 4)
+		if len(f) < 3 {
+			continue
+		}
+		standard, state, importPath, dir := f[0] == "true", f[1], f[2], ""
+		if len(f) == 4 {
+			dir = f[3]
+		}
+		if !standard {
+			// A package whose files are all excluded for the target is no
+			// package go build compiles; any other error hides imports.
+			if state == "failed" {
+				return nil, fmt.Errorf("go list cannot load %s", importPath)
+			}
+			continue
+		}
+		rel, err := filepath.Rel(from, dir)
+		if err != nil || dir == "" || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue // not in src: a package such as GOFIPS140's, in the module cache
+		}
+		dirs = append(dirs, rel)
+	}
+	return dirs, nil
+}
+
+// everyPackage is every directory of src that sources keeps.
+func everyPackage(from string) (map[string]bool, error) {
+	dirs := map[string]bool{}
+	err := filepath.WalkDir(from, func(file string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		name, err := filepath.Rel(from, file)
+		if err != nil {
+			return err
+		}
+		if name == "cmd" || d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		dirs[name] = true
+		return nil
+	})
+	return dirs, err
+}
+
+// copyPackages copies the files of each directory in dirs (relative to
+// from, sorted, so that a parent comes before its children) that kept
+// keeps, making the directories on the way with their modes and times.
+// A directory from lacks (no vendor/ in an old distribution) is skipped.
+func copyPackages(from, out string, dirs, dropped []string) error {
+	var made []copiedDir
+	done := map[string]bool{}
+	var mkdir func(name string) error
+	mkdir = func(name string) error {
+		if done[name] {
+			return nil
+		}
+		if name != "." {
+			if err := mkdir(filepath.Dir(name)); err != nil {
+				return err
+			}
+		}
+		info, err := os.Lstat(filepath.Join(from, name))
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(out, name)
+		if err := copyEntry(filepath.Join(from, name), to, info); err != nil {
+			return err
+		}
+		done[name] = true
+		made = append(made, copiedDir{to, info.ModTime()})
+		return nil
+	}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(filepath.Join(from, dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := mkdir(dir); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.IsDir() || !kept(e.Name(), dropped) {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			if err := copyEntry(filepath.Join(from, dir, e.Name()), filepath.Join(out, dir, e.Name()), info); err != nil {
+				return err
+			}
+		}
+	}
+	// A directory's times change as entries are made in it: set them
+	// last, children first.
+	for i := len(made) - 1; i >= 0; i-- {
+		if err := os.Chtimes(made[i].to, made[i].modTime, made[i].modTime); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// knownOS and knownArch are the operating systems and architectures a
+// source file's name can tie it to (go/build's lists).
+var (
+	knownOS   = strings.Fields("aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 solaris wasip1 windows zos")
+	knownArch = strings.Fields("386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm")
+)
 
 // sourceExts are the files go/build reads as a package's sources (the
 // name rule applies to them only: any other file may be embedded).
 var sourceExts = strings.Fields(".go .c .cc .cxx .cpp .m .s .S .sx .h .hh .hpp .hxx .f .F .for .f90 .swig .swigcxx .syso")
 
 // kept reports whether go build may read the file: not a test, and not a
-// source whose name ties it to one of the dropped operating systems
-// (go/build's rule: the name before its first dot ends in _GOOS, _GOARCH
-// or _GOOS_GOARCH, before an optional _test).
+// source whose name ties it to one of the dropped operating systems or
+// architectures (go/build's rule: the name before its first dot ends in
+// _GOOS, _GOARCH or _GOOS_GOARCH, before an optional _test).
 func kept(name string, dropped []string) bool {
 	if !slices.Contains(sourceExts, filepath.Ext(name)) {
 		return true
@@ -192,8 +384,8 @@ func kept(name string, dropped []string) bool {
 		l = l[:n-1]
 	}
 	n := len(l)
-	if n >= 2 && slices.Contains(knownArch, l[n-1]) {
-		return !slices.Contains(dropped, l[n-2])
+	if n >= 2 && slices.Contains(knownOS, l[n-2]) && slices.Contains(knownArch, l[n-1]) {
+		return !slices.Contains(dropped, l[n-2]) && !slices.Contains(dropped, l[n-1])
 	}
 	return n == 0 || !slices.Contains(dropped, l[n-1])
 }

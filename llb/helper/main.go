@@ -28,8 +28,10 @@ func main() {
 		err = report(os.Args[2:])
 	case "sources":
 		err = sourcesCommand(os.Args[2:])
+	case "subset":
+		err = subsetCommand(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: want id, export, seed, report or sources", command)
+		err = fmt.Errorf("unknown command %q: want id, export, seed, report, sources or subset", command)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobuild-helper:", err)

@@ -1,0 +1,3 @@
+module example.com/toolchaintags
+
+go 1.26

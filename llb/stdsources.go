@@ -1,0 +1,176 @@
+package llb
+
+import (
+	"encoding/json"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/gobuildkit/gobuild/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// A builder that starts empty and imports a registry cache unpacks the
+// standard library's sources before go build can start: the toolchain
+// layer's src, about 3,000 files for any linux program. A program reaches
+// part of them (the small service 186 of its 468 directories), and only
+// its targets' architectures. So where the frontend can describe every go
+// build to go list, a step keyed on what decides the set (the packages
+// imported from outside the module, the module files, the flags, the
+// platforms; never the module's own source) copies out those packages'
+// sources, and go build mounts that layer as src instead. A fresh builder
+// then pulls that layer, and the whole src only when an import changes.
+//
+// go's action IDs hash the files a package compiles from, not the
+// directory's other entries, so the compiled dependency layers, made on
+// the whole src, still serve a go build on the smaller one.
+
+// reachedLayer is the standard library's sources the go builds of jobs
+// read.
+type reachedLayer struct {
+	state bkllb.State
+	jobs  []string // each reachedJob as the step's job file holds it
+}
+
+// reachedJob is one go build as go list is to load it: the helper's
+// subset command lists the standard packages that packages reach with
+// flags in env.
+type reachedJob struct {
+	Env      []string `json:"env"`
+	Flags    []string `json:"flags"`
+	Packages []string `json:"packages"`
+}
+
+// coverFlags make go build link runtime/coverage, which go list -deps of
+// the packages does not name. The spec's allow-list of flags
+// (spec/checks.go) keeps out the other flags that link more (-race, -msan,
+// -asan, other build modes).
+var coverFlags = []string{"-cover", "-covermode", "-coverpkg"}
+
+// reachedJob describes the go build of group to go list, or reports that
+// it cannot: a build that does not run on the toolchain layer, for another
+// system than linux, or with coverage.
+func (p *platformBuild) reachedJob(group []int) (reachedJob, bool) {
+	s, opt := p.s, p.opt
+	i := group[0]
+	b := s.Binaries[i]
+	env, err := p.buildEnv(i)
+	if err != nil || b.Cgo || b.Buildvcs || p.target.OS != "linux" || !opt.compilesOnToolchain(b, env) {
+		return reachedJob{}, false
+	}
+	flags := compileFlags(s, i)
+	for _, f := range append(slices.Clone(flags), strings.Fields(env["GOFLAGS"])...) {
+		if name, _, _ := strings.Cut(f, "="); slices.Contains(coverFlags, name) {
+			return reachedJob{}, false
+		}
+	}
+	var patterns []string
+	for _, j := range group {
+		patterns = append(patterns, s.Binaries[j].Package)
+	}
+	job := reachedJob{
+		Flags:    flags,
+		Packages: opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags, mayMatch),
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		if strings.HasPrefix(k, "GO") || strings.HasPrefix(k, "CGO_") {
+			job.Env = append(job.Env, k+"="+env[k])
+		}
+	}
+	return job, true
+}
+
+// reachedSources is the layer of the standard library's sources that the
+// go builds of every target platform reach, for those go builds that
+// reachedJob can describe; nil when there are none, when the build does
+// not run on the toolchain layer, or when the module reads other modules
+// from the context (local replacements, a workspace), whose imports the
+// frontend does not read.
+func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
+	if !opt.toolchainLayered() || opt.Modules.local() || opt.Imports == nil || opt.ModulePath == "" {
+		return nil
+	}
+	var jobs []reachedJob
+	var first *platformBuild
+	// The architectures go build may read files of: the targets', and any
+	// a build tag names (go/build then reads that architecture's files).
+	var archs []string
+	for _, target := range opt.TargetPlatforms {
+		target = platforms.Normalize(target)
+		topt := opt
+		topt.TargetPlatform = target
+		p, selected, err := newPlatformBuild(s, topt, target)
+		if err != nil {
+			return nil // that platform's Binaries reports it
+		}
+		for _, group := range buildGroups(s, p.s, selected, target) {
+			job, ok := p.reachedJob(group)
+			if !ok {
+				continue
+			}
+			if first == nil {
+				first = p
+			}
+			jobs = append(jobs, job)
+			archs = append(archs, target.Architecture)
+			archs = append(archs, p.s.Binaries[group[0]].Tags...)
+			for _, kv := range job.Env {
+				if arch, ok := strings.CutPrefix(kv, "GOARCH="); ok {
+					archs = append(archs, arch)
+				}
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	layer := &reachedLayer{}
+	for _, job := range jobs {
+		data, err := json.Marshal(job)
+		if err != nil {
+			panic(err) // strings only
+		}
+		layer.jobs = append(layer.jobs, string(data))
+	}
+	jobFile := bkllb.Scratch().File(
+		bkllb.Mkfile("/jobs.json", 0o644, []byte("["+strings.Join(layer.jobs, ",\n")+"]\n")),
+		bkllb.WithCustomName("[internal] list the go builds"))
+	const jobsDir, out = "/gobuild/jobs", "/gobuild/reached"
+	slices.Sort(archs)
+	root, afterDownload := first.modules.on(opt, true)
+	run := root.Run(
+		bkllb.Args([]string{helperBinary, "subset", path.Join(opt.Goroot, "src"), out, path.Join(jobsDir, "jobs.json"),
+			strings.Join(otherSystems, ","), strings.Join(slices.Compact(archs), ",")}),
+		afterDownload,
+		helperMount(opt),
+		bkllb.AddMount(jobsDir, jobFile, bkllb.Readonly),
+		bkllb.Dir(path.Join(srcDir, s.Module)),
+		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),
+		first.modules.trusted,
+		// go list runs offline: it names what the module cache holds.
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName(StepReachedSources),
+	)
+	layer.state = run.AddMount(out, bkllb.Scratch())
+	return layer
+}
+
+// sourcesFor is the layer of the standard library's sources the go build
+// of group reads, if reached was made for it.
+func (p *platformBuild) sourcesFor(group []int) *bkllb.State {
+	if p.reached == nil {
+		return nil
+	}
+	job, ok := p.reachedJob(group)
+	if !ok {
+		return nil
+	}
+	data, err := json.Marshal(job)
+	if err != nil || !slices.Contains(p.reached.jobs, string(data)) {
+		return nil
+	}
+	return &p.reached.state
+}
