@@ -259,8 +259,8 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	}
 	// -buildvcs runs git, which the toolchain layer lacks.
 	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(s.Binaries[i], envMap) && !s.Binaries[i].Buildvcs)
-	if reached := p.sourcesFor(group); reached != nil {
-		root, afterDownload = p.modules.onSources(opt, *reached)
+	if reached, ok := p.reachedMount(group); ok {
+		root, afterDownload = p.modules.onSources(opt, reached)
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),

@@ -163,27 +163,30 @@ type moduleAccess struct {
 // downloadedDir is where a step mounts the download's empty output.
 const downloadedDir = "/gobuild/downloaded"
 
-// on is the root a go command runs on, the toolchain layer (see
-// onToolchain) or root, and what it mounts to run after the download.
+// on is the root a go command runs on, the toolchain layer with the
+// whole src (see onToolchain) or root, and what it mounts to run after
+// the download.
 func (m moduleAccess) on(opt Options, onToolchain bool) (bkllb.State, bkllb.RunOption) {
-	root, mounts := m.root, runOptionList{}
 	if onToolchain {
-		root, mounts = toolchainRoot(opt), runOptionList{toolchainSources(opt)}
+		return m.onSources(opt, toolchainSources(opt))
 	}
-	if m.downloaded != nil {
-		mounts = append(mounts, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly))
-	}
-	return root, mounts
+	return m.root, m.afterDownload()
 }
 
-// onSources is the toolchain layer with sources mounted as its src, and
-// what a go command mounts to run after the download.
-func (m moduleAccess) onSources(opt Options, sources bkllb.State) (bkllb.State, bkllb.RunOption) {
-	mounts := runOptionList{bkllb.AddMount(path.Join(opt.Goroot, "src"), sources, bkllb.Readonly, opt.keyedByStep())}
-	if m.downloaded != nil {
-		mounts = append(mounts, bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly))
+// onSources is the toolchain layer with sources, which mount the
+// distribution's src, and what a go command mounts to run after the
+// download.
+func (m moduleAccess) onSources(opt Options, sources bkllb.RunOption) (bkllb.State, bkllb.RunOption) {
+	return toolchainRoot(opt), runOptionList{sources, m.afterDownload()}
+}
+
+// afterDownload mounts the download's empty output, if a step needs it to
+// run after the download.
+func (m moduleAccess) afterDownload() bkllb.RunOption {
+	if m.downloaded == nil {
+		return runOptionList{}
 	}
-	return toolchainRoot(opt), mounts
+	return bkllb.AddMount(downloadedDir, *m.downloaded, bkllb.Readonly)
 }
 
 // download fetches the module's dependencies, with the go settings of s

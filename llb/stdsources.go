@@ -158,19 +158,20 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 	return layer
 }
 
-// sourcesFor is the layer of the standard library's sources the go build
-// of group reads, if reached was made for it.
-func (p *platformBuild) sourcesFor(group []int) *bkllb.State {
+// reachedMount mounts the layer of the standard library's sources the go
+// build of group reads as the distribution's src, if reached was made for
+// that go build.
+func (p *platformBuild) reachedMount(group []int) (bkllb.RunOption, bool) {
 	if p.reached == nil {
-		return nil
+		return nil, false
 	}
 	job, ok := p.reachedJob(group)
 	if !ok {
-		return nil
+		return nil, false
 	}
 	data, err := json.Marshal(job)
 	if err != nil || !slices.Contains(p.reached.jobs, string(data)) {
-		return nil
+		return nil, false
 	}
-	return &p.reached.state
+	return bkllb.AddMount(path.Join(p.opt.Goroot, "src"), p.reached.state, bkllb.Readonly, p.opt.keyedByStep()), true
 }
