@@ -255,9 +255,11 @@ func imageEnv(img *dockerspec.DockerOCIImage, name string) string {
 // from, when its config says so as golang images' does: GOLANG_VERSION
 // set, GOROOT unset or the default, PATH naming the default's bin, and
 // the root user (the toolchain layer has no passwd to look a name up in).
-// Empty otherwise: go build then runs on the whole image.
+// Empty otherwise, and when the image sets GOFLAGS, which would change
+// what go builds beyond what the spec says (a tag, coverage) and so what
+// of the distribution it reads: go build then runs on the whole image.
 func goroot(img *dockerspec.DockerOCIImage) string {
-	if img == nil || imageEnv(img, "GOLANG_VERSION") == "" {
+	if img == nil || imageEnv(img, "GOLANG_VERSION") == "" || imageEnv(img, "GOFLAGS") != "" {
 		return ""
 	}
 	if g := imageEnv(img, "GOROOT"); g != "" && path.Clean(g) != gbllb.DefaultGoroot {

@@ -246,6 +246,7 @@ func TestGoroot(t *testing.T) {
 		{"go elsewhere", []string{"GOLANG_VERSION=1.26.8", "PATH=/usr/lib/go/bin:/usr/bin"}, "", ""},
 		{"another GOROOT", []string{"GOLANG_VERSION=1.26.8", path, "GOROOT=/opt/go"}, "", ""},
 		{"a named user", []string{"GOLANG_VERSION=1.26.8", path}, "builder", ""},
+		{"GOFLAGS in the image", []string{"GOLANG_VERSION=1.26.8", path, "GOFLAGS=-tags=prod"}, "", ""},
 	} {
 		img := &dockerspec.DockerOCIImage{}
 		img.Config.Env, img.Config.User = tc.env, tc.user

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,8 +24,9 @@ import (
 // go command reads, so an edit to docs or other unrelated files leaves
 // the build cached.
 func (b *builder) scanSources(ctx context.Context, excludes []string) error {
+	// go.mod files too: a package below one is another module's.
 	st, err := b.bc.MainContext(ctx,
-		llb.IncludePatterns([]string{"**/*.go"}),
+		llb.IncludePatterns([]string{"**/*.go", "**/go.mod"}),
 		llb.ExcludePatterns(excludes),
 		dockerui.WithInternalName("load the Go files"))
 	if err != nil {
@@ -42,10 +44,11 @@ func (b *builder) scanSources(ctx context.Context, excludes []string) error {
 	if err != nil {
 		return err
 	}
-	if b.goFiles, err = readGoFiles(ctx, ref); err != nil {
+	var moduleDirs []string
+	if b.goFiles, moduleDirs, err = readGoFiles(ctx, ref); err != nil {
 		return err
 	}
-	b.imports = gbllb.ReadImports(b.goFiles)
+	b.imports = gbllb.ReadImports(b.goFiles, moduleDirs...)
 	return nil
 }
 
@@ -66,14 +69,15 @@ func (b *builder) checkSources(ctx context.Context) error {
 }
 
 // readGoFiles walks the scanned context and reads its .go files in
-// parallel, by directory. Directories the go command never looks into
-// (hidden, _-prefixed, testdata, vendor) are skipped; vendor is handed to
-// the build whole.
-func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.GoFile, error) {
+// parallel, by directory, and names the directories holding a go.mod.
+// Directories the go command never looks into (hidden, _-prefixed,
+// testdata, vendor) are skipped; vendor is handed to the build whole.
+func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.GoFile, []string, error) {
 	var (
-		mu      sync.Mutex
-		files   = map[string][]gbllb.GoFile{}
-		g, gctx = errgroup.WithContext(ctx)
+		mu         sync.Mutex
+		files      = map[string][]gbllb.GoFile{}
+		moduleDirs []string
+		g, gctx    = errgroup.WithContext(ctx)
 	)
 	g.SetLimit(16)
 	// A directory is read in a goroutine of its own while one is free and
@@ -99,6 +103,12 @@ func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.
 				}
 				continue
 			}
+			if name == "go.mod" {
+				mu.Lock()
+				moduleDirs = append(moduleDirs, dir)
+				mu.Unlock()
+				continue
+			}
 			if !strings.HasSuffix(name, ".go") {
 				continue
 			}
@@ -116,7 +126,9 @@ func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.
 		return nil
 	}
 	g.Go(func() error { return walk(".") })
-	return files, g.Wait()
+	err := g.Wait()
+	slices.Sort(moduleDirs)
+	return files, moduleDirs, err
 }
 
 func skippedDir(name string) bool {

@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,5 +44,46 @@ func TestReachedSourcesFollowToolchainTags(t *testing.T) {
 	bin := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/tagged"])
 	if out := runBinary(t, nil, bin); !strings.HasPrefix(out, "bzip2: ") {
 		t.Errorf("the binary printed %q, want the file built for the architecture level", out)
+	}
+}
+
+// TestStandardImportAddedOnFreshBuilder: hosted CI after an edit that
+// imports another standard package, go.mod unchanged. The new daemon makes
+// the reached sources again; its module cache is empty (go mod download
+// came from the cache), so go list fetches the modules' packages, as go
+// build does, rather than keep every standard package.
+func TestStandardImportAddedOnFreshBuilder(t *testing.T) {
+	dir := copyDir(t, "testdata/twobins")
+	fresh := startFreshDaemon(t, "std-import-fresh")
+	main := filepath.Join(dir, "cmd", "server", "main.go")
+	addImport := func() {
+		data, err := os.ReadFile(main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := strings.Replace(string(data), "import (\n", "import (\n\t_ \"encoding/xml\"\n", 1)
+		if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attrs := map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1"}
+	_, res := ciRebuild(t, dir, fresh, bed.Registry+"/cache:std-import", attrs, addImport)
+	if !reportedCached(res, gbllb.StepModDownload) {
+		t.Fatalf("go mod download ran again, with go.mod unchanged")
+	}
+	log, err := res.StepLog(gbllb.StepReachedSources)
+	if err != nil || vertex(t, res, gbllb.StepReachedSources).Cached {
+		t.Fatalf("the new daemon did not make the reached sources again (%v)", err)
+	}
+	if bytes.Contains(log, []byte("every standard package is kept")) || !bytes.Contains(log, []byte("directories of the standard library kept")) {
+		t.Errorf("the reached sources were not listed:\n%s", log)
+	}
+	images, err := res.Layout.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/server"])
+	if out := runBinary(t, nil, bin, "version"); !strings.HasPrefix(out, "server v1 ") {
+		t.Errorf("server version = %q, want v1", out)
 	}
 }

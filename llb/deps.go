@@ -74,7 +74,8 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 	for _, i := range group {
 		patterns = append(patterns, s.Binaries[i].Package)
 	}
-	imported := opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags, matches)
+	// Packages whose files were not read cost go build their compiles.
+	imported, _ := opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags, matches)
 	var std []string
 	for _, pkg := range imported {
 		if first, _, _ := strings.Cut(pkg, "/"); !strings.Contains(first, ".") {

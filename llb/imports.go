@@ -21,6 +21,10 @@ import (
 // build instead, so it may err towards more, never decide a build.
 type Imports struct {
 	dirs map[string][]importingFile // by directory in the context
+	// modules are the directories in the context that hold a go.mod: a
+	// package below one is another module's, which go build takes from
+	// wherever the build list says, not necessarily from here.
+	modules map[string]bool
 }
 
 type importingFile struct {
@@ -28,9 +32,13 @@ type importingFile struct {
 	imports []string
 }
 
-// ReadImports parses the import blocks of the non-test files.
-func ReadImports(files map[string][]GoFile) *Imports {
-	im := &Imports{dirs: map[string][]importingFile{}}
+// ReadImports parses the import blocks of the non-test files; moduleDirs
+// are the directories of the context that hold a go.mod.
+func ReadImports(files map[string][]GoFile, moduleDirs ...string) *Imports {
+	im := &Imports{dirs: map[string][]importingFile{}, modules: map[string]bool{}}
+	for _, dir := range moduleDirs {
+		im.modules[dir] = true
+	}
 	for dir, fs := range files {
 		for _, f := range fs {
 			if strings.HasSuffix(f.Name, "_test.go") {
@@ -56,16 +64,23 @@ func ReadImports(files map[string][]GoFile) *Imports {
 // path and directory in the context) that the packages of patterns (as
 // go build is given them, relative to the module) import directly or
 // through the module's own packages, for the files goos, goarch and tags
-// select, as match decides them.
-func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos, goarch string, tags []string, match func(build.Context, string, importingFile) bool) []string {
+// select, as match decides them. A package of a module nested in the
+// module's directory is outside it. complete is false when a package of
+// the module had no files read (the scan does not follow a symlinked
+// directory): its imports are then unknown.
+func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos, goarch string, tags []string, match func(build.Context, string, importingFile) bool) (packages []string, complete bool) {
 	ctx := buildContext(goos, goarch, tags)
 	visited, found := map[string]bool{}, map[string]bool{}
+	complete = true
 	var visit func(dir string)
 	visit = func(dir string) {
 		if visited[dir] {
 			return
 		}
 		visited[dir] = true
+		if len(im.dirs[dir]) == 0 {
+			complete = false
+		}
 		for _, f := range im.dirs[dir] {
 			if !match(ctx, dir, f) {
 				continue
@@ -76,7 +91,11 @@ func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos
 				case p == modulePath:
 					visit(moduleDir)
 				case strings.HasPrefix(p, modulePath+"/"):
-					visit(path.Join(moduleDir, strings.TrimPrefix(p, modulePath+"/")))
+					if dir := path.Join(moduleDir, strings.TrimPrefix(p, modulePath+"/")); !im.nested(dir, moduleDir) {
+						visit(dir)
+					} else {
+						found[p] = true
+					}
 				default:
 					found[p] = true
 				}
@@ -98,7 +117,17 @@ func (im *Imports) outside(modulePath, moduleDir string, patterns []string, goos
 			}
 		}
 	}
-	return slices.Sorted(maps.Keys(found))
+	return slices.Sorted(maps.Keys(found)), complete
+}
+
+// nested reports whether dir is in a module nested in moduleDir.
+func (im *Imports) nested(dir, moduleDir string) bool {
+	for ; dir != moduleDir && dir != "." && dir != "/"; dir = path.Dir(dir) {
+		if im.modules[dir] {
+			return true
+		}
+	}
+	return false
 }
 
 // buildContext is go/build's view of a go build without cgo for goos and

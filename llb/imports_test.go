@@ -54,7 +54,7 @@ func TestOutsideImports(t *testing.T) {
 		{"a missing package", "example.com/x", ".", []string{"./cmd/absent"}, "linux", "amd64", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := im.outside(tc.module, tc.dir, tc.patterns, tc.goos, tc.goarch, tc.tags, matches)
+			got, _ := im.outside(tc.module, tc.dir, tc.patterns, tc.goos, tc.goarch, tc.tags, matches)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("outside = %q, want %q", got, tc.want)
 			}

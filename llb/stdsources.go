@@ -10,7 +10,6 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/gobuildkit/gobuild/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/solver/pb"
 )
 
 // A builder that starts empty and imports a registry cache unpacks the
@@ -52,7 +51,8 @@ var coverFlags = []string{"-cover", "-covermode", "-coverpkg"}
 
 // reachedJob describes the go build of group to go list, or reports that
 // it cannot: a build that does not run on the toolchain layer, for another
-// system than linux, or with coverage.
+// system than linux, with coverage, or of packages whose files the
+// frontend did not all read.
 func (p *platformBuild) reachedJob(group []int) (reachedJob, bool) {
 	s, opt := p.s, p.opt
 	i := group[0]
@@ -71,10 +71,11 @@ func (p *platformBuild) reachedJob(group []int) (reachedJob, bool) {
 	for _, j := range group {
 		patterns = append(patterns, s.Binaries[j].Package)
 	}
-	job := reachedJob{
-		Flags:    flags,
-		Packages: opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags, mayMatch),
+	packages, complete := opt.Imports.outside(opt.ModulePath, s.Module, patterns, p.target.OS, p.target.Architecture, b.Tags, mayMatch)
+	if !complete {
+		return reachedJob{}, false
 	}
+	job := reachedJob{Flags: flags, Packages: packages}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if strings.HasPrefix(k, "GO") || strings.HasPrefix(k, "CGO_") {
 			job.Env = append(job.Env, k+"="+env[k])
@@ -135,6 +136,9 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 		}
 		layer.jobs = append(layer.jobs, string(data))
 	}
+	// The same layer whatever order the client lists its platforms in.
+	slices.Sort(layer.jobs)
+	layer.jobs = slices.Compact(layer.jobs)
 	jobFile := bkllb.Scratch().File(
 		bkllb.Mkfile("/jobs.json", 0o644, []byte("["+strings.Join(layer.jobs, ",\n")+"]\n")),
 		bkllb.WithCustomName("[internal] list the go builds"))
@@ -150,8 +154,9 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),
 		first.modules.trusted,
-		// go list runs offline: it names what the module cache holds.
-		bkllb.Network(pb.NetMode_NONE),
+		// As go build, go list may fetch a module go mod download did not
+		// (a fresh builder's cache mount is empty).
+		opt.credentials(),
 		bkllb.WithCustomName(StepReachedSources),
 	)
 	layer.state = run.AddMount(out, bkllb.Scratch())

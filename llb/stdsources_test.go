@@ -91,8 +91,9 @@ func TestReachedSources(t *testing.T) {
 			if archs := strings.Split(args[6], ","); !slices.Contains(archs, "amd64") || !slices.Contains(archs, "arm64") || slices.Contains(archs, "s390x") {
 				t.Errorf("architectures kept %q, want both targets' and no other", archs)
 			}
-			if net := reached.op.GetExec().Network; net != 2 { // pb.NetMode_NONE
-				t.Errorf("go list runs with network %v, want none", net)
+			// go list may fetch, as go build does: with its credentials.
+			if env := reached.op.GetExec().Meta.Env; !slices.Contains(env, "NETRC=/run/secrets/netrc") {
+				t.Errorf("go list runs with env %q, want go build's NETRC", env)
 			}
 			var jobs []reachedJob
 			for _, s := range steps {
@@ -164,16 +165,23 @@ func TestMayMatch(t *testing.T) {
 }
 
 // The helper's subset command keeps the packages go list says the jobs
-// reach, for their architectures only, and a go with that src builds the
-// program; when go list cannot load a package, it keeps every package.
+// reach, those the linker adds included, for their architectures only,
+// and a go with that src builds the program; when go list cannot load a
+// package, it keeps every package.
 func TestSubsetHelper(t *testing.T) {
 	helper := buildHelper(t)
 	module := t.TempDir()
 	for name, text := range map[string]string{
-		"go.mod":  "module example.com/subset\n\ngo 1.21\n",
-		"main.go": "package main\n\nimport \"net/http\"\n\nfunc main() { _ = http.ListenAndServe(\":8080\", nil) }\n",
+		"go.mod":         "module example.com/subset\n\ngo 1.21\n",
+		"main.go":        "package main\n\nimport \"net/http\"\n\nfunc main() { _ = http.ListenAndServe(\":8080\", nil) }\n",
+		"empty/main.go":  "package main\n\nfunc main() {}\n",
+		"empty/other.go": "package main\n",
 	} {
-		if err := os.WriteFile(filepath.Join(module, name), []byte(text), 0o644); err != nil {
+		file := filepath.Join(module, name)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,10 +190,10 @@ func TestSubsetHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	goroot := strings.TrimSpace(string(goenv))
-	subset := func(packages ...string) string {
+	subset := func(archs []string, packages ...string) string {
 		t.Helper()
 		var jobs []reachedJob
-		for _, arch := range []string{"amd64", "arm64"} {
+		for _, arch := range archs {
 			jobs = append(jobs, reachedJob{Env: []string{"GOOS=linux", "GOARCH=" + arch, "CGO_ENABLED=0"}, Flags: []string{"-trimpath"}, Packages: packages})
 		}
 		data, err := json.Marshal(jobs)
@@ -196,9 +204,9 @@ func TestSubsetHelper(t *testing.T) {
 		if err := os.WriteFile(jobFile, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(helper, "subset", filepath.Join(goroot, "src"), out, jobFile, strings.Join(otherSystems, ","), "amd64,arm64")
+		cmd := exec.Command(helper, "subset", filepath.Join(goroot, "src"), out, jobFile, strings.Join(otherSystems, ","), strings.Join(archs, ","))
 		cmd.Dir = module
-		cmd.Env = append(os.Environ(), "GOFLAGS=", "GOTOOLCHAIN=local")
+		cmd.Env = append(os.Environ(), "GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("gobuild-helper subset: %v\n%s", err, msg)
 		}
@@ -208,15 +216,39 @@ func TestSubsetHelper(t *testing.T) {
 		_, err := os.Lstat(filepath.Join(root, name))
 		return err == nil
 	}
+	// build builds pkg for arch with a go whose src is sources.
+	build := func(sources, arch, pkg string) {
+		t.Helper()
+		root := t.TempDir()
+		entries, err := os.ReadDir(goroot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			target := filepath.Join(goroot, e.Name())
+			if e.Name() == "src" {
+				target = sources
+			}
+			if err := os.Symlink(target, filepath.Join(root, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(filepath.Join(root, "bin", "go"), "build", "-trimpath", "-o", filepath.Join(t.TempDir(), "subset"), pkg)
+		cmd.Dir = module
+		cmd.Env = append(os.Environ(), "GOROOT="+root, "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local", "GOCACHE="+t.TempDir())
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("go build of %s for %s on the subset: %v\n%s", pkg, arch, err, msg)
+		}
+	}
 
-	out := subset("net/http")
+	out := subset([]string{"amd64", "arm64"}, "net/http")
 	for name, want := range map[string]bool{
 		"net/http/server.go":                  true,
 		"runtime/asm_amd64.s":                 true,
 		"runtime/asm_arm64.s":                 true,
 		"runtime/asm_s390x.s":                 false, // another architecture
 		"runtime/os_windows.go":               false, // another system
-		"runtime/cgo":                         true,  // the linker may add it
+		"runtime/cgo/abi_amd64.h":             true,  // runtime's assembly includes it
 		"net/http/server_test.go":             false,
 		"image/gif":                           false, // not reached
 		"cmd":                                 false,
@@ -235,33 +267,52 @@ func TestSubsetHelper(t *testing.T) {
 	if got, err := os.Stat(filepath.Join(out, "net", "http")); err != nil || !got.ModTime().Equal(want.ModTime()) {
 		t.Errorf("net/http: %v; want the distribution's time %v", err, want.ModTime())
 	}
-
-	// A go whose src is the subset builds the program for both targets.
-	fakeRoot := t.TempDir()
-	entries, err := os.ReadDir(goroot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		target := filepath.Join(goroot, e.Name())
-		if e.Name() == "src" {
-			target = out
-		}
-		if err := os.Symlink(target, filepath.Join(fakeRoot, e.Name())); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, arch := range []string{"amd64", "arm64"} {
-		build := exec.Command(filepath.Join(fakeRoot, "bin", "go"), "build", "-trimpath", "-o", filepath.Join(t.TempDir(), "subset"), ".")
-		build.Dir = module
-		build.Env = append(os.Environ(), "GOROOT="+fakeRoot, "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local", "GOCACHE="+t.TempDir())
-		if msg, err := build.CombinedOutput(); err != nil {
-			t.Errorf("go build for %s on the subset: %v\n%s", arch, err, msg)
-		}
+		build(out, arch, ".")
 	}
 
-	// A package of a module go list cannot find offline.
-	if out := subset("net/http", "example.com/absent/pkg"); !exists(out, "image/gif") {
+	// The linker adds math to every program for arm, which imports
+	// nothing here.
+	arm := subset([]string{"arm"})
+	if !exists(arm, "math/abs.go") {
+		t.Errorf("math left out for arm")
+	}
+	build(arm, "arm", "./empty")
+
+	// A package of a module go list cannot find.
+	if out := subset([]string{"amd64"}, "net/http", "example.com/absent/pkg"); !exists(out, "image/gif") {
 		t.Errorf("with a package go list cannot load, image/gif was left out; want every package kept")
+	}
+}
+
+// A package of a module nested in the main module's directory is that
+// module's, as go build takes it from the build list: outside. A package
+// of the module whose files the scan did not read (behind a symlinked
+// directory) leaves the imports incomplete.
+func TestOutsideNestedModulesAndUnreadPackages(t *testing.T) {
+	files := map[string][]GoFile{
+		"cmd/server":     {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"example.com/x/api/client\"\n\t\"example.com/x/internal/store\"\n)\n")}},
+		"cmd/linked":     {{Name: "main.go", Data: []byte("package main\n\nimport \"example.com/x/internal/linked\"\n")}},
+		"api/client":     {{Name: "client.go", Data: []byte("package client\n\nimport \"encoding/xml\"\n")}},
+		"internal/store": {{Name: "store.go", Data: []byte("package store\n\nimport \"database/sql\"\n")}},
+	}
+	for _, tc := range []struct {
+		name       string
+		moduleDirs []string
+		pattern    string
+		want       []string
+		complete   bool
+	}{
+		{"api is a module of its own", []string{".", "api"}, "./cmd/server", []string{"database/sql", "example.com/x/api/client"}, true},
+		{"api is a directory of the module", []string{"."}, "./cmd/server", []string{"database/sql", "encoding/xml"}, true},
+		{"a package not read", []string{"."}, "./cmd/linked", nil, false},
+		{"a binary's package not read", []string{"."}, "./cmd/absent", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, complete := ReadImports(files, tc.moduleDirs...).outside("example.com/x", ".", []string{tc.pattern}, "linux", "amd64", nil, mayMatch)
+			if !slices.Equal(got, tc.want) || complete != tc.complete {
+				t.Errorf("outside = %q, complete %v; want %q, %v", got, complete, tc.want, tc.complete)
+			}
+		})
 	}
 }

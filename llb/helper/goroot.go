@@ -174,12 +174,12 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 // (leaving out the operating systems OS,...), of the architectures
 // ARCH,... only. Also the files at the root of src and vendor/modules.txt.
 //
-// JOBS is a JSON list of {"env", "flags", "packages"}: go list -deps of
-// the packages with those flags, in the environment with those settings
-// added, names the standard packages reached. go list runs offline
-// (GOPROXY=off): a package it cannot find may be one go build fetches,
-// whose imports it cannot know, so then every package is copied, as it
-// is when go list fails.
+// JOBS is a JSON list of {"env", "flags", "packages"}: go list -deps, with
+// those flags and in the environment with those settings added, of a main
+// package that imports the packages names the standard packages that go
+// build reaches, those the linker adds included. When go list fails, or
+// cannot load a package outside the standard library (whose imports are
+// then unknown), every package is copied.
 func subsetCommand(args []string) error {
 	if len(args) != 5 {
 		return fmt.Errorf("usage: gobuild-helper subset FROM OUT JOBS OS,... ARCH,...")
@@ -229,14 +229,32 @@ type subsetJob struct {
 }
 
 // reachedPackages are the directories, relative to from, of the standard
-// packages job reaches. Every program links runtime, whose assembly
-// includes runtime/cgo's headers, and the linker adds runtime/cgo to some
-// programs: both are always kept.
+// packages job reaches. go list is given a main package importing the
+// job's packages, so that it adds what the linker adds (runtime, math on
+// arm, runtime/cgo for external linking); runtime/cgo is kept in any case,
+// since runtime's assembly includes its headers.
 func reachedPackages(from string, job subsetJob) ([]string, error) {
-	const format = "{{.Standard}} {{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}} {{.ImportPath}} {{.Dir}}"
-	args := append(append([]string{"list", "-e", "-deps", "-f", format}, job.Flags...), job.Packages...)
-	cmd := exec.Command("go", append(args, "runtime", "runtime/cgo")...)
-	cmd.Env = append(append(os.Environ(), job.Env...), "GOPROXY=off")
+	tmp, err := os.MkdirTemp("", "gobuild-subset-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	var program strings.Builder
+	program.WriteString("package main\n\n")
+	packages := append(slices.Clone(job.Packages), "runtime/cgo")
+	slices.Sort(packages)
+	for _, p := range slices.Compact(packages) {
+		fmt.Fprintf(&program, "import _ %q\n", p)
+	}
+	program.WriteString("\nfunc main() {}\n")
+	mainFile := filepath.Join(tmp, "main.go")
+	if err := os.WriteFile(mainFile, []byte(program.String()), 0o644); err != nil {
+		return nil, err
+	}
+	const format = "{{.Standard}}\t{{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}}\t{{.ImportPath}}\t{{.Dir}}"
+	args := append(append([]string{"list", "-e", "-deps", "-f", format}, job.Flags...), mainFile)
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), job.Env...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -244,13 +262,13 @@ func reachedPackages(from string, job subsetJob) ([]string, error) {
 	}
 	var dirs []string
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		f := strings.SplitN(line, " ", 4)
-		if len(f) < 3 {
-			continue
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("go list printed %q", line)
 		}
-		standard, state, importPath, dir := f[0] == "true", f[1], f[2], ""
-		if len(f) == 4 {
-			dir = f[3]
+		standard, state, importPath, dir := f[0] == "true", f[1], f[2], f[3]
+		if importPath == "command-line-arguments" {
+			continue // the main package above
 		}
 		if !standard {
 			// A package whose files are all excluded for the target is no
@@ -260,8 +278,11 @@ func reachedPackages(from string, job subsetJob) ([]string, error) {
 			}
 			continue
 		}
+		if dir == "" {
+			return nil, fmt.Errorf("go list found no directory for %s", importPath)
+		}
 		rel, err := filepath.Rel(from, dir)
-		if err != nil || dir == "" || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			continue // not in src: a package such as GOFIPS140's, in the module cache
 		}
 		dirs = append(dirs, rel)
