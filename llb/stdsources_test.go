@@ -132,38 +132,6 @@ func TestReachedSources(t *testing.T) {
 	}
 }
 
-// A file go builds only with a tag the toolchain sets (a release, an
-// experiment, an architecture level) counts for the sources: its imports
-// would be missing from them otherwise, and go build would fail.
-func TestMayMatch(t *testing.T) {
-	for _, tc := range []struct {
-		name, header string
-		strict, may  bool
-	}{
-		{"no constraint", "", true, true},
-		{"another system", "//go:build windows\n", false, false},
-		{"a user's tag not given", "//go:build integration\n", false, false},
-		{"a given tag", "//go:build netgo\n", true, true},
-		{"a newer release", "//go:build go1.99\n", false, true},
-		{"before a release", "//go:build !go1.21\n", false, true},
-		{"an architecture level", "//go:build amd64.v3\n", false, true},
-		{"an experiment off", "//go:build !goexperiment.greenteagc\n", true, true},
-		{"an experiment on, another system", "//go:build goexperiment.x && windows\n", false, false},
-		{"old syntax", "// +build go1.99\n", false, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := importingFile{GoFile: GoFile{Name: "a.go", Data: []byte(tc.header + "\npackage a\n")}}
-			ctx := buildContext("linux", "amd64", []string{"netgo"})
-			if got := matches(ctx, "a", f); got != tc.strict {
-				t.Errorf("matches %v, want %v", got, tc.strict)
-			}
-			if got := mayMatch(ctx, "a", f); got != tc.may {
-				t.Errorf("mayMatch %v, want %v", got, tc.may)
-			}
-		})
-	}
-}
-
 // The helper's subset command keeps the packages go list says the jobs
 // reach, those the linker adds included, for their architectures only,
 // and a go with that src builds the program; when go list cannot load a
@@ -282,37 +250,5 @@ func TestSubsetHelper(t *testing.T) {
 	// A package of a module go list cannot find.
 	if out := subset([]string{"amd64"}, "net/http", "example.com/absent/pkg"); !exists(out, "image/gif") {
 		t.Errorf("with a package go list cannot load, image/gif was left out; want every package kept")
-	}
-}
-
-// A package of a module nested in the main module's directory is that
-// module's, as go build takes it from the build list: outside. A package
-// of the module whose files the scan did not read (behind a symlinked
-// directory) leaves the imports incomplete.
-func TestOutsideNestedModulesAndUnreadPackages(t *testing.T) {
-	files := map[string][]GoFile{
-		"cmd/server":     {{Name: "main.go", Data: []byte("package main\n\nimport (\n\t\"example.com/x/api/client\"\n\t\"example.com/x/internal/store\"\n)\n")}},
-		"cmd/linked":     {{Name: "main.go", Data: []byte("package main\n\nimport \"example.com/x/internal/linked\"\n")}},
-		"api/client":     {{Name: "client.go", Data: []byte("package client\n\nimport \"encoding/xml\"\n")}},
-		"internal/store": {{Name: "store.go", Data: []byte("package store\n\nimport \"database/sql\"\n")}},
-	}
-	for _, tc := range []struct {
-		name       string
-		moduleDirs []string
-		pattern    string
-		want       []string
-		complete   bool
-	}{
-		{"api is a module of its own", []string{".", "api"}, "./cmd/server", []string{"database/sql", "example.com/x/api/client"}, true},
-		{"api is a directory of the module", []string{"."}, "./cmd/server", []string{"database/sql", "encoding/xml"}, true},
-		{"a package not read", []string{"."}, "./cmd/linked", nil, false},
-		{"a binary's package not read", []string{"."}, "./cmd/absent", nil, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, complete := ReadImports(files, tc.moduleDirs...).outside("example.com/x", ".", []string{tc.pattern}, "linux", "amd64", nil, mayMatch)
-			if !slices.Equal(got, tc.want) || complete != tc.complete {
-				t.Errorf("outside = %q, complete %v; want %q, %v", got, complete, tc.want, tc.complete)
-			}
-		})
 	}
 }
