@@ -87,10 +87,7 @@ image:
 // stamped inside that op, not in a step of its own on the rebuild's path.
 func TestLayersAreOneStepEach(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/arm64", nil)
-	byDigest := map[digest.Digest]step{}
-	for _, s := range steps {
-		byDigest[digest.FromBytes(s.raw)] = s
-	}
+	byDigest := stepsByDigest(steps)
 	for name, wantInput := range map[string]func(*pb.Op) bool{
 		"copy binaries (linux/arm64)":                       func(op *pb.Op) bool { return op.GetExec() != nil },
 		"static base (passwd, CA certificates, time zones)": func(op *pb.Op) bool { return op.GetSource() != nil },

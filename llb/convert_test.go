@@ -34,6 +34,15 @@ type step struct {
 	ignoreCache bool
 }
 
+// stepsByDigest finds a step by the digest its dependents name it by.
+func stepsByDigest(steps []step) map[digest.Digest]step {
+	byDigest := map[digest.Digest]step{}
+	for _, s := range steps {
+		byDigest[digest.FromBytes(s.raw)] = s
+	}
+	return byDigest
+}
+
 func convert(t *testing.T, specText, target string, mod func(*Options)) ([]step, *Result) {
 	t.Helper()
 	s, opt := testInput(t, specText, target, mod)

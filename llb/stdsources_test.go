@@ -57,10 +57,7 @@ func TestReachedSources(t *testing.T) {
 				o.Imports = ReadImports(files)
 				tc.mod(o)
 			})
-			byDigest := map[digest.Digest]step{}
-			for _, s := range steps {
-				byDigest[digest.FromBytes(s.raw)] = s
-			}
+			byDigest := stepsByDigest(steps)
 			var src string
 			for _, s := range steps {
 				if !strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {

@@ -53,10 +53,7 @@ func TestToolchainLayer(t *testing.T) {
 				o.Imports = ReadImports(depsTestFiles)
 				tc.mod(o)
 			})
-			byDigest := map[digest.Digest]step{}
-			for _, s := range steps {
-				byDigest[digest.FromBytes(s.raw)] = s
-			}
+			byDigest := stepsByDigest(steps)
 			onToolchain := func(prefix string) (on, found bool) {
 				for _, s := range steps {
 					if !strings.HasPrefix(s.name, prefix) {
@@ -145,10 +142,7 @@ func TestToolchainLayerContents(t *testing.T) {
 	if after == nil || !after.Readonly {
 		t.Fatalf("go build on the toolchain layer does not mount the download's output read-only at %s", downloadedDir)
 	}
-	byDigest := map[digest.Digest]step{}
-	for _, s := range steps {
-		byDigest[digest.FromBytes(s.raw)] = s
-	}
+	byDigest := stepsByDigest(steps)
 	if from := byDigest[digest.Digest(buildOp.Inputs[after.Input].Digest)]; from.name != StepModDownload {
 		t.Errorf("%s comes from %q, want %q", downloadedDir, from.name, StepModDownload)
 	}
