@@ -108,6 +108,11 @@ func TestCompiledDependenciesTravelWithRegistryCache(t *testing.T) {
 		if !bytes.Contains(log, []byte("compiled dependency files copied in")) {
 			t.Errorf("go build of %s did not copy the dependency layer into its cache:\n%s", pkg, log)
 		}
+		// The module cache's layer holds what go build reads of uuid: go
+		// downloads nothing, though the new daemon's module cache is empty.
+		if bytes.Contains(log, []byte("go: downloading")) {
+			t.Errorf("go build of %s downloaded modules on the new daemon:\n%s", pkg, log)
+		}
 		var own bool
 		for _, p := range compiledPackages(log) {
 			if !strings.HasPrefix(p, "example.com/twobins/") {

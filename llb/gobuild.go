@@ -259,8 +259,11 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	}
 	// -buildvcs runs git, which the toolchain layer lacks.
 	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(s.Binaries[i], envMap) && !s.Binaries[i].Buildvcs)
-	if reached, ok := p.reachedMount(group); ok {
+	if reached, reachedModules, ok := p.reachedMount(group); ok {
 		root, afterDownload = p.modules.onSources(opt, reached)
+		if reachedModules != nil {
+			modules = reachedModules
+		}
 	}
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),

@@ -31,7 +31,10 @@ import (
 // read.
 type reachedLayer struct {
 	state bkllb.State
-	jobs  []string // each reachedJob as the step's job file holds it
+	// modules, when set, is the module cache with what the go builds read
+	// of other modules (see moduleLayer).
+	modules *bkllb.State
+	jobs    []string // each reachedJob as the step's job file holds it
 }
 
 // reachedJob is one go build as go list is to load it: the helper's
@@ -142,13 +145,21 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 	jobFile := bkllb.Scratch().File(
 		bkllb.Mkfile("/jobs.json", 0o644, []byte("["+strings.Join(layer.jobs, ",\n")+"]\n")),
 		bkllb.WithCustomName("[internal] list the go builds"))
-	const jobsDir, out = "/gobuild/jobs", "/gobuild/reached"
+	const jobsDir, out, modulesOut = "/gobuild/jobs", "/gobuild/reached", "/gobuild/modules"
 	slices.Sort(archs)
+	args := []string{helperBinary, "subset", path.Join(opt.Goroot, "src"), out, path.Join(jobsDir, "jobs.json"),
+		strings.Join(otherSystems, ","), strings.Join(slices.Compact(archs), ",")}
+	withModules := moduleLayer(s, opt)
+	if withModules {
+		args = append(args, modulesOut)
+	}
 	root, afterDownload := first.modules.on(opt, true)
 	run := root.Run(
-		bkllb.Args([]string{helperBinary, "subset", path.Join(opt.Goroot, "src"), out, path.Join(jobsDir, "jobs.json"),
-			strings.Join(otherSystems, ","), strings.Join(slices.Compact(archs), ",")}),
+		bkllb.Args(args),
 		afterDownload,
+		// The layer of modules holds what the credentials fetched: it is
+		// the partition's, as go build's result is.
+		bkllb.AddEnv("GOBUILD_MODULE_PARTITION", opt.partitionName()),
 		helperMount(opt),
 		bkllb.AddMount(jobsDir, jobFile, bkllb.Readonly),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
@@ -160,23 +171,44 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 		bkllb.WithCustomName(StepReachedSources),
 	)
 	layer.state = run.AddMount(out, bkllb.Scratch())
+	if withModules {
+		modules := run.AddMount(modulesOut, bkllb.Scratch())
+		layer.modules = &modules
+	}
 	return layer
+}
+
+// moduleLayer reports whether the step of the reached sources also
+// copies out what the go builds read of the module cache, for go build to
+// use as its module cache: on a fresh builder the cache mount is empty,
+// and go build would download and extract every module it imports from
+// (thousands of files for gRPC), where the layer holds only the packages
+// it reads. Not for vendored modules (no module cache), nor with
+// GOBUILD_MODULE_CACHE=layer, whose download is that cache already.
+func moduleLayer(s *spec.Spec, opt Options) bool {
+	return !usesVendor(s, opt) && opt.ModuleCache != ModuleCacheLayer
 }
 
 // reachedMount mounts the layer of the standard library's sources the go
 // build of group reads as the distribution's src, if reached was made for
-// that go build.
-func (p *platformBuild) reachedMount(group []int) (bkllb.RunOption, bool) {
+// that go build, and, when the layer of modules was made too, that layer
+// as its module cache: writable, so that go may still fetch what the
+// layer lacks, and thrown away after the step.
+func (p *platformBuild) reachedMount(group []int) (sources, modules bkllb.RunOption, ok bool) {
 	if p.reached == nil {
-		return nil, false
+		return nil, nil, false
 	}
 	job, ok := p.reachedJob(group)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	data, err := json.Marshal(job)
 	if err != nil || !slices.Contains(p.reached.jobs, string(data)) {
-		return nil, false
+		return nil, nil, false
 	}
-	return bkllb.AddMount(path.Join(p.opt.Goroot, "src"), p.reached.state, bkllb.Readonly, p.opt.keyedByStep()), true
+	sources = bkllb.AddMount(path.Join(p.opt.Goroot, "src"), p.reached.state, bkllb.Readonly, p.opt.keyedByStep())
+	if p.reached.modules != nil {
+		modules = bkllb.AddMount(modCacheDir, *p.reached.modules, bkllb.ForceNoOutput, p.opt.keyedByStep())
+	}
+	return sources, modules, true
 }

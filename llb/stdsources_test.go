@@ -12,8 +12,11 @@ import (
 	"testing"
 
 	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	modulepkg "golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
 )
 
 // Which go builds read only the standard packages their binaries reach:
@@ -40,16 +43,21 @@ func TestReachedSources(t *testing.T) {
 		// as the distribution's src; empty when it mounts none (it runs
 		// on the whole builder).
 		src string
+		// modules is the step whose output go build mounts as its module
+		// cache, writable; empty for a cache mount or an empty one.
+		modules string
 	}{
-		{"cache imported, distribution known", testSpec, layered, StepReachedSources},
-		{"-buildmode=pie links nothing more", withFlag("-buildmode=pie"), layered, StepReachedSources},
-		{"no cache imported: the whole builder", testSpec, func(o *Options) { layered(o); o.CacheImported = false }, ""},
-		{"the build's platforms unknown", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = nil }, StepToolchainSources},
-		{"the layer made for other platforms", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = both[1:] }, StepToolchainSources},
-		{"-cover links runtime/coverage", withFlag("-cover"), layered, StepToolchainSources},
-		{"-covermode in goflags too", strings.Replace(testSpec, "goflags: -mod=readonly\n", "goflags: -mod=readonly -covermode=atomic\n", 1), layered, StepToolchainSources},
-		{"a local replacement's imports are not read", testSpec, func(o *Options) { layered(o); o.Modules.Dirs = []string{"lib"} }, StepToolchainSources},
-		{"cgo runs on the whole builder", cgo, layered, ""},
+		{"cache imported, distribution known", testSpec, layered, StepReachedSources, StepReachedSources},
+		{"-buildmode=pie links nothing more", withFlag("-buildmode=pie"), layered, StepReachedSources, StepReachedSources},
+		{"vendored: no module cache", strings.Replace(testSpec, "goflags: -mod=readonly\n", "", 1), func(o *Options) { layered(o); o.Modules.Vendor = true }, StepReachedSources, ""},
+		{"GOBUILD_MODULE_CACHE=layer: the download's layer", testSpec, func(o *Options) { layered(o); o.ModuleCache = ModuleCacheLayer }, StepReachedSources, StepModDownloadToLayer},
+		{"no cache imported: the whole builder", testSpec, func(o *Options) { layered(o); o.CacheImported = false }, "", ""},
+		{"the build's platforms unknown", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = nil }, StepToolchainSources, ""},
+		{"the layer made for other platforms", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = both[1:] }, StepToolchainSources, ""},
+		{"-cover links runtime/coverage", withFlag("-cover"), layered, StepToolchainSources, ""},
+		{"-covermode in goflags too", strings.Replace(testSpec, "goflags: -mod=readonly\n", "goflags: -mod=readonly -covermode=atomic\n", 1), layered, StepToolchainSources, ""},
+		{"a local replacement's imports are not read", testSpec, func(o *Options) { layered(o); o.Modules.Dirs = []string{"lib"} }, StepToolchainSources, ""},
+		{"cgo runs on the whole builder", cgo, layered, "", StepModCopy},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, _ := convert(t, tc.spec, "linux/amd64", func(o *Options) {
@@ -58,19 +66,32 @@ func TestReachedSources(t *testing.T) {
 				tc.mod(o)
 			})
 			byDigest := stepsByDigest(steps)
-			var src string
+			var src, modules string
 			for _, s := range steps {
 				if !strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {
 					continue
 				}
 				for _, m := range s.op.GetExec().Mounts {
-					if m.Dest == path.Join(DefaultGoroot, "src") {
-						src = byDigest[digest.Digest(s.op.Inputs[m.Input].Digest)].name
+					if m.Input < 0 {
+						continue
+					}
+					from := byDigest[digest.Digest(s.op.Inputs[m.Input].Digest)].name
+					switch m.Dest {
+					case path.Join(DefaultGoroot, "src"):
+						src = from
+					case modCacheDir:
+						if m.Readonly || m.MountType != pb.MountType_BIND {
+							t.Errorf("go build mounts its module cache from %q read-only or not as a layer: %+v", from, m)
+						}
+						modules = from
 					}
 				}
 			}
 			if src != tc.src {
 				t.Fatalf("go build mounts src from %q, want %q", src, tc.src)
+			}
+			if modules != tc.modules {
+				t.Fatalf("go build mounts its module cache from %q, want %q", modules, tc.modules)
 			}
 			if src != StepReachedSources {
 				return
@@ -82,7 +103,11 @@ func TestReachedSources(t *testing.T) {
 				}
 			}
 			args := reached.op.GetExec().Meta.Args
-			if len(args) != 7 || args[1] != "subset" || args[2] != "/usr/local/go/src" || args[5] != strings.Join(otherSystems, ",") {
+			wantArgs := 7
+			if tc.modules == StepReachedSources {
+				wantArgs = 8 // and the module cache's layer
+			}
+			if len(args) != wantArgs || args[1] != "subset" || args[2] != "/usr/local/go/src" || args[5] != strings.Join(otherSystems, ",") {
 				t.Fatalf("the step runs %q", args)
 			}
 			if archs := strings.Split(args[6], ","); !slices.Contains(archs, "amd64") || !slices.Contains(archs, "arm64") || slices.Contains(archs, "s390x") {
@@ -91,6 +116,10 @@ func TestReachedSources(t *testing.T) {
 			// go list may fetch, as go build does: with its credentials.
 			if env := reached.op.GetExec().Meta.Env; !slices.Contains(env, "NETRC=/run/secrets/netrc") {
 				t.Errorf("go list runs with env %q, want go build's NETRC", env)
+			}
+			// What it copies of the module cache is the partition's.
+			if env := reached.op.GetExec().Meta.Env; !slices.Contains(env, "GOBUILD_MODULE_PARTITION=shared") {
+				t.Errorf("the step runs with env %q, want its partition's name", env)
 			}
 			var jobs []reachedJob
 			for _, s := range steps {
@@ -247,5 +276,152 @@ func TestSubsetHelper(t *testing.T) {
 	// A package of a module go list cannot find.
 	if out := subset([]string{"amd64"}, "net/http", "example.com/absent/pkg"); !exists(out, "image/gif") {
 		t.Errorf("with a package go list cannot load, image/gif was left out; want every package kept")
+	}
+}
+
+// With a module output, the subset command also copies what the go
+// builds read of the module cache: the packages reached (their files for
+// the targets, what they embed), each module's go.mod and hash, and the
+// go.mod of every version go.sum names; nothing unreached, no zip. A go
+// with that as its module cache builds offline, byte for byte as with
+// the whole cache.
+func TestSubsetHelperModules(t *testing.T) {
+	helper := buildHelper(t)
+	tmp := t.TempDir()
+	proxy, cache, module := filepath.Join(tmp, "proxy"), filepath.Join(tmp, "cache"), filepath.Join(tmp, "app")
+	dep := map[string]string{
+		"go.mod":                 "module example.com/Dep\n\ngo 1.21\n",
+		"used/used.go":           "package used\n\nimport (\n\t_ \"embed\"\n\n\t\"example.com/Dep/inner\"\n)\n\n//go:embed data/msg.txt\nvar Msg string\n\nvar N = inner.N\n",
+		"used/used_windows.go":   "package used\n",
+		"used/used_test.go":      "package used\n",
+		"used/data/msg.txt":      "embedded\n",
+		"used/data/unused.txt":   "not embedded\n",
+		"inner/inner.go":         "package inner\n\nconst N = 42\n",
+		"unused/unused.go":       "package unused\n",
+		"unused/data/big.txt":    "unused\n",
+		"README":                 "a dependency\n",
+		"used/nested/nested.go":  "package nested\n",
+		"inner/deeper/deeper.go": "package deeper\n",
+	}
+	writeModuleZip(t, proxy, "example.com/Dep", "v1.0.0", dep)
+	app := map[string]string{
+		"go.mod":  "module example.com/app\n\ngo 1.21\n\nrequire example.com/Dep v1.0.0\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/Dep/used\"\n)\n\nfunc main() { fmt.Print(used.Msg, used.N) }\n",
+	}
+	for name, text := range app {
+		writeFile(t, filepath.Join(module, name), text)
+	}
+	goEnv := []string{"GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOSUMDB=off", "GOPROXY=file://" + proxy, "GOMODCACHE=" + cache, "CGO_ENABLED=0"}
+	run := func(env []string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir, cmd.Env = module, append(os.Environ(), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, out)
+		}
+	}
+	run(goEnv, "go", "mod", "tidy")
+
+	var jobs []reachedJob
+	for _, arch := range []string{"amd64", "arm64"} {
+		jobs = append(jobs, reachedJob{Env: []string{"GOOS=linux", "GOARCH=" + arch, "CGO_ENABLED=0", "GOMODCACHE=" + cache}, Flags: []string{"-trimpath"}, Packages: []string{"example.com/Dep/used", "fmt"}})
+	}
+	data, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobFile, out, modules := filepath.Join(tmp, "jobs.json"), filepath.Join(tmp, "src"), filepath.Join(tmp, "modules")
+	writeFile(t, jobFile, string(data))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off"}, helper, "subset", filepath.Join(strings.TrimSpace(string(goroot)), "src"), out, jobFile,
+		strings.Join(otherSystems, ","), "amd64,arm64", modules)
+
+	// The module cache escapes upper case as '!' and its lower case.
+	const root = "example.com/!dep@v1.0.0"
+	for name, want := range map[string]bool{
+		root + "/go.mod":                                      true,
+		root + "/used/used.go":                                true,
+		root + "/used/data/msg.txt":                           true,  // embedded
+		root + "/inner/inner.go":                              true,  // imported by used
+		root + "/used/used_windows.go":                        false, // another system
+		root + "/used/used_test.go":                           false,
+		root + "/used/data/unused.txt":                        false,
+		root + "/used/nested":                                 false, // a package not reached
+		root + "/inner/deeper":                                false,
+		root + "/unused":                                      false,
+		root + "/README":                                      false,
+		"cache/download/example.com/!dep/@v/v1.0.0.mod":       true,
+		"cache/download/example.com/!dep/@v/v1.0.0.ziphash":   true,
+		"cache/download/example.com/!dep/@v/v1.0.0.zip":       false,
+		"cache/download/example.com/!dep/@v/v1.0.0.lock":      false,
+		"cache/download/example.com/!dep/@v/list":             false,
+		"cache/download/example.com/!dep/@v/v1.0.0.zip.bogus": false,
+	} {
+		if _, err := os.Lstat(filepath.Join(modules, name)); (err == nil) != want {
+			t.Errorf("%s kept %v, want %v", name, err == nil, want)
+		}
+	}
+
+	// go builds offline on the layer (writable, as go build mounts it),
+	// and the program is the one the whole cache gives.
+	gocache := t.TempDir()
+	build := func(cache, arch string) []byte {
+		t.Helper()
+		bin := filepath.Join(t.TempDir(), "app")
+		run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off", "GOMODCACHE=" + cache, "GOCACHE=" + gocache, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + arch},
+			"go", "build", "-trimpath", "-o", bin, ".")
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	layer := filepath.Join(t.TempDir(), "layer")
+	if err := os.CopyFS(layer, os.DirFS(modules)); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		if got, want := build(layer, arch), build(cache, arch); !slices.Equal(got, want) {
+			t.Errorf("%s: the program built on the layer differs from the one built on the whole cache", arch)
+		}
+	}
+}
+
+// writeModuleZip serves module version v with files from a GOPROXY
+// directory.
+func writeModuleZip(t *testing.T, proxy, module, version string, files map[string]string) {
+	t.Helper()
+	escaped, err := modulepkg.EscapePath(module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(proxy, escaped, "@v")
+	src := t.TempDir()
+	for name, text := range files {
+		writeFile(t, filepath.Join(src, name), text)
+	}
+	writeFile(t, filepath.Join(dir, "list"), version+"\n")
+	writeFile(t, filepath.Join(dir, version+".info"), `{"Version":"`+version+`","Time":"2024-01-01T00:00:00Z"}`)
+	writeFile(t, filepath.Join(dir, version+".mod"), files["go.mod"])
+	zipFile, err := os.Create(filepath.Join(dir, version+".zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zipFile.Close()
+	if err := modzip.CreateFromDir(zipFile, modulepkg.Version{Path: module, Version: version}, src); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, name, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -169,9 +169,9 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 }
 
 // subsetCommand copies into OUT the packages of a Go distribution's src
-// (subset FROM OUT JOBS OS,... ARCH,...) that the go builds JOBS describes
-// reach, with the files of them go build may read: those sources keeps
-// (leaving out the operating systems OS,...), of the architectures
+// (subset FROM OUT JOBS OS,... ARCH,... [MODOUT]) that the go builds JOBS
+// describes reach, with the files of them go build may read: those sources
+// keeps (leaving out the operating systems OS,...), of the architectures
 // ARCH,... only. Also the files at the root of src and vendor/modules.txt.
 //
 // JOBS is a JSON list of {"env", "flags", "packages"}: go list -deps, with
@@ -180,9 +180,14 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 // build reaches, those the linker adds included. When go list fails, or
 // cannot load a package outside the standard library (whose imports are
 // then unknown), every package is copied.
+//
+// With MODOUT, the same go list names the packages of other modules the
+// go builds read: MODOUT gets them from $GOMODCACHE in its layout (see
+// copyModules), so that a builder whose module cache is empty builds
+// without extracting whole modules.
 func subsetCommand(args []string) error {
-	if len(args) != 5 {
-		return fmt.Errorf("usage: gobuild-helper subset FROM OUT JOBS OS,... ARCH,...")
+	if len(args) != 5 && len(args) != 6 {
+		return fmt.Errorf("usage: gobuild-helper subset FROM OUT JOBS OS,... ARCH,... [MODOUT]")
 	}
 	from, err := filepath.EvalSymlinks(args[0])
 	if err != nil {
@@ -203,22 +208,31 @@ func subsetCommand(args []string) error {
 		return fmt.Errorf("%s: %w", args[2], err)
 	}
 	reached := map[string]bool{".": true, "vendor": true}
+	modules := &moduleFiles{}
 	for _, job := range jobs {
-		dirs, err := reachedPackages(from, job)
+		listed, err := reachedPackages(from, job)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "gobuild-helper: every standard package is kept:", err)
 			if reached, err = everyPackage(from); err != nil {
 				return err
 			}
+			modules = nil
 			break
 		}
-		for _, dir := range dirs {
+		for _, dir := range listed.std {
 			reached[dir] = true
 		}
+		modules.add(listed.modules)
 	}
 	dirs := slices.Sorted(maps.Keys(reached))
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d directories of the standard library kept\n", len(dirs))
-	return copyPackages(from, out, dirs, dropped)
+	if err := copyPackages(from, out, dirs, nil, dropped); err != nil {
+		return err
+	}
+	if len(args) == 6 {
+		return copyModules(args[5], jobs, modules, dropped)
+	}
+	return nil
 }
 
 // subsetJob is one go build, as go list is to load it.
@@ -228,15 +242,37 @@ type subsetJob struct {
 	Packages []string `json:"packages"`
 }
 
-// reachedPackages are the directories, relative to from, of the standard
-// packages job reaches. go list is given a main package importing the
-// job's packages, so that it adds what the linker adds (runtime, math on
-// arm, runtime/cgo for external linking); runtime/cgo is kept in any case,
-// since runtime's assembly includes its headers.
-func reachedPackages(from string, job subsetJob) ([]string, error) {
+// listedPackages is what one go list names: the standard packages'
+// directories relative to src, and what go build reads of other modules.
+type listedPackages struct {
+	std     []string
+	modules moduleFiles
+}
+
+// moduleFiles is what go build reads of the module cache: the
+// directories of packages and the single files (embedded files, each
+// module's go.mod as the cache keeps it), by absolute path.
+type moduleFiles struct {
+	dirs, files []string
+}
+
+func (m *moduleFiles) add(other moduleFiles) {
+	if m != nil {
+		m.dirs = append(m.dirs, other.dirs...)
+		m.files = append(m.files, other.files...)
+	}
+}
+
+// reachedPackages lists the packages job reaches. go list is given a main
+// package importing the job's packages, so that it adds what the linker
+// adds (runtime, math on arm, runtime/cgo for external linking);
+// runtime/cgo is kept in any case, since runtime's assembly includes its
+// headers.
+func reachedPackages(from string, job subsetJob) (listedPackages, error) {
+	var listed listedPackages
 	tmp, err := os.MkdirTemp("", "gobuild-subset-")
 	if err != nil {
-		return nil, err
+		return listed, err
 	}
 	defer os.RemoveAll(tmp)
 	var program strings.Builder
@@ -249,22 +285,28 @@ func reachedPackages(from string, job subsetJob) ([]string, error) {
 	program.WriteString("\nfunc main() {}\n")
 	mainFile := filepath.Join(tmp, "main.go")
 	if err := os.WriteFile(mainFile, []byte(program.String()), 0o644); err != nil {
-		return nil, err
+		return listed, err
 	}
-	const format = "{{.Standard}}\t{{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}}\t{{.ImportPath}}\t{{.Dir}}"
+	// Tab-separated: a module's file paths have no control characters.
+	// After the package's own fields, its module's directory and go.mod
+	// (those of the replacement, when replaced; "main" for the main
+	// module's), then the files it embeds.
+	const format = "{{.Standard}}\t{{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}}\t{{.ImportPath}}\t{{.Dir}}\t" +
+		"{{with .Module}}{{if .Main}}main\t{{else}}{{with .Replace}}{{.Dir}}\t{{.GoMod}}{{else}}{{.Dir}}\t{{.GoMod}}{{end}}{{end}}{{else}}\t{{end}}" +
+		"\t{{join .EmbedFiles \"\\t\"}}"
 	args := append(append([]string{"list", "-e", "-deps", "-f", format}, job.Flags...), mainFile)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), job.Env...)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go list: %w", err)
+		return listed, fmt.Errorf("go list: %w", err)
 	}
-	var dirs []string
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+	// Not trimmed: a line may end in empty fields.
+	for _, line := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) != 4 {
-			return nil, fmt.Errorf("go list printed %q", line)
+		if len(f) < 7 {
+			return listed, fmt.Errorf("go list printed %q", line)
 		}
 		standard, state, importPath, dir := f[0] == "true", f[1], f[2], f[3]
 		if importPath == "command-line-arguments" {
@@ -274,20 +316,124 @@ func reachedPackages(from string, job subsetJob) ([]string, error) {
 			// A package whose files are all excluded for the target is no
 			// package go build compiles; any other error hides imports.
 			if state == "failed" {
-				return nil, fmt.Errorf("go list cannot load %s", importPath)
+				return listed, fmt.Errorf("go list cannot load %s", importPath)
+			}
+			moduleDir, goMod := f[4], f[5]
+			if moduleDir == "main" || dir == "" {
+				continue // the context has the main module's packages
+			}
+			listed.modules.dirs = append(listed.modules.dirs, dir)
+			for _, embedded := range f[6:] {
+				if embedded != "" {
+					listed.modules.files = append(listed.modules.files, filepath.Join(dir, embedded))
+				}
+			}
+			if moduleDir != "" {
+				listed.modules.files = append(listed.modules.files, filepath.Join(moduleDir, "go.mod"))
+			}
+			if mod, ok := strings.CutSuffix(goMod, ".mod"); ok {
+				// The cache's record of the module: go build looks for its
+				// hash (.ziphash) before it trusts the extracted files.
+				listed.modules.files = append(listed.modules.files, goMod, mod+".ziphash", mod+".info")
 			}
 			continue
 		}
 		if dir == "" {
-			return nil, fmt.Errorf("go list found no directory for %s", importPath)
+			return listed, fmt.Errorf("go list found no directory for %s", importPath)
 		}
 		rel, err := filepath.Rel(from, dir)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			continue // not in src: a package such as GOFIPS140's, in the module cache
 		}
-		dirs = append(dirs, rel)
+		listed.std = append(listed.std, rel)
 	}
-	return dirs, nil
+	return listed, nil
+}
+
+// copyModules copies into out what the go builds of jobs read of the
+// module cache ($GOMODCACHE of the first job's environment, else go's),
+// in its layout: the files of each package directory that kept keeps,
+// the files the packages embed, each module's go.mod and the cache's
+// .mod, .ziphash and .info of the modules, and the .mod of every module
+// version go.sum names (go reads those to load the build list). Nothing
+// else of the cache: on a shared builder it holds other projects' modules.
+//
+// modules nil (go list failed) writes nothing: go build then downloads
+// what it needs, as it does without this layer. A package go build reads
+// that is missing here fails it, so the frontend asks for this layer only
+// where it has read every package of the module the go builds reach.
+func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if modules == nil || len(jobs) == 0 {
+		return nil
+	}
+	cache, err := goEnv(jobs[0].Env, "GOMODCACHE")
+	if err != nil {
+		return err
+	}
+	if cache, err = filepath.EvalSymlinks(cache); err != nil {
+		return err
+	}
+	inCache := func(paths []string) []string {
+		var rel []string
+		for _, p := range paths {
+			r, err := filepath.Rel(cache, p)
+			if err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+				rel = append(rel, r)
+			}
+		}
+		slices.Sort(rel)
+		return slices.Compact(rel)
+	}
+	files := inCache(modules.files)
+	sums, err := os.ReadFile("go.sum")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, line := range strings.Split(string(sums), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		version, ok := strings.CutSuffix(f[1], "/go.mod")
+		if !ok {
+			continue
+		}
+		files = append(files, filepath.Join("cache", "download", escapeModulePath(f[0]), "@v", escapeModulePath(version)+".mod"))
+	}
+	dirs := inCache(modules.dirs)
+	if err := copyPackages(cache, out, dirs, files, dropped); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gobuild-helper: %d package directories of other modules kept\n", len(dirs))
+	return nil
+}
+
+// goEnv is the value go gives name in an environment with env added.
+func goEnv(env []string, name string) (string, error) {
+	cmd := exec.Command("go", "env", name)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// escapeModulePath is a module path or version as the module cache names
+// it: each upper-case letter as '!' and its lower case.
+func escapeModulePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // everyPackage is every directory of src that sources keeps.
@@ -312,10 +458,13 @@ func everyPackage(from string) (map[string]bool, error) {
 
 // copyPackages copies the files of each directory in dirs (relative to
 // from, sorted, so that a parent comes before its children) that kept
-// keeps, making the directories on the way with their modes and times.
-// A directory from lacks (no vendor/ in an old distribution) is skipped.
-func copyPackages(from, out string, dirs, dropped []string) error {
+// keeps, and each file in files (relative to from), making the
+// directories on the way with their modes and times. A directory or file
+// that from lacks (no vendor/ in an old distribution, a go.sum line of a
+// module never downloaded) is skipped.
+func copyPackages(from, out string, dirs, files, dropped []string) error {
 	var made []copiedDir
+	modes := map[string]fs.FileMode{}
 	done := map[string]bool{}
 	var mkdir func(name string) error
 	mkdir = func(name string) error {
@@ -335,9 +484,22 @@ func copyPackages(from, out string, dirs, dropped []string) error {
 		if err := copyEntry(filepath.Join(from, name), to, info); err != nil {
 			return err
 		}
+		// The module cache's directories are read-only: writable until
+		// everything is in them.
+		if err := os.Chmod(to, info.Mode().Perm()|0o700); err != nil {
+			return err
+		}
 		done[name] = true
 		made = append(made, copiedDir{to, info.ModTime()})
+		modes[to] = info.Mode().Perm()
 		return nil
+	}
+	copyFile := func(name string, info fs.FileInfo) error {
+		if done[name] {
+			return nil
+		}
+		done[name] = true
+		return copyEntry(filepath.Join(from, name), filepath.Join(out, name), info)
 	}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(filepath.Join(from, dir))
@@ -358,14 +520,32 @@ func copyPackages(from, out string, dirs, dropped []string) error {
 			if err != nil {
 				return err
 			}
-			if err := copyEntry(filepath.Join(from, dir, e.Name()), filepath.Join(out, dir, e.Name()), info); err != nil {
+			if err := copyFile(filepath.Join(dir, e.Name()), info); err != nil {
 				return err
 			}
+		}
+	}
+	for _, file := range files {
+		info, err := os.Lstat(filepath.Join(from, file))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := mkdir(filepath.Dir(file)); err != nil {
+			return err
+		}
+		if err := copyFile(file, info); err != nil {
+			return err
 		}
 	}
 	// A directory's times change as entries are made in it: set them
 	// last, children first.
 	for i := len(made) - 1; i >= 0; i-- {
+		if err := os.Chmod(made[i].to, modes[made[i].to]); err != nil {
+			return err
+		}
 		if err := os.Chtimes(made[i].to, made[i].modTime, made[i].modTime); err != nil {
 			return err
 		}
