@@ -114,10 +114,13 @@ func TestTLSDaemon(t *testing.T) {
 }
 
 // TestModuleCacheOnFreshBuilder: what a registry cache gives an ephemeral
-// builder after a source change. With the default cache mount the modules
-// are not in the cache export, so the re-run go build downloads them again;
-// with GOBUILD_MODULE_CACHE=layer they come from the registry. Both builds
-// import and export the cache, as CI jobs do.
+// builder after a source change. The default cache mount is not in the
+// cache export, but the layer of the module packages go build reads is:
+// the re-run go build downloads nothing. Neither does it with
+// GOBUILD_MODULE_CACHE=layer, whose download is a layer. Without the
+// dependency layers (GOBUILD_DEPENDENCY_CACHE=mount) there is no such
+// layer, and go build downloads the modules again. Both builds import and
+// export the cache, as CI jobs do.
 func TestModuleCacheOnFreshBuilder(t *testing.T) {
 	ctx := context.Background()
 	dir := copyDir(t, "testdata/twobins")
@@ -125,10 +128,19 @@ func TestModuleCacheOnFreshBuilder(t *testing.T) {
 	if err := bed.StartDaemon(ctx, "fresh", fresh, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []string{"mount", "layer"} {
+	for _, tc := range []struct {
+		name, moduleCache, dependencyCache string
+		download                           bool
+	}{
+		{"mount", "mount", "auto", false},
+		{"layer", "layer", "auto", false},
+		{"mount-without-layers", "mount", "mount", true},
+	} {
+		mode := tc.name
 		cache := map[string]string{"ref": bed.Registry + "/cache:modules-" + mode, "registry.insecure": "true"}
 		exportAttrs := map[string]string{"mode": "max", "ref": cache["ref"], "registry.insecure": "true"}
-		attrs := map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1", "build-arg:GOBUILD_MODULE_CACHE": mode}
+		attrs := map[string]string{"platform": "linux/amd64", "build-arg:VERSION": "v1",
+			"build-arg:GOBUILD_MODULE_CACHE": tc.moduleCache, "build-arg:GOBUILD_DEPENDENCY_CACHE": tc.dependencyCache}
 		if _, err := bed.Build(ctx, dir, testenv.BuildOpts{Attrs: attrs,
 			CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}},
 			CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
@@ -151,11 +163,11 @@ func TestModuleCacheOnFreshBuilder(t *testing.T) {
 			t.Fatalf("%s: the edited server was not rebuilt", mode)
 		}
 		downloaded := strings.Contains(string(res.Logs), "go: downloading github.com/google/uuid")
-		if mode == "layer" && downloaded {
-			t.Errorf("layer: go build downloaded modules the registry cache holds:\n%s", res.Logs)
+		if !tc.download && downloaded {
+			t.Errorf("%s: go build downloaded modules the registry cache holds:\n%s", mode, res.Logs)
 		}
-		if mode == "mount" && !downloaded {
-			t.Errorf("mount: go build found modules a fresh builder cannot have; is the test still measuring anything?\n%s", res.Logs)
+		if tc.download && !downloaded {
+			t.Errorf("%s: go build found modules a fresh builder cannot have; is the test still measuring anything?\n%s", mode, res.Logs)
 		}
 	}
 }
