@@ -33,7 +33,8 @@ func TestNonrootWritableState(t *testing.T) {
 
 // TestFilesParentsRootOwned: the parents image.files and the directories
 // layer create are root's 0755, only the named entries have the owner,
-// and the static base layer is left as it is.
+// and the static base layer is left as it is. The binary's layer too is
+// root's, every entry dated the epoch.
 func TestFilesParentsRootOwned(t *testing.T) {
 	images := buildImages(t, "testdata/nonroot", testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}})
 	img := images["linux/amd64"]
@@ -45,6 +46,9 @@ func TestFilesParentsRootOwned(t *testing.T) {
 		"/srv/app": { // workdir, volumes, image.dirs
 			"/srv": "0:0 0755", "/srv/app": "65532:65532 0755", "/data": "65532:65532 0755",
 			"/var": "0:0 0755", "/var/cache": "0:0 0755", "/var/cache/app": "65532:65532 0755",
+		},
+		"/usr/local/bin/app": { // the one binary, copied in one step
+			"/usr": "0:0 0755", "/usr/local": "0:0 0755", "/usr/local/bin": "0:0 0755", "/usr/local/bin/app": "0:0 0755",
 		},
 	}
 	// The directories go in layers of their own: the static base stays
@@ -68,7 +72,7 @@ func TestFilesParentsRootOwned(t *testing.T) {
 			if got := fmt.Sprintf("%d:%d %04o", h.Uid, h.Gid, h.Mode&0o7777); got != w {
 				t.Errorf("the layer of %s: %s is %s, want %s", in, p, got, w)
 			}
-			if h.Typeflag == tar.TypeDir && !h.ModTime.Equal(img.Config.Created.UTC()) {
+			if (h.Typeflag == tar.TypeDir || in == "/usr/local/bin/app") && !h.ModTime.Equal(img.Config.Created.UTC()) {
 				t.Errorf("the layer of %s: %s dated %v, not the epoch %v", in, p, h.ModTime, img.Config.Created)
 			}
 		}
