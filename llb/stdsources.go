@@ -183,10 +183,11 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 // use as its module cache: on a fresh builder the cache mount is empty,
 // and go build would download and extract every module it imports from
 // (thousands of files for gRPC), where the layer holds only the packages
-// it reads. Not for vendored modules (no module cache), nor with
-// GOBUILD_MODULE_CACHE=layer, whose download is that cache already.
+// it reads. With GOBUILD_MODULE_CACHE=layer too: that layer holds every
+// module whole, zips included, which go build need not pull. Not for
+// vendored modules (no module cache).
 func moduleLayer(s *spec.Spec, opt Options) bool {
-	return !usesVendor(s, opt) && opt.ModuleCache != ModuleCacheLayer
+	return !usesVendor(s, opt)
 }
 
 // reachedMount mounts the layer of the standard library's sources the go

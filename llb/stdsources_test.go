@@ -50,7 +50,7 @@ func TestReachedSources(t *testing.T) {
 		{"cache imported, distribution known", testSpec, layered, StepReachedSources, StepReachedSources},
 		{"-buildmode=pie links nothing more", withFlag("-buildmode=pie"), layered, StepReachedSources, StepReachedSources},
 		{"vendored: no module cache", strings.Replace(testSpec, "goflags: -mod=readonly\n", "", 1), func(o *Options) { layered(o); o.Modules.Vendor = true }, StepReachedSources, ""},
-		{"GOBUILD_MODULE_CACHE=layer: the download's layer", testSpec, func(o *Options) { layered(o); o.ModuleCache = ModuleCacheLayer }, StepReachedSources, StepModDownloadToLayer},
+		{"GOBUILD_MODULE_CACHE=layer: what go build reads of it", testSpec, func(o *Options) { layered(o); o.ModuleCache = ModuleCacheLayer }, StepReachedSources, StepReachedSources},
 		{"no cache imported: the whole builder", testSpec, func(o *Options) { layered(o); o.CacheImported = false }, "", ""},
 		{"the build's platforms unknown", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = nil }, StepToolchainSources, ""},
 		{"the layer made for other platforms", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = both[1:] }, StepToolchainSources, ""},
