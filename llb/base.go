@@ -111,20 +111,11 @@ nonroot:x:65532:
 // binariesLayer holds every binary of the image in one layer, with fixed
 // timestamps so that the layer digest depends on the binaries alone.
 func binariesLayer(bins []Built, epoch time.Time, target ocispecs.Platform) bkllb.State {
-	name := "copy binaries (" + platforms.Format(target) + ")"
-	if len(bins) == 1 {
-		// One copy: it makes the directories on the way and dates them
-		// after the binary is in. Several copies into one directory would
-		// each date it anew, so those are stamped as a tree below.
-		b := bins[0]
-		return bkllb.Scratch().File(bkllb.Copy(b.State, b.File, path.Join(spec.BinDir, b.Name),
-			&bkllb.CopyInfo{CreateDestPath: true, CreatedTime: &epoch}), bkllb.WithCustomName(name))
-	}
 	fa := bkllb.Mkdir(spec.BinDir, 0o755, bkllb.WithParents(true))
 	for _, b := range bins {
 		fa = fa.Copy(b.State, b.File, path.Join(spec.BinDir, b.Name))
 	}
-	return stamped(fa, epoch, name)
+	return stamped(fa, epoch, "copy binaries ("+platforms.Format(target)+")")
 }
 
 // filesLayer copies image.files from the context, with their owners and

@@ -183,11 +183,14 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 // use as its module cache: on a fresh builder the cache mount is empty,
 // and go build would download and extract every module it imports from
 // (thousands of files for gRPC), where the layer holds only the packages
-// it reads. With GOBUILD_MODULE_CACHE=layer too: that layer holds every
-// module whole, zips included, which go build need not pull. Not for
+// it reads. The layer travels with --cache-to: in a partition of its own
+// (credentials, private module settings) it would carry private modules'
+// sources there, so it is made only in the shared partition, or where
+// GOBUILD_MODULE_CACHE=layer sends every module there already (and then
+// go build need not pull that layer's whole modules and zips). Not for
 // vendored modules (no module cache).
 func moduleLayer(s *spec.Spec, opt Options) bool {
-	return !usesVendor(s, opt)
+	return !usesVendor(s, opt) && (opt.partitionName() == SharedPartition || opt.ModuleCache == ModuleCacheLayer)
 }
 
 // reachedMount mounts the layer of the standard library's sources the go

@@ -51,6 +51,11 @@ func TestReachedSources(t *testing.T) {
 		{"-buildmode=pie links nothing more", withFlag("-buildmode=pie"), layered, StepReachedSources, StepReachedSources},
 		{"vendored: no module cache", strings.Replace(testSpec, "goflags: -mod=readonly\n", "", 1), func(o *Options) { layered(o); o.Modules.Vendor = true }, StepReachedSources, ""},
 		{"GOBUILD_MODULE_CACHE=layer: what go build reads of it", testSpec, func(o *Options) { layered(o); o.ModuleCache = ModuleCacheLayer }, StepReachedSources, StepReachedSources},
+		{"a partition of its own: no private sources in the cache", testSpec, func(o *Options) { layered(o); o.ModulePartition = "p-0123456789abcdef0123456789abcdef" }, StepReachedSources, ""},
+		{"a partition of its own with GOBUILD_MODULE_CACHE=layer", testSpec, func(o *Options) {
+			layered(o)
+			o.ModulePartition, o.ModuleCache = "p-0123456789abcdef0123456789abcdef", ModuleCacheLayer
+		}, StepReachedSources, StepReachedSources},
 		{"no cache imported: the whole builder", testSpec, func(o *Options) { layered(o); o.CacheImported = false }, "", ""},
 		{"the build's platforms unknown", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = nil }, StepToolchainSources, ""},
 		{"the layer made for other platforms", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = both[1:] }, StepToolchainSources, ""},
@@ -118,7 +123,9 @@ func TestReachedSources(t *testing.T) {
 				t.Errorf("go list runs with env %q, want go build's NETRC", env)
 			}
 			// What it copies of the module cache is the partition's.
-			if env := reached.op.GetExec().Meta.Env; !slices.Contains(env, "GOBUILD_MODULE_PARTITION=shared") {
+			var o Options
+			tc.mod(&o)
+			if env := reached.op.GetExec().Meta.Env; !slices.Contains(env, "GOBUILD_MODULE_PARTITION="+o.partitionName()) {
 				t.Errorf("the step runs with env %q, want its partition's name", env)
 			}
 			var jobs []reachedJob
@@ -304,9 +311,16 @@ func TestSubsetHelperModules(t *testing.T) {
 		"inner/deeper/deeper.go": "package deeper\n",
 	}
 	writeModuleZip(t, proxy, "example.com/Dep", "v1.0.0", dep)
+	// example.com/pre provides no package the app imports, but its path
+	// is a prefix of example.com/pre/sub's, which requires it: go looks
+	// in it for the package too, to rule out an ambiguous import.
+	writeModuleZip(t, proxy, "example.com/pre", "v1.0.0", map[string]string{
+		"go.mod": "module example.com/pre\n\ngo 1.21\n", "pre.go": "package pre\n", "other/other.go": "package other\n"})
+	writeModuleZip(t, proxy, "example.com/pre/sub", "v1.0.0", map[string]string{
+		"go.mod": "module example.com/pre/sub\n\ngo 1.21\n\nrequire example.com/pre v1.0.0\n", "pkg/pkg.go": "package pkg\n\nconst S = \"sub\"\n"})
 	app := map[string]string{
-		"go.mod":  "module example.com/app\n\ngo 1.21\n\nrequire example.com/Dep v1.0.0\n",
-		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/Dep/used\"\n)\n\nfunc main() { fmt.Print(used.Msg, used.N) }\n",
+		"go.mod":  "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/Dep v1.0.0\n\texample.com/pre/sub v1.0.0\n)\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/Dep/used\"\n\t\"example.com/pre/sub/pkg\"\n)\n\nfunc main() { fmt.Print(used.Msg, used.N, pkg.S) }\n",
 	}
 	for name, text := range app {
 		writeFile(t, filepath.Join(module, name), text)
@@ -316,15 +330,19 @@ func TestSubsetHelperModules(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir, cmd.Env = module, append(os.Environ(), env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("%q: %v\n%s", args, err, out)
 		}
 	}
 	run(goEnv, "go", "mod", "tidy")
+	// Required by the app itself, as projects require
+	// google.golang.org/genproto beside its googleapis/rpc module.
+	run(goEnv, "go", "get", "example.com/pre@v1.0.0")
 
 	var jobs []reachedJob
 	for _, arch := range []string{"amd64", "arm64"} {
-		jobs = append(jobs, reachedJob{Env: []string{"GOOS=linux", "GOARCH=" + arch, "CGO_ENABLED=0", "GOMODCACHE=" + cache}, Flags: []string{"-trimpath"}, Packages: []string{"example.com/Dep/used", "fmt"}})
+		jobs = append(jobs, reachedJob{Env: []string{"GOOS=linux", "GOARCH=" + arch, "CGO_ENABLED=0", "GOMODCACHE=" + cache}, Flags: []string{"-trimpath"}, Packages: []string{"example.com/Dep/used", "example.com/pre/sub/pkg", "fmt"}})
 	}
 	data, err := json.Marshal(jobs)
 	if err != nil {
@@ -352,13 +370,17 @@ func TestSubsetHelperModules(t *testing.T) {
 		root + "/used/nested":                                 false, // a package not reached
 		root + "/inner/deeper":                                false,
 		root + "/unused":                                      false,
-		root + "/README":                                      false,
+		root + "/README":                                      true, // at the root of a module a package path starts with
 		"cache/download/example.com/!dep/@v/v1.0.0.mod":       true,
 		"cache/download/example.com/!dep/@v/v1.0.0.ziphash":   true,
 		"cache/download/example.com/!dep/@v/v1.0.0.zip":       false,
 		"cache/download/example.com/!dep/@v/v1.0.0.lock":      false,
 		"cache/download/example.com/!dep/@v/list":             false,
 		"cache/download/example.com/!dep/@v/v1.0.0.zip.bogus": false,
+		"example.com/pre/sub@v1.0.0/pkg/pkg.go":               true,
+		"example.com/pre@v1.0.0/pre.go":                       true, // the prefix module's root
+		"example.com/pre@v1.0.0/other":                        false,
+		"cache/download/example.com/pre/@v/v1.0.0.ziphash":    true,
 	} {
 		if _, err := os.Lstat(filepath.Join(modules, name)); (err == nil) != want {
 			t.Errorf("%s kept %v, want %v", name, err == nil, want)

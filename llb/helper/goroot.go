@@ -302,6 +302,8 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 	if err := cmd.Run(); err != nil {
 		return listed, fmt.Errorf("go list: %w", err)
 	}
+	// The packages of modules, for prefixModules.
+	var imported []string
 	// Not trimmed: a line may end in empty fields.
 	for _, line := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
 		f := strings.Split(line, "\t")
@@ -318,6 +320,7 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 			if state == "failed" {
 				return listed, fmt.Errorf("go list cannot load %s", importPath)
 			}
+			imported = append(imported, importPath)
 			moduleDir, goMod := f[4], f[5]
 			if moduleDir == "main" || dir == "" {
 				continue // the context has the main module's packages
@@ -347,7 +350,46 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 		}
 		listed.std = append(listed.std, rel)
 	}
-	return listed, nil
+	err = prefixModules(job, &listed.modules, imported)
+	return listed, err
+}
+
+// prefixModules adds to m, for each module of the build list whose path
+// is a prefix of an imported package's (other than the module providing
+// it), what go build reads of it to rule out an ambiguous import: its
+// root, the package's directory in it if there is one, and the cache's
+// record of it (go mod tidy keeps such modules' sums for that check).
+func prefixModules(job subsetJob, m *moduleFiles, imported []string) error {
+	const format = "{{.Path}}\t{{.Main}}\t{{with .Replace}}{{.Dir}}\t{{.GoMod}}{{else}}{{.Dir}}\t{{.GoMod}}{{end}}"
+	cmd := exec.Command("go", append(append([]string{"list", "-m", "-e", "-f", format}, job.Flags...), "all")...)
+	cmd.Env = append(os.Environ(), job.Env...)
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go list -m: %w", err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			return fmt.Errorf("go list -m printed %q", line)
+		}
+		path, main, dir, goMod := f[0], f[1] == "true", f[2], f[3]
+		if main || dir == "" {
+			continue
+		}
+		for _, p := range imported {
+			rest, ok := strings.CutPrefix(p, path)
+			if !ok || (rest != "" && rest[0] != '/') {
+				continue
+			}
+			m.dirs = append(m.dirs, dir, filepath.Join(dir, filepath.FromSlash(rest)))
+			m.files = append(m.files, filepath.Join(dir, "go.mod"))
+			if mod, ok := strings.CutSuffix(goMod, ".mod"); ok {
+				m.files = append(m.files, goMod, mod+".ziphash", mod+".info")
+			}
+		}
+	}
+	return nil
 }
 
 // copyModules copies into out what the go builds of jobs read of the
