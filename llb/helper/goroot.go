@@ -263,6 +263,18 @@ func (m *moduleFiles) add(other moduleFiles) {
 	}
 }
 
+// addModule adds the go.mod at the root of a module extracted at dir and
+// the cache's record of it beside goMod (the cache's .mod file): go build
+// looks for its hash (.ziphash) before it trusts the extracted files.
+func (m *moduleFiles) addModule(dir, goMod string) {
+	if dir != "" {
+		m.files = append(m.files, filepath.Join(dir, "go.mod"))
+	}
+	if record, ok := strings.CutSuffix(goMod, ".mod"); ok {
+		m.files = append(m.files, goMod, record+".ziphash", record+".info")
+	}
+}
+
 // reachedPackages lists the packages job reaches. go list is given a main
 // package importing the job's packages, so that it adds what the linker
 // adds (runtime, math on arm, runtime/cgo for external linking);
@@ -331,21 +343,14 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 					listed.modules.files = append(listed.modules.files, filepath.Join(dir, embedded))
 				}
 			}
-			if moduleDir != "" {
-				listed.modules.files = append(listed.modules.files, filepath.Join(moduleDir, "go.mod"))
-			}
-			if mod, ok := strings.CutSuffix(goMod, ".mod"); ok {
-				// The cache's record of the module: go build looks for its
-				// hash (.ziphash) before it trusts the extracted files.
-				listed.modules.files = append(listed.modules.files, goMod, mod+".ziphash", mod+".info")
-			}
+			listed.modules.addModule(moduleDir, goMod)
 			continue
 		}
 		if dir == "" {
 			return listed, fmt.Errorf("go list found no directory for %s", importPath)
 		}
-		rel, err := filepath.Rel(from, dir)
-		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		rel, ok := within(from, dir)
+		if !ok {
 			continue // not in src: a package such as GOFIPS140's, in the module cache
 		}
 		listed.std = append(listed.std, rel)
@@ -383,10 +388,7 @@ func prefixModules(job subsetJob, m *moduleFiles, imported []string) error {
 				continue
 			}
 			m.dirs = append(m.dirs, dir, filepath.Join(dir, filepath.FromSlash(rest)))
-			m.files = append(m.files, filepath.Join(dir, "go.mod"))
-			if mod, ok := strings.CutSuffix(goMod, ".mod"); ok {
-				m.files = append(m.files, goMod, mod+".ziphash", mod+".info")
-			}
+			m.addModule(dir, goMod)
 		}
 	}
 	return nil
@@ -421,8 +423,7 @@ func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []s
 	inCache := func(paths []string) []string {
 		var rel []string
 		for _, p := range paths {
-			r, err := filepath.Rel(cache, p)
-			if err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			if r, ok := within(cache, p); ok {
 				rel = append(rel, r)
 			}
 		}
@@ -451,6 +452,15 @@ func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []s
 	}
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d package directories of other modules kept\n", len(dirs))
 	return nil
+}
+
+// within is path relative to root, if path is inside root.
+func within(root, path string) (string, bool) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
 }
 
 // goEnv is the value go gives name in an environment with env added.
