@@ -101,15 +101,28 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	}
 	seen := make(chan goTimes, 1)
 	var steps map[digest.Digest]*client.Vertex
+	// statuses are the steps' timed progress reports (a layer's download
+	// or extraction), by step: where a fresh builder's time goes.
+	var statuses map[digest.Digest]map[string]*client.VertexStatus
 	go func() {
 		var g goTimes
 		ran := map[digest.Digest]*client.Vertex{}
+		timed := map[digest.Digest]map[string]*client.VertexStatus{}
 		earliest := func(t *time.Time, v time.Time) {
 			if t.IsZero() || v.Before(*t) {
 				*t = v
 			}
 		}
 		for st := range ch {
+			for _, vs := range st.Statuses {
+				if vs.Started == nil || vs.Completed == nil {
+					continue
+				}
+				if timed[vs.Vertex] == nil {
+					timed[vs.Vertex] = map[string]*client.VertexStatus{}
+				}
+				timed[vs.Vertex][vs.ID] = vs
+			}
 			for _, v := range st.Vertexes {
 				if !v.Cached && v.Started != nil && v.Completed != nil && v.Error == "" {
 					ran[v.Digest] = v
@@ -139,7 +152,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 				}
 			}
 		}
-		steps = ran // published by the send below
+		steps, statuses = ran, timed // published by the send below
 		seen <- g
 	}()
 	start := time.Now()
@@ -160,7 +173,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	t := timing{wall: time.Since(start)}
 	g := <-seen
 	if b.trace {
-		b.logStepsRun(r.tool, start, steps)
+		b.logStepsRun(r.tool, start, steps, statuses)
 	}
 	if !g.first.IsZero() {
 		t.overhead = g.first.Sub(start)
@@ -174,10 +187,14 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 
 // logStepsRun logs the steps a build ran, in the order they started, with
 // their start (from the solve's start) and duration.
-func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*client.Vertex) {
+func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*client.Vertex, statuses map[digest.Digest]map[string]*client.VertexStatus) {
 	vs := slices.SortedFunc(maps.Values(steps), func(x, y *client.Vertex) int { return x.Started.Compare(*y.Started) })
 	for _, v := range vs {
 		b.logf("   %s +%.2fs %5.2fs %s", t, v.Started.Sub(start).Seconds(), v.Completed.Sub(*v.Started).Seconds(), v.Name)
+		for _, id := range slices.Sorted(maps.Keys(statuses[v.Digest])) {
+			st := statuses[v.Digest][id]
+			b.logf("   %s    +%.2fs %5.2fs %s", t, st.Started.Sub(start).Seconds(), st.Completed.Sub(*st.Started).Seconds(), id)
+		}
 	}
 }
 
