@@ -262,27 +262,67 @@ type measurement struct {
 
 // scenario runs before (untimed), then the timed build, runs times.
 func (b *bench) scenario(ctx context.Context, r buildRequest, runs int, before func(run int) error) measurement {
-	var walls, overheads, spans, exports []time.Duration
-	for i := range runs {
-		if err := ctx.Err(); err != nil {
-			return measurement{failed: err}
-		}
-		if before != nil {
-			if err := before(i); err != nil {
-				return measurement{failed: err}
-			}
-		}
-		t, err := b.build(ctx, r)
-		if err != nil {
-			return measurement{failed: err}
-		}
-		b.logf("%s: %v", r.tool, t.wall.Round(time.Millisecond))
-		walls = append(walls, t.wall)
-		overheads = append(overheads, t.overhead)
-		spans = append(spans, t.goSpan)
-		exports = append(exports, t.export)
+	return b.inTurns(ctx, []contender{{r, runs, before}})[0]
+}
+
+// contender is one tool's part in a row: its build, how many timed runs
+// it gets, and what runs (untimed) before each.
+type contender struct {
+	req    buildRequest
+	runs   int
+	before func(run int) error
+}
+
+// inTurns measures the contenders run by run, each in turn (A, C, A, C,
+// ...) rather than all of one tool's runs and then the next's, so that no
+// tool has all its runs at one moment of the machine's load (the disk
+// still writing back the tool before it, say). It gives each contender's
+// medians, in order; one that fails stops there.
+func (b *bench) inTurns(ctx context.Context, contenders []contender) []measurement {
+	samples := make([][]timing, len(contenders))
+	results := make([]measurement, len(contenders))
+	most := 0
+	for _, c := range contenders {
+		most = max(most, c.runs)
 	}
-	return measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)}}
+	for i := range most {
+		for j, c := range contenders {
+			if results[j].failed != nil || i >= c.runs {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				results[j].failed = err
+				continue
+			}
+			if c.before != nil {
+				if err := c.before(i); err != nil {
+					results[j].failed = err
+					continue
+				}
+			}
+			t, err := b.build(ctx, c.req)
+			if err != nil {
+				results[j].failed = err
+				continue
+			}
+			b.logf("%s: %v", c.req.tool, t.wall.Round(time.Millisecond))
+			samples[j] = append(samples[j], t)
+		}
+	}
+	for j, runs := range samples {
+		if results[j].failed != nil {
+			continue
+		}
+		var walls, overheads, spans, exports []time.Duration
+		for _, t := range runs {
+			walls = append(walls, t.wall)
+			overheads = append(overheads, t.overhead)
+			spans = append(spans, t.goSpan)
+			exports = append(exports, t.export)
+		}
+		results[j] = measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)}}
+	}
+	return results
 }
 
 // freshBuilder measures CI on an ephemeral builder: the previous state is

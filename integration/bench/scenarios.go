@@ -194,6 +194,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			return
 		}
 		r := row{name: name, results: map[tool]measurement{}}
+		var contenders []contender
 		for _, t := range tools {
 			// D is the warm floor. Cold behind "# syntax=", A′ and C′ pull
 			// their frontend image too, and A′ takes the helper prebuilt
@@ -215,12 +216,15 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 					continue
 				}
 			}
-			b.logf("-- %s, %s", name, t)
 			n := runs
 			if t == toolB && warm {
 				n = 1 // tens of seconds a run, rebuilding everything each time
 			}
-			r.results[t] = b.scenario(ctx, req(t, native), n, before(t))
+			contenders = append(contenders, contender{req(t, native), n, before(t)})
+		}
+		b.logf("-- %s", name)
+		for i, m := range b.inTurns(ctx, contenders) {
+			r.results[contenders[i].req.tool] = m
 		}
 		rows = append(rows, r)
 	}
@@ -320,6 +324,13 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		if n == 2 && variant.compression == "" {
 			compared = []tool{toolA, toolAs, toolC, toolCs}
 		}
+		// D, the floor, is the same edit, go build per platform on the
+		// host, warmed up like A and C (the first foreign build compiles
+		// the standard library for it).
+		if variant.compression == "" {
+			compared = append(compared, toolD)
+		}
+		var contenders []contender
 		for _, t := range compared {
 			if !b.measures(t) {
 				r.results[t] = measurement{failed: errSkipped}
@@ -331,7 +342,11 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				r.results[t] = measurement{failed: err}
 				continue
 			}
-			r.results[t] = b.scenario(ctx, tr, b.runs, edit)
+			contenders = append(contenders, contender{tr, b.runs, edit})
+		}
+		b.logf("-- %s", r.name)
+		for i, m := range b.inTurns(ctx, contenders) {
+			r.results[contenders[i].req.tool] = m
 		}
 		r.results[toolB] = measurement{failed: errSkipped}
 		if n == 2 && m.emulated && b.multiArchGo != "" && b.measures(toolB) {
@@ -343,16 +358,8 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				r.note = fmt.Sprintf("B/A %.1fx", r.results[toolB].wall.Seconds()/a.wall.Seconds())
 			}
 		}
-		r.results[toolD] = measurement{failed: errSkipped}
-		if variant.compression == "" && b.measures(toolD) {
-			// The floor: the same edit, go build per platform on the host,
-			// warmed up like A and C (the first foreign build compiles the
-			// standard library for it).
-			if _, err := b.build(ctx, req(toolD, ps)); err != nil {
-				r.results[toolD] = measurement{failed: err}
-			} else {
-				r.results[toolD] = b.scenario(ctx, req(toolD, ps), b.runs, edit)
-			}
+		if _, ok := r.results[toolD]; !ok {
+			r.results[toolD] = measurement{failed: errSkipped}
 		}
 		rows = append(rows, r)
 		if a := r.results[toolA]; a.failed == nil {
