@@ -115,7 +115,9 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 		}
 		for st := range ch {
 			for _, vs := range st.Statuses {
-				if vs.Started == nil || vs.Completed == nil {
+				// Only for -trace: the bench's own work shares the cores
+				// with the build it times.
+				if !b.trace || vs.Started == nil || vs.Completed == nil {
 					continue
 				}
 				if timed[vs.Vertex] == nil {
@@ -262,7 +264,7 @@ type measurement struct {
 
 // scenario runs before (untimed), then the timed build, runs times.
 func (b *bench) scenario(ctx context.Context, r buildRequest, runs int, before func(run int) error) measurement {
-	return b.inTurns(ctx, []contender{{r, runs, before}})[0]
+	return b.inTurns(ctx, []contender{{r, runs, before}})[r.tool]
 }
 
 // contender is one tool's part in a row: its build, how many timed runs
@@ -277,40 +279,43 @@ type contender struct {
 // ...) rather than all of one tool's runs and then the next's, so that no
 // tool has all its runs at one moment of the machine's load (the disk
 // still writing back the tool before it, say). It gives each contender's
-// medians, in order; one that fails stops there.
-func (b *bench) inTurns(ctx context.Context, contenders []contender) []measurement {
+// medians by its tool (a row's contenders are distinct tools); one that
+// fails stops there.
+func (b *bench) inTurns(ctx context.Context, contenders []contender) map[tool]measurement {
 	samples := make([][]timing, len(contenders))
-	results := make([]measurement, len(contenders))
+	failed := make([]error, len(contenders))
 	most := 0
 	for _, c := range contenders {
 		most = max(most, c.runs)
 	}
 	for i := range most {
 		for j, c := range contenders {
-			if results[j].failed != nil || i >= c.runs {
+			if failed[j] != nil || i >= c.runs {
 				continue
 			}
 			if err := ctx.Err(); err != nil {
-				results[j].failed = err
+				failed[j] = err
 				continue
 			}
 			if c.before != nil {
 				if err := c.before(i); err != nil {
-					results[j].failed = err
+					failed[j] = err
 					continue
 				}
 			}
 			t, err := b.build(ctx, c.req)
 			if err != nil {
-				results[j].failed = err
+				failed[j] = err
 				continue
 			}
 			b.logf("%s: %v", c.req.tool, t.wall.Round(time.Millisecond))
 			samples[j] = append(samples[j], t)
 		}
 	}
+	byTool := map[tool]measurement{}
 	for j, runs := range samples {
-		if results[j].failed != nil {
+		if failed[j] != nil {
+			byTool[contenders[j].req.tool] = measurement{failed: failed[j]}
 			continue
 		}
 		var walls, overheads, spans, exports []time.Duration
@@ -320,9 +325,9 @@ func (b *bench) inTurns(ctx context.Context, contenders []contender) []measureme
 			spans = append(spans, t.goSpan)
 			exports = append(exports, t.export)
 		}
-		results[j] = measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)}}
+		byTool[contenders[j].req.tool] = measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)}}
 	}
-	return results
+	return byTool
 }
 
 // freshBuilder measures CI on an ephemeral builder: the previous state is

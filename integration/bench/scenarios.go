@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,9 +224,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			contenders = append(contenders, contender{req(t, native), n, before(t)})
 		}
 		b.logf("-- %s", name)
-		for i, m := range b.inTurns(ctx, contenders) {
-			r.results[contenders[i].req.tool] = m
-		}
+		maps.Copy(r.results, b.inTurns(ctx, contenders))
 		rows = append(rows, r)
 	}
 	measureAll("cold (empty BuildKit cache)", b.coldRuns, false, func(tool) func(int) error {
@@ -345,9 +344,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			contenders = append(contenders, contender{tr, b.runs, edit})
 		}
 		b.logf("-- %s", r.name)
-		for i, m := range b.inTurns(ctx, contenders) {
-			r.results[contenders[i].req.tool] = m
-		}
+		maps.Copy(r.results, b.inTurns(ctx, contenders))
 		r.results[toolB] = measurement{failed: errSkipped}
 		if n == 2 && m.emulated && b.multiArchGo != "" && b.measures(toolB) {
 			qemu := req(toolB, ps)
