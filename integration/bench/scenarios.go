@@ -321,7 +321,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		}
 		compared := []tool{toolA, toolC}
 		if n == 2 && variant.compression == "" {
-			compared = []tool{toolA, toolAs, toolC, toolCs}
+			compared = []tool{toolA, toolA0, toolAs, toolC, toolCs}
 		}
 		// D, the floor, is the same edit, go build per platform on the
 		// host, warmed up like A and C (the first foreign build compiles
