@@ -260,6 +260,34 @@ func median(ds []time.Duration) time.Duration {
 type measurement struct {
 	timing
 	failed error
+	// walls are the runs' times in turn order, and turns the inTurns
+	// call that took them: two tools' runs of one turn are next to each
+	// other in time.
+	walls []time.Duration
+	turns *turns
+}
+
+// turns identifies one inTurns call.
+type turns struct{ contenders int }
+
+// ratioOf is x's time over y's, 0 when either is missing. Tools measured
+// in the same turns are compared run by run, as the median of each
+// turn's ratio: the machine's speed drifts over a row by more than the
+// gaps the targets are about, and both runs of a turn see the same
+// speed, so the ratio of the medians would mix the drift into it.
+func ratioOf(x, y measurement) float64 {
+	if x.failed != nil || y.failed != nil || x.wall == 0 || y.wall == 0 {
+		return 0
+	}
+	if x.turns == nil || x.turns != y.turns || len(x.walls) != len(y.walls) {
+		return x.wall.Seconds() / y.wall.Seconds()
+	}
+	ratios := make([]float64, len(x.walls))
+	for i := range x.walls {
+		ratios[i] = x.walls[i].Seconds() / y.walls[i].Seconds()
+	}
+	slices.Sort(ratios)
+	return ratios[len(ratios)/2]
 }
 
 // scenario runs before (untimed), then the timed build, runs times.
@@ -313,6 +341,7 @@ func (b *bench) inTurns(ctx context.Context, contenders []contender) map[tool]me
 		}
 	}
 	byTool := map[tool]measurement{}
+	these := &turns{contenders: len(contenders)}
 	for j, runs := range samples {
 		if failed[j] != nil {
 			byTool[contenders[j].req.tool] = measurement{failed: failed[j]}
@@ -325,7 +354,11 @@ func (b *bench) inTurns(ctx context.Context, contenders []contender) map[tool]me
 			spans = append(spans, t.goSpan)
 			exports = append(exports, t.export)
 		}
-		byTool[contenders[j].req.tool] = measurement{timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)}}
+		byTool[contenders[j].req.tool] = measurement{
+			timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)},
+			walls:  walls,
+			turns:  these,
+		}
 	}
 	return byTool
 }
