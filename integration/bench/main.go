@@ -74,6 +74,8 @@ type bench struct {
 	toolFilter []string
 	// trace logs every step a build ran, with its duration.
 	trace bool
+	// turnSets counts the inTurns calls, which number their measurements.
+	turnSets int
 	// checks are the targets, as measured in this run.
 	checks []check
 	// dockerfileRef and gobuildRef are the frontend images C' and A'

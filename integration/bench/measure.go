@@ -260,15 +260,12 @@ func median(ds []time.Duration) time.Duration {
 type measurement struct {
 	timing
 	failed error
-	// walls are the runs' times in turn order, and turns the inTurns
-	// call that took them: two tools' runs of one turn are next to each
-	// other in time.
+	// walls are the runs' times in turn order, and turns numbers the
+	// inTurns call that took them (0: none): two tools' runs of one turn
+	// are next to each other in time.
 	walls []time.Duration
-	turns *turns
+	turns int
 }
-
-// turns identifies one inTurns call.
-type turns struct{ contenders int }
 
 // ratioOf is x's time over y's, 0 when either is missing. Tools measured
 // in the same turns are compared run by run, as the median of each
@@ -279,7 +276,7 @@ func ratioOf(x, y measurement) float64 {
 	if x.failed != nil || y.failed != nil || x.wall == 0 || y.wall == 0 {
 		return 0
 	}
-	if x.turns == nil || x.turns != y.turns || len(x.walls) != len(y.walls) {
+	if x.turns == 0 || x.turns != y.turns || len(x.walls) != len(y.walls) {
 		return x.wall.Seconds() / y.wall.Seconds()
 	}
 	ratios := make([]float64, len(x.walls))
@@ -341,7 +338,7 @@ func (b *bench) inTurns(ctx context.Context, contenders []contender) map[tool]me
 		}
 	}
 	byTool := map[tool]measurement{}
-	these := &turns{contenders: len(contenders)}
+	b.turnSets++
 	for j, runs := range samples {
 		if failed[j] != nil {
 			byTool[contenders[j].req.tool] = measurement{failed: failed[j]}
@@ -357,7 +354,7 @@ func (b *bench) inTurns(ctx context.Context, contenders []contender) map[tool]me
 		byTool[contenders[j].req.tool] = measurement{
 			timing: timing{wall: median(walls), overhead: median(overheads), goSpan: median(spans), export: median(exports)},
 			walls:  walls,
-			turns:  these,
+			turns:  b.turnSets,
 		}
 	}
 	return byTool

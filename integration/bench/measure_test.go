@@ -14,7 +14,7 @@ func TestRatioOf(t *testing.T) {
 		}
 		return out
 	}
-	same, other := &turns{contenders: 2}, &turns{contenders: 2}
+	const same, other = 1, 2
 	// The machine's speed changes from turn to turn: x is 10% slower
 	// than y in two turns of three, and y's one slow run falls where x
 	// had a fast one, so their medians (1.1 s, 1.5 s) say x is faster.
@@ -37,7 +37,7 @@ func TestRatioOf(t *testing.T) {
 	}
 }
 
-func with(m measurement, t *turns) measurement {
-	m.turns = t
+func with(m measurement, turns int) measurement {
+	m.turns = turns
 	return m
 }
