@@ -187,7 +187,9 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	}
 	edits := 0
 	edit := func(int) error { edits++; return touch(dir, m.pkg, edits) }
-	tools := []tool{toolA, toolA0, toolAs, toolB, toolC, toolCs, toolD}
+	// B last: its one rebuild takes tens of seconds, which in the middle
+	// of the first turn would part A's runs from C's.
+	tools := []tool{toolA, toolA0, toolAs, toolC, toolCs, toolD, toolB}
 	var rows []row
 
 	measureAll := func(name string, runs int, warm bool, before func(t tool) func(int) error) {
