@@ -82,7 +82,7 @@ var buildArgTable = []buildArg{
 		{string(gbllb.ModuleCacheLayer), "a layer a registry cache carries", ", for ephemeral builders"},
 	}, func(a *buildArgs, v string) { a.moduleCache = gbllb.ModuleCache(v) }),
 	choiceArg(argDependencyCache, "which compiled dependencies travel in layers a registry cache carries", []choice{
-		{string(gbllb.DependencyCacheAuto), "the standard library's always, the modules' when the build imports a cache", ", as a builder fed by --cache-from may have started empty"},
+		{string(gbllb.DependencyCacheAuto), "the standard library's and the modules' when the build imports a cache", ", as a builder fed by --cache-from may have started empty; none otherwise"},
 		{string(gbllb.DependencyCacheLayer), "both always", ""},
 		{string(gbllb.DependencyCacheMount), "none: the builder's cache mount only", ", and every step on the whole builder image, not on the toolchain layer a build that imports a cache otherwise takes from it"},
 	}, func(a *buildArgs, v string) { a.dependencyCache = gbllb.DependencyCache(v) }),

@@ -37,7 +37,7 @@ func TestParseBuildArgs(t *testing.T) {
 		{"dependencies in the mount only", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "mount"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheMount}, ""},
 		{"dependencies always in layers", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "layer"}, buildArgs{version: "dev", moduleCache: gbllb.ModuleCacheMount, dependencyCache: gbllb.DependencyCacheLayer}, ""},
 		{"unknown dependency cache", map[string]string{"GOBUILD_DEPENDENCY_CACHE": "disk"}, buildArgs{},
-			`build-arg GOBUILD_DEPENDENCY_CACHE="disk": want "auto" (the standard library's always, the modules' when the build imports a cache), "layer" (both always) or "mount" (none: the builder's cache mount only)`},
+			`build-arg GOBUILD_DEPENDENCY_CACHE="disk": want "auto" (the standard library's and the modules' when the build imports a cache), "layer" (both always) or "mount" (none: the builder's cache mount only)`},
 		{"mount cache", map[string]string{"GOBUILD_MODULE_CACHE": "mount"}, defaults, ""},
 		{"empty cache", map[string]string{"GOBUILD_MODULE_CACHE": ""}, defaults, ""},
 		{"unknown cache", map[string]string{"GOBUILD_MODULE_CACHE": "volume"}, buildArgs{}, badCache},

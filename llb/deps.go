@@ -31,11 +31,12 @@ type DependencyCache string
 
 const (
 	// DependencyCacheAuto (the default, also the zero value) makes the
-	// standard library's layer always, and the modules' layer when the
-	// client imports caches: a builder fed by --cache-from may have
-	// started empty, and the layer is what it needs. A builder that lives
-	// on has the modules compiled in its cache mount, and the modules'
-	// layer would cost a go.mod change a step before go build.
+	// layers when the client imports caches: a builder fed by
+	// --cache-from may have started empty, and the layers are what it
+	// needs. A builder that lives on has the dependencies compiled in its
+	// cache mount; there the layers' steps would cost every build their
+	// cache checks (a tenth of a no-op) and a new import a step before go
+	// build, for a cache nobody imports.
 	DependencyCacheAuto DependencyCache = "auto"
 	// DependencyCacheLayer makes both layers on every build.
 	DependencyCacheLayer DependencyCache = "layer"
@@ -66,7 +67,7 @@ var moduleFetchEnv = []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", 
 func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map[string]bkllb.State {
 	s, opt := p.s, p.opt
 	b := s.Binaries[group[0]]
-	if opt.Imports == nil || opt.DependencyCache == DependencyCacheMount || b.Cgo || opt.ModulePath == "" ||
+	if opt.Imports == nil || !opt.dependencyLayered() || b.Cgo || opt.ModulePath == "" ||
 		slices.Contains(b.Flags, "-a") || pgoProfile(b.Flags) != "" {
 		return nil
 	}
@@ -98,15 +99,12 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 		for _, k := range moduleFetchEnv {
 			delete(stdEnv, k)
 		}
-		// Outside any module: std compiles the same in every one.
-		// On the whole builder, whether or not the client imports caches:
-		// a cache exported by a build that imported none serves it too. A
+		// Outside any module: std compiles the same in every one. A
 		// fresh builder runs it only for a new standard import.
 		layers[stdLayerDir] = p.exportStep(opt.Builder, StepStdLayer(platform, patterns...), stdLayerDir, "", std, flags, stdEnv,
 			bkllb.Dir("/"))
 	}
-	modulesLayer := opt.DependencyCache == DependencyCacheLayer || opt.CacheImported
-	if len(std) == len(imported) || !modulesLayer {
+	if len(std) == len(imported) {
 		return layers
 	}
 	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(b, goEnv))
@@ -125,6 +123,12 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 	}
 	layers[moduleLayerDir] = p.exportStep(root, StepDependencies(platform, patterns...), moduleLayerDir, from, imported, flags, goEnv, run...)
 	return layers
+}
+
+// dependencyLayered reports whether the build makes the dependency
+// layers (see DependencyCache).
+func (opt Options) dependencyLayered() bool {
+	return opt.DependencyCache == DependencyCacheLayer || opt.DependencyCache != DependencyCacheMount && opt.CacheImported
 }
 
 // exportStep runs gocache export of packages on root into a layer at out,

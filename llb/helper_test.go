@@ -144,7 +144,7 @@ func TestPrebuiltHelper(t *testing.T) {
 	}{{"compiled by the builder", false}, {"from the frontend image", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			mod := func(o *Options) {
-				o.ModulePath = "example.com/x"
+				o.ModulePath, o.CacheImported = "example.com/x", true
 				o.Imports = ReadImports(depsTestFiles)
 				if tc.prebuilt {
 					o.PrebuiltHelper = &frontendImage
