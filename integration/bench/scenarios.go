@@ -179,6 +179,10 @@ func removeDependency(dir, pkg string) error {
 // dependencyAdded names the warm row of a go.mod change.
 const dependencyAdded = "dependency added to go.mod"
 
+// importingRows ends the names of the rows of a builder that lives on and
+// imports a cache all the same.
+const importingRows = ", builder importing a cache"
+
 // moduleRows measures every scenario of one module.
 func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []string, error) {
 	native := allPlatforms[:1]
@@ -192,7 +196,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	tools := []tool{toolA, toolA0, toolAs, toolC, toolCs, toolD, toolB}
 	var rows []row
 
-	measureAll := func(name string, runs int, warm bool, before func(t tool) func(int) error) {
+	measureAll := func(name string, runs int, warm bool, tools []tool, req func(tool) buildRequest, before func(t tool) func(int) error) {
 		if !b.wants(name) {
 			return
 		}
@@ -214,7 +218,10 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				continue
 			}
 			if warm {
-				if _, err := b.build(ctx, req(t, native)); err != nil {
+				// A builder that imports a cache exported it too, as CI does.
+				warmUp := req(t)
+				warmUp.cacheTo = warmUp.cacheFrom
+				if _, err := b.build(ctx, warmUp); err != nil {
 					r.results[t] = measurement{failed: err}
 					continue
 				}
@@ -223,30 +230,58 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 			if t == toolB && warm {
 				n = 1 // tens of seconds a run, rebuilding everything each time
 			}
-			contenders = append(contenders, contender{req(t, native), n, before(t)})
+			contenders = append(contenders, contender{req(t), n, before(t)})
 		}
 		b.logf("-- %s", name)
 		maps.Copy(r.results, b.inTurns(ctx, contenders))
 		rows = append(rows, r)
 	}
-	measureAll("cold (empty BuildKit cache)", b.coldRuns, false, func(tool) func(int) error {
+	nativeReq := func(t tool) buildRequest { return req(t, native) }
+	measureAll("cold (empty BuildKit cache)", b.coldRuns, false, tools, nativeReq, func(tool) func(int) error {
 		return func(int) error { return b.bed.Prune(ctx) }
 	})
-	measureAll("no-op rebuild", b.runs, true, func(tool) func(int) error { return nil })
-	measureAll("one .go file changed", b.runs, true, func(tool) func(int) error { return edit })
-	measureAll(dependencyAdded, b.runs, true, func(t tool) func(int) error {
-		return func(run int) error {
-			// Every run starts from the original go.mod, built, and adds
-			// a version no earlier run fetched.
-			if err := removeDependency(dir, m.pkg); err != nil {
-				return err
+	// A builder that lives on makes the dependency layers only when the
+	// client imports a cache (a persistent CI runner passed the hosted
+	// runners' --cache-from): then A0 is the same frontend without them.
+	// Without an import A0 and A are one definition.
+	importing := func(t tool) buildRequest {
+		r := req(t, native)
+		b.daemons++
+		r.cacheFrom = fmt.Sprintf("%s/bench-lived:%d", b.bed.Registry, b.daemons)
+		return r
+	}
+	for _, lived := range []struct {
+		suffix string
+		tools  []tool
+		req    func(tool) buildRequest
+	}{{"", tools, nativeReq}, {importingRows, []tool{toolA, toolA0}, importing}} {
+		// One request per tool and row, so that its builds import the
+		// cache its warm-up exported.
+		reqs := map[tool]buildRequest{}
+		req := func(t tool) buildRequest {
+			if _, ok := reqs[t]; !ok {
+				reqs[t] = lived.req(t)
 			}
-			if _, err := b.build(ctx, req(t, native)); err != nil {
-				return err
-			}
-			return addDependency(dir, m.pkg, t, run)
+			return reqs[t]
 		}
-	})
+		measureAll("no-op rebuild"+lived.suffix, b.runs, true, lived.tools, req, func(tool) func(int) error { return nil })
+		clear(reqs)
+		measureAll("one .go file changed"+lived.suffix, b.runs, true, lived.tools, req, func(tool) func(int) error { return edit })
+		clear(reqs)
+		measureAll(dependencyAdded+lived.suffix, b.runs, true, lived.tools, req, func(t tool) func(int) error {
+			return func(run int) error {
+				// Every run starts from the original go.mod, built, and adds
+				// a version no earlier run fetched.
+				if err := removeDependency(dir, m.pkg); err != nil {
+					return err
+				}
+				if _, err := b.build(ctx, req(t)); err != nil {
+					return err
+				}
+				return addDependency(dir, m.pkg, t, run)
+			}
+		})
+	}
 	if err := removeDependency(dir, m.pkg); err != nil {
 		return nil, nil, err
 	}
