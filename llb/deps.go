@@ -46,7 +46,6 @@ const (
 )
 
 const (
-	packageListDir = "/gobuild/packages"
 	// The layers' directories in the steps that read or write them.
 	stdLayerDir    = "/gobuild/deps/std"
 	moduleLayerDir = "/gobuild/deps/modules"
@@ -132,20 +131,19 @@ func (opt Options) dependencyLayered() bool {
 }
 
 // exportStep runs gocache export of packages on root into a layer at out,
-// leaving out what the layer mounted at from (if any) holds.
+// leaving out what the layer mounted at from (if any) holds. The packages
+// are arguments, not a file: a file would be a step of its own, whose
+// cache every build checks.
 func (p *platformBuild) exportStep(root bkllb.State, name, out, from string, packages, flags []string, env map[string]string, extra ...bkllb.RunOption) bkllb.State {
 	opt := p.opt
-	list := bkllb.Scratch().File(bkllb.Mkfile("/list", 0o644, []byte(strings.Join(packages, "\n")+"\n")),
-		bkllb.WithCustomName("[internal] list the imported packages"))
 	args := []string{helperBinary, "export"}
 	if from != "" {
 		args = append(args, "-from", from)
 	}
-	args = append(args, out, path.Join(packageListDir, "list"))
+	args = append(append(append(args, out), flags...), "--")
 	run := append([]bkllb.RunOption{
-		bkllb.Args(append(args, flags...)),
+		bkllb.Args(append(args, packages...)),
 		helperMount(opt),
-		bkllb.AddMount(packageListDir, list, bkllb.Readonly),
 		seededCache(p.s, opt),
 		bkllb.WithCustomName(name),
 	}, extra...)

@@ -18,7 +18,8 @@ var depsTestFiles = map[string][]GoFile{
 // layerStep is one step that exports compiled packages into a layer.
 type layerStep struct {
 	*step
-	list string // the packages it is given
+	args []string // its command line before the packages
+	list string   // the packages it is given, one per line
 }
 
 // depsSteps converts spec for target with the context's files and returns
@@ -34,9 +35,7 @@ func depsSteps(t *testing.T, specText, target string, files map[string][]GoFile,
 			mod(o)
 		}
 	})
-	byDigest := map[digest.Digest]*step{}
 	for i, s := range steps {
-		byDigest[digest.FromBytes(s.raw)] = &steps[i]
 		switch {
 		case strings.HasPrefix(s.name, StepStdLayerPrefix+"for ./cmd/server"):
 			std.step = &steps[i]
@@ -53,12 +52,16 @@ func depsSteps(t *testing.T, specText, target string, files map[string][]GoFile,
 		if l.step == nil {
 			continue
 		}
-		for _, m := range l.op.GetExec().Mounts {
-			if m.Dest == packageListDir {
-				file := byDigest[digest.Digest(l.op.Inputs[m.Input].Digest)].op.GetFile()
-				l.list = string(file.Actions[0].GetMkfile().Data)
-			}
+		// The packages follow the last --.
+		args := l.op.GetExec().Meta.Args
+		sep := len(args) - 1
+		for sep >= 0 && args[sep] != "--" {
+			sep--
 		}
+		if sep < 0 {
+			t.Fatalf("%q: no -- before the packages", args)
+		}
+		l.args, l.list = args[:sep], strings.Join(args[sep+1:], "\n")+"\n"
 	}
 	return std, modules, build
 }
@@ -69,7 +72,6 @@ func TestDependencyLayers(t *testing.T) {
 	together := "version: 1\nbinaries:\n  - package: ./cmd/server\n    tags: [netgo, osusergo]\n  - package: ./cmd/worker\n    tags: [netgo, osusergo]\n"
 	withA := "version: 1\nbinaries:\n  - package: ./cmd/server\n    flags: [-a]\n"
 	stdOnly := map[string][]GoFile{"cmd/server": depsTestFiles["cmd/worker"]}
-	const list = packageListDir + "/list"
 	// A client that imports caches (--cache-from) may be a fresh builder.
 	imported := func(o *Options) { o.CacheImported = true }
 	for _, tc := range []struct {
@@ -83,28 +85,28 @@ func TestDependencyLayers(t *testing.T) {
 		stdList, moduleList string
 	}{
 		{"two binaries, one go build", together, "linux/amd64", depsTestFiles, imported,
-			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
 		{"another platform", together, "linux/arm64", depsTestFiles, imported,
-			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\nos\n", "fmt\ngithub.com/google/uuid\nos\n"},
 		{"binaries apart, layers each", testSpec, "linux/amd64", depsTestFiles, imported,
-			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
 		{"compile flags kept, printing and linking flags left out", withFlags, "linux/amd64", depsTestFiles, imported,
-			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
-			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
+			[]string{helperBinary, "export", stdLayerDir, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, "-trimpath", "-tags", "netgo", "-gcflags", "-m", "-pgo=off"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
 		{"no cache imported: a builder that lives on has its dependencies compiled", testSpec, "linux/amd64", depsTestFiles, nil, nil, nil, "", ""},
 		{"layer: the modules' layer without a cache imported", testSpec, "linux/amd64", depsTestFiles, func(o *Options) { o.DependencyCache = DependencyCacheLayer },
-			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
-			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", stdLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
+			[]string{helperBinary, "export", "-from", stdLayerDir, moduleLayerDir, "-trimpath", "-tags", "netgo,osusergo"},
 			"fmt\n", "fmt\ngithub.com/google/uuid\n"},
 		{"the standard library only", testSpec, "linux/amd64", stdOnly, imported,
-			[]string{helperBinary, "export", stdLayerDir, list, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
+			[]string{helperBinary, "export", stdLayerDir, "-trimpath", "-tags", "netgo,osusergo"}, nil, "os\n", ""},
 		{"cgo", withCgo, "linux/amd64", depsTestFiles, imported, nil, nil, "", ""},
 		{"-a compiles everything anyway", withA, "linux/amd64", depsTestFiles, imported, nil, nil, "", ""},
 		{"a profile compiles everything apart", strings.Replace(withA, "-a", "-pgo=default.pgo", 1), "linux/amd64", depsTestFiles, imported, nil, nil, "", ""},
@@ -132,8 +134,8 @@ func TestDependencyLayers(t *testing.T) {
 				}
 				seedDirs = append(seedDirs, l.dir)
 				exec := l.step.op.GetExec()
-				if !slices.Equal(exec.Meta.Args, l.args) {
-					t.Errorf("%s: runs %q, want %q", l.dir, exec.Meta.Args, l.args)
+				if !slices.Equal(l.step.args, l.args) {
+					t.Errorf("%s: runs %q, want %q", l.dir, l.step.args, l.args)
 				}
 				if l.step.list != l.list {
 					t.Errorf("%s: packages %q, want %q", l.dir, l.step.list, l.list)

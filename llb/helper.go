@@ -3,6 +3,7 @@ package llb
 import (
 	"embed"
 	"path"
+	"strings"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 )
@@ -66,12 +67,20 @@ type helperFile struct {
 // program's files' paths.
 func builderGo(builder bkllb.State, step string, files []helperFile, out string, args func(programs []string) []string) bkllb.State {
 	const src = "/gobuild/src"
-	program := bkllb.Scratch()
-	var paths []string
+	// One file op for all the files: each op is a step whose cache every
+	// build checks.
+	var write *bkllb.FileAction
+	var names, paths []string
 	for _, f := range files {
-		program = program.File(bkllb.Mkfile("/"+f.name, 0o644, f.source), bkllb.WithCustomName("[internal] "+f.name))
+		if write == nil {
+			write = bkllb.Mkfile("/"+f.name, 0o644, f.source)
+		} else {
+			write = write.Mkfile("/"+f.name, 0o644, f.source)
+		}
+		names = append(names, f.name)
 		paths = append(paths, path.Join(src, f.name))
 	}
+	program := bkllb.Scratch().File(write, bkllb.WithCustomName("[internal] "+strings.Join(names, ", ")))
 	run := builder.Run(
 		bkllb.Args(args(paths)),
 		bkllb.Dir("/"),

@@ -199,9 +199,8 @@ func TestGocacheHelperRoundTrip(t *testing.T) {
 	helper := buildHelper(t)
 	module, layer := t.TempDir(), t.TempDir()
 	for name, text := range map[string]string{
-		"go.mod":   "module example.com/roundtrip\n\ngo 1.21\n",
-		"main.go":  "package main\n\nimport \"strings\"\n\nfunc main() { println(strings.ToUpper(\"ok\")) }\n",
-		"packages": "strings\n",
+		"go.mod":  "module example.com/roundtrip\n\ngo 1.21\n",
+		"main.go": "package main\n\nimport \"strings\"\n\nfunc main() { println(strings.ToUpper(\"ok\")) }\n",
 	} {
 		if err := os.WriteFile(filepath.Join(module, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -218,7 +217,7 @@ func TestGocacheHelperRoundTrip(t *testing.T) {
 		}
 		return string(out)
 	}
-	run(t.TempDir(), "export", layer, filepath.Join(module, "packages"))
+	run(t.TempDir(), "export", layer, "--", "strings")
 	entries, err := os.ReadDir(layer)
 	if err != nil {
 		t.Fatal(err)

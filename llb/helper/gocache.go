@@ -7,9 +7,9 @@
 // dependency again; a layer travels with --cache-to and --cache-from. The
 // frontend runs them as:
 //
-//	gobuild-helper export [-from DIR] OUT PACKAGES [go list flags]
+//	gobuild-helper export [-from DIR] OUT [go list flags] -- PACKAGE...
 //
-// compiles the packages listed in the file PACKAGES (one per line) and
+// compiles the packages (after the last --: no import path is --) and
 // everything they import into $GOCACHE (the builder's persistent build
 // cache, so only what is missing compiles) with go list -export, then
 // copies exactly those cache entries, each action's index file and its
@@ -53,7 +53,7 @@ const stampFile = "gobuild-stamp"
 const seededDir = "gobuild-seeded"
 
 func gocacheCommand(command string, args []string) error {
-	const usage = "usage: gobuild-helper export [-from DIR] OUT PACKAGES [flags] | gobuild-helper seed DIR... -- COMMAND..."
+	const usage = "usage: gobuild-helper export [-from DIR] OUT [flags] -- PACKAGE... | gobuild-helper seed DIR... -- COMMAND..."
 	cache := os.Getenv("GOCACHE")
 	if cache == "" {
 		return fmt.Errorf("GOCACHE is not set")
@@ -64,7 +64,13 @@ func gocacheCommand(command string, args []string) error {
 		if len(args) >= 2 && args[0] == "-from" {
 			from, args = args[1], args[2:]
 		}
-		if len(args) < 2 {
+		sep := -1
+		for i, arg := range args {
+			if arg == "--" {
+				sep = i
+			}
+		}
+		if sep < 1 || sep == len(args)-1 {
 			return errors.New(usage)
 		}
 		if from != "" {
@@ -73,11 +79,7 @@ func gocacheCommand(command string, args []string) error {
 				fmt.Fprintln(os.Stderr, "gobuild-helper: the compiled standard library was not copied in:", err)
 			}
 		}
-		list, err := os.ReadFile(args[1])
-		if err != nil {
-			return err
-		}
-		return export(cache, from, args[0], args[2:], strings.Fields(string(list)))
+		return export(cache, from, args[0], args[1:sep], args[sep+1:])
 	case "seed":
 		sep := slices.Index(args, "--")
 		if sep < 1 || sep == len(args)-1 {
