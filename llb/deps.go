@@ -35,8 +35,8 @@ const (
 	// --cache-from may have started empty, and the layers are what it
 	// needs. A builder that lives on has the dependencies compiled in its
 	// cache mount; there the layers' steps would cost every build their
-	// cache checks (a tenth of a no-op) and a new import a step before go
-	// build, for a cache nobody imports.
+	// cache checks and a new import a step before go build, for a cache
+	// nobody imports.
 	DependencyCacheAuto DependencyCache = "auto"
 	// DependencyCacheLayer makes both layers on every build.
 	DependencyCacheLayer DependencyCache = "layer"
