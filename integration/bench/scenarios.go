@@ -104,8 +104,9 @@ func touch(dir, pkg string, n int) error {
 // asked for is the one selected and the only module fetched.
 type addedModule struct {
 	path, name string
-	// versions are added one per run, so that every run downloads a
-	// module no earlier run fetched.
+	// versions are added one per run, so that each of a row's first
+	// five runs downloads a module no earlier run fetched (xid has five
+	// versions; later runs and rows compile without a download).
 	versions []string
 }
 
@@ -254,7 +255,11 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		suffix string
 		tools  []tool
 		req    func(tool) buildRequest
-	}{{"", tools, nativeReq}, {importingRows, []tool{toolA, toolA0}, importing}} {
+		// firstRun numbers the row's added dependencies: A0 builds the
+		// same definition in both rows, and must not find the other
+		// row's build in the cache.
+		firstRun int
+	}{{"", tools, nativeReq, 0}, {importingRows, []tool{toolA, toolA0}, importing, b.runs}} {
 		// One request per tool and row, so that its builds import the
 		// cache its warm-up exported.
 		reqs := map[tool]buildRequest{}
@@ -278,7 +283,7 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 				if _, err := b.build(ctx, req(t)); err != nil {
 					return err
 				}
-				return addDependency(dir, m.pkg, t, run)
+				return addDependency(dir, m.pkg, t, lived.firstRun+run)
 			}
 		})
 	}
