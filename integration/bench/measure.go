@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -267,11 +268,26 @@ type measurement struct {
 	turns int
 }
 
+// turnOrder is the order of n contenders in turn i: as given, and every
+// other turn the other way round.
+func turnOrder(i, n int) []int {
+	order := make([]int, n)
+	for k := range order {
+		order[k] = k
+		if i%2 == 1 {
+			order[k] = n - 1 - k
+		}
+	}
+	return order
+}
+
 // ratioOf is x's time over y's, 0 when either is missing. Tools measured
-// in the same turns are compared run by run, as the median of each
-// turn's ratio: the machine's speed drifts over a row by more than the
-// gaps the targets are about, and both runs of a turn see the same
-// speed, so the ratio of the medians would mix the drift into it.
+// in the same turns are compared run by run: the machine's speed drifts
+// over a row by more than the gaps the targets are about, and both runs
+// of a turn see the same speed, so the ratio of the medians would mix the
+// drift into it. Each turn's ratio is taken, each forward turn's with the
+// reverse turn after it (their geometric mean, so that x's place in the
+// turn cancels out), and the median of those is the ratio.
 func ratioOf(x, y measurement) float64 {
 	if x.failed != nil || y.failed != nil || x.wall == 0 || y.wall == 0 {
 		return 0
@@ -279,12 +295,20 @@ func ratioOf(x, y measurement) float64 {
 	if x.turns == 0 || x.turns != y.turns || len(x.walls) != len(y.walls) {
 		return x.wall.Seconds() / y.wall.Seconds()
 	}
-	ratios := make([]float64, len(x.walls))
-	for i := range x.walls {
-		ratios[i] = x.walls[i].Seconds() / y.walls[i].Seconds()
+	var paired []float64
+	for i := 0; i < len(x.walls); i += 2 {
+		r := x.walls[i].Seconds() / y.walls[i].Seconds()
+		if i+1 < len(x.walls) {
+			r = math.Sqrt(r * x.walls[i+1].Seconds() / y.walls[i+1].Seconds())
+		}
+		paired = append(paired, r)
 	}
-	slices.Sort(ratios)
-	return ratios[len(ratios)/2]
+	slices.Sort(paired)
+	n := len(paired)
+	if n%2 == 0 {
+		return (paired[n/2-1] + paired[n/2]) / 2
+	}
+	return paired[n/2]
 }
 
 // scenario runs before (untimed), then the timed build, runs times.
@@ -316,11 +340,7 @@ func (b *bench) inTurns(ctx context.Context, contenders []contender) map[tool]me
 		most = max(most, c.runs)
 	}
 	for i := range most {
-		for k := range contenders {
-			j := k
-			if i%2 == 1 {
-				j = len(contenders) - 1 - k
-			}
+		for _, j := range turnOrder(i, len(contenders)) {
 			c := contenders[j]
 			if failed[j] != nil || i >= c.runs {
 				continue
