@@ -80,7 +80,10 @@ func builderGo(builder bkllb.State, step string, files []helperFile, out string,
 		names = append(names, f.name)
 		paths = append(paths, path.Join(src, f.name))
 	}
-	program := bkllb.Scratch().File(write, bkllb.WithCustomName("[internal] "+strings.Join(names, ", ")))
+	program := bkllb.Scratch()
+	if write != nil {
+		program = program.File(write, bkllb.WithCustomName("[internal] "+strings.Join(names, ", ")))
+	}
 	run := builder.Run(
 		bkllb.Args(args(paths)),
 		bkllb.Dir("/"),

@@ -217,6 +217,16 @@ func TestGocacheHelperRoundTrip(t *testing.T) {
 		}
 		return string(out)
 	}
+	// The packages follow the last --: without one, or with none after
+	// it, the helper refuses rather than exporting nothing.
+	for _, args := range [][]string{{"export", layer, "strings"}, {"export", layer, "-trimpath", "--"}, {"export", "--", "strings"}} {
+		cmd := exec.Command(helper, args...)
+		cmd.Dir = module
+		cmd.Env = append(os.Environ(), "GOCACHE="+t.TempDir())
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "usage:") {
+			t.Errorf("gobuild-helper %s: %v, want the usage\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 	run(t.TempDir(), "export", layer, "--", "strings")
 	entries, err := os.ReadDir(layer)
 	if err != nil {
