@@ -244,11 +244,12 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 	// A builder that lives on makes the dependency layers only when the
 	// client imports a cache (a persistent CI runner passed the hosted
 	// runners' --cache-from): then A0 is the same frontend without them.
-	// Without an import A0 and A are one definition.
+	// Without an import A0 and A are one definition. One cache ref per
+	// tool: each row's warm-up exports it again before the row's builds
+	// import it.
 	importing := func(t tool) buildRequest {
 		r := req(t, native)
-		b.daemons++
-		r.cacheFrom = fmt.Sprintf("%s/bench-lived:%d", b.bed.Registry, b.daemons)
+		r.cacheFrom = fmt.Sprintf("%s/bench-lived:%d", b.bed.Registry, slices.Index(tools, t))
 		return r
 	}
 	for _, lived := range []struct {
@@ -260,30 +261,19 @@ func (b *bench) moduleRows(ctx context.Context, m module, dir string) ([]row, []
 		// row's build in the cache.
 		firstRun int
 	}{{"", tools, nativeReq, 0}, {importingRows, []tool{toolA, toolA0}, importing, b.runs}} {
-		// One request per tool and row, so that its builds import the
-		// cache its warm-up exported.
-		reqs := map[tool]buildRequest{}
-		req := func(t tool) buildRequest {
-			if _, ok := reqs[t]; !ok {
-				reqs[t] = lived.req(t)
-			}
-			return reqs[t]
-		}
-		measureAll("no-op rebuild"+lived.suffix, b.runs, true, lived.tools, req, func(tool) func(int) error { return nil })
-		clear(reqs)
-		measureAll("one .go file changed"+lived.suffix, b.runs, true, lived.tools, req, func(tool) func(int) error { return edit })
-		clear(reqs)
+		measureAll("no-op rebuild"+lived.suffix, b.runs, true, lived.tools, lived.req, func(tool) func(int) error { return nil })
+		measureAll("one .go file changed"+lived.suffix, b.runs, true, lived.tools, lived.req, func(tool) func(int) error { return edit })
 		// No more runs than versions to add: a version added again finds
 		// its go.mod's steps (the download, A's layers) in the cache.
 		dependencyRuns := min(b.runs, len(addedModules[0].versions))
-		measureAll(dependencyAdded+lived.suffix, dependencyRuns, true, lived.tools, req, func(t tool) func(int) error {
+		measureAll(dependencyAdded+lived.suffix, dependencyRuns, true, lived.tools, lived.req, func(t tool) func(int) error {
 			return func(run int) error {
 				// Every run starts from the original go.mod, built, and adds
-				// a version no earlier run fetched.
+				// a version no earlier run of the row added.
 				if err := removeDependency(dir, m.pkg); err != nil {
 					return err
 				}
-				if _, err := b.build(ctx, req(t)); err != nil {
+				if _, err := b.build(ctx, lived.req(t)); err != nil {
 					return err
 				}
 				return addDependency(dir, m.pkg, t, lived.firstRun+run)
