@@ -161,6 +161,9 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 		// the partition's, as go build's result is.
 		bkllb.AddEnv("GOBUILD_MODULE_PARTITION", opt.partitionName()),
 		helperMount(opt),
+		// go list indexes every package of a module it loads into
+		// GOCACHE: with the builder's cache, only once per module.
+		seededCache(s, opt),
 		bkllb.AddMount(jobsDir, jobFile, bkllb.Readonly),
 		bkllb.Dir(path.Join(srcDir, s.Module)),
 		bkllb.AddMount(srcDir, dependencyFiles(s, opt), bkllb.Readonly),

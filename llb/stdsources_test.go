@@ -71,12 +71,15 @@ func TestReachedSources(t *testing.T) {
 				tc.mod(o)
 			})
 			byDigest := stepsByDigest(steps)
-			var src, modules string
+			var src, modules, buildCacheID string
 			for _, s := range steps {
 				if !strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {
 					continue
 				}
 				for _, m := range s.op.GetExec().Mounts {
+					if m.Dest == buildCache && m.MountType == pb.MountType_CACHE {
+						buildCacheID = m.CacheOpt.ID
+					}
 					if m.Input < 0 {
 						continue
 					}
@@ -117,6 +120,13 @@ func TestReachedSources(t *testing.T) {
 			}
 			if archs := strings.Split(args[6], ","); !slices.Contains(archs, "amd64") || !slices.Contains(archs, "arm64") || slices.Contains(archs, "s390x") {
 				t.Errorf("architectures kept %q, want both targets' and no other", archs)
+			}
+			// go list indexes the modules it loads into GOCACHE: without
+			// go build's cache, a go.mod change indexed them all again.
+			if !slices.ContainsFunc(reached.op.GetExec().Mounts, func(m *pb.Mount) bool {
+				return m.Dest == buildCache && m.MountType == pb.MountType_CACHE && m.CacheOpt.ID == buildCacheID
+			}) {
+				t.Errorf("the step has no mount of go build's cache %q at %s", buildCacheID, buildCache)
 			}
 			// go list may fetch, as go build does: with its credentials.
 			if env := reached.op.GetExec().Meta.Env; !slices.Contains(env, "NETRC=/run/secrets/netrc") {
