@@ -128,11 +128,24 @@ func main() {
 
 // run measures and writes the report; it returns errors rather than
 // exiting, so that the daemons it started are always stopped.
-func run(out string, runs, coldRuns int, emulate bool, only, scenario string, toolFilter []string, trace bool) error {
+func run(out string, runs, coldRuns int, emulate bool, only, scenario string, toolFilter []string, trace bool) (err error) {
 	// Ctrl-C cancels the builds and still stops the daemons.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	bed, err := testenv.Start(ctx, testenv.Options{ToolsDir: "integration/tools", Log: log.Printf, Emulate: emulate})
+	// A full run leaves gigabytes of daemon state: kept only when the run
+	// fails, for its logs.
+	dir, err := os.MkdirTemp("", "gobuild-bench-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil {
+			err = os.RemoveAll(dir)
+		} else {
+			log.Printf("daemon state and logs kept in %s", dir)
+		}
+	}()
+	bed, err := testenv.Start(ctx, testenv.Options{ToolsDir: "integration/tools", Dir: dir, Log: log.Printf, Emulate: emulate})
 	if err != nil {
 		return err
 	}
