@@ -87,3 +87,50 @@ func TestStandardImportAddedOnFreshBuilder(t *testing.T) {
 		t.Errorf("server version = %q, want v1", out)
 	}
 }
+
+// TestModulePackageAddedOnBuilderThatImported: go indexes a module of the
+// module cache once, by its path, and trusts that index from then on. go
+// build reads its modules from a layer of only the packages the build
+// reaches, at the module cache's path; had it indexed that layer into the
+// build cache it keeps, the next build importing another package of the
+// same module would find no such package. A new daemon imports the cache
+// and rebuilds after an edit (its go build the first to load the module
+// there), then builds an import of go-cmp's cmpopts, which nothing reached
+// before.
+func TestModulePackageAddedOnBuilderThatImported(t *testing.T) {
+	dir := copyDir(t, "testdata/moduleindex")
+	fresh := startFreshDaemon(t, "module-index")
+	main := filepath.Join(dir, "cmd", "app", "main.go")
+	attrs := map[string]string{"platform": "linux/amd64"}
+	ref := bed.Registry + "/cache:module-index"
+	_, res := ciRebuild(t, dir, fresh, ref, attrs, editOf(t, main))
+	if !reportedCached(res, gbllb.StepReachedSources) {
+		t.Fatalf("the new daemon made the reached sources itself; the test needs them from the cache")
+	}
+	data, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "\"github.com/google/go-cmp/cmp\"\n", "\"github.com/google/go-cmp/cmp\"\n\t\"github.com/google/go-cmp/cmp/cmpopts\"\n", 1)
+	edited = strings.Replace(edited, "[]int{1, 2}, []int{1, 2})", "[]int{}, []int(nil), cmpopts.EquateEmpty())", 1)
+	if edited == string(data) {
+		t.Fatal("the fixture's main.go changed; the edit no longer applies")
+	}
+	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := map[string]string{"ref": ref, "registry.insecure": "true"}
+	res, err = bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: attrs, Addr: fresh,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: cache}}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Logs)
+	}
+	images, err := res.Layout.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := writeExecutable(t, images["linux/amd64"].Files["/usr/local/bin/app"])
+	if out := runBinary(t, nil, bin); out != "equal: true" {
+		t.Errorf("the binary printed %q, want cmpopts' empty slices equal", out)
+	}
+}

@@ -251,7 +251,6 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 	}
 	// The step has the credentials: its result is the partition's.
 	envMap["GOBUILD_MODULE_PARTITION"] = opt.partitionName()
-	env := envOptions(envMap)
 	var seedOpts []bkllb.RunOption
 	if layers := p.dependencyLayers(group, envMap); len(layers) > 0 {
 		args, seedOpts = seeded(args, layers, opt)
@@ -263,8 +262,13 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		root, afterDownload = p.modules.onSources(opt, reached)
 		if reachedModules != nil {
 			modules = reachedModules
+			// go indexes a module of the module cache once, by its path,
+			// into the build cache it keeps: indexed here, a layer of only
+			// the packages reached would hide the others from later builds.
+			envMap["GODEBUG"] = strings.TrimPrefix(envMap["GODEBUG"]+",goindex=0", ",")
 		}
 	}
+	env := envOptions(envMap)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),
 		afterDownload,

@@ -101,6 +101,15 @@ func TestReachedSources(t *testing.T) {
 			if modules != tc.modules {
 				t.Fatalf("go build mounts its module cache from %q, want %q", modules, tc.modules)
 			}
+			// go would index the layer's modules by their paths into the
+			// build cache, as if whole: later builds would miss packages.
+			for _, s := range steps {
+				if strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {
+					if noIndex := slices.Contains(s.op.GetExec().Meta.Env, "GODEBUG=goindex=0"); noIndex != (modules == StepReachedSources) {
+						t.Errorf("go build runs with env %q, with the module layer mounted: %v", s.op.GetExec().Meta.Env, modules == StepReachedSources)
+					}
+				}
+			}
 			if src != StepReachedSources {
 				return
 			}
