@@ -128,6 +128,7 @@ type builder struct {
 	commitTime    *time.Time
 	goFiles       map[string][]gbllb.GoFile
 	imports       *gbllb.Imports
+	profileDirs   []string
 	// excludes are the patterns the main context leaves out.
 	excludes []string
 	sources  *gbllb.SourceSet
@@ -303,6 +304,7 @@ func (b *builder) options(target ocispecs.Platform) gbllb.Options {
 		VulnDB:               b.vulnDB,
 		CacheImported:        len(b.bc.CacheImports) > 0,
 		Imports:              b.imports,
+		ProfileDirs:          b.profileDirs,
 		Modules:              b.modules,
 		GoMod:                b.goModSource,
 		GoModRanges:          b.goModRanges,

@@ -26,7 +26,9 @@ import (
 func (b *builder) scanSources(ctx context.Context, excludes []string) error {
 	// go.mod files too: a package below one is another module's.
 	st, err := b.bc.MainContext(ctx,
-		llb.IncludePatterns([]string{"**/*.go", "**/go.mod"}),
+		// default.pgo: go build -pgo=auto compiles every dependency of a
+		// main package beside one with it (llb/deps.go).
+		llb.IncludePatterns([]string{"**/*.go", "**/go.mod", "**/default.pgo"}),
 		llb.ExcludePatterns(excludes),
 		dockerui.WithInternalName("load the Go files"))
 	if err != nil {
@@ -45,7 +47,7 @@ func (b *builder) scanSources(ctx context.Context, excludes []string) error {
 		return err
 	}
 	var moduleDirs []string
-	if b.goFiles, moduleDirs, err = readGoFiles(ctx, ref); err != nil {
+	if b.goFiles, moduleDirs, b.profileDirs, err = readGoFiles(ctx, ref); err != nil {
 		return err
 	}
 	b.imports = gbllb.ReadImports(b.goFiles, moduleDirs...)
@@ -69,15 +71,17 @@ func (b *builder) checkSources(ctx context.Context) error {
 }
 
 // readGoFiles walks the scanned context and reads its .go files in
-// parallel, by directory, and names the directories holding a go.mod.
+// parallel, by directory, and names the directories holding a go.mod and
+// those holding a default.pgo.
 // Directories the go command never looks into (hidden, _-prefixed,
 // testdata, vendor) are skipped; vendor is handed to the build whole.
-func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.GoFile, []string, error) {
+func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.GoFile, []string, []string, error) {
 	var (
-		mu         sync.Mutex
-		files      = map[string][]gbllb.GoFile{}
-		moduleDirs []string
-		g, gctx    = errgroup.WithContext(ctx)
+		mu          sync.Mutex
+		files       = map[string][]gbllb.GoFile{}
+		moduleDirs  []string
+		profileDirs []string
+		g, gctx     = errgroup.WithContext(ctx)
 	)
 	g.SetLimit(16)
 	// A directory is read in a goroutine of its own while one is free and
@@ -103,9 +107,13 @@ func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.
 				}
 				continue
 			}
-			if name == "go.mod" {
+			if name == "go.mod" || name == "default.pgo" {
 				mu.Lock()
-				moduleDirs = append(moduleDirs, dir)
+				if name == "go.mod" {
+					moduleDirs = append(moduleDirs, dir)
+				} else {
+					profileDirs = append(profileDirs, dir)
+				}
 				mu.Unlock()
 				continue
 			}
@@ -128,7 +136,8 @@ func readGoFiles(ctx context.Context, ref client.Reference) (map[string][]gbllb.
 	g.Go(func() error { return walk(".") })
 	err := g.Wait()
 	slices.Sort(moduleDirs)
-	return files, moduleDirs, err
+	slices.Sort(profileDirs)
+	return files, moduleDirs, profileDirs, err
 }
 
 func skippedDir(name string) bool {

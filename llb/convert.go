@@ -109,6 +109,10 @@ type Options struct {
 	// dependency layer compiles what the binaries import from outside the
 	// module (llb/deps.go). Nil makes no layer.
 	Imports *Imports
+	// ProfileDirs are the directories of the context holding a
+	// default.pgo, which go build -pgo=auto (go's default) applies to a
+	// main package there and to everything it imports.
+	ProfileDirs []string
 	// DependencyCache is which compiled dependencies travel as layers;
 	// the zero value is DependencyCacheAuto.
 	DependencyCache DependencyCache

@@ -61,13 +61,13 @@ var moduleFetchEnv = []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", 
 // the flags and the platform alone (so that a go.mod change on a fresh
 // builder still finds it), and the modules', keyed on the module files
 // too (see DependencyCache for when). None for cgo builds, -a (which
-// compiles everything anyway) or a -pgo profile, with which every package
-// compiles apart.
+// compiles everything anyway) or a profile (-pgo, or a default.pgo beside
+// a main package), with which every package compiles apart.
 func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map[string]bkllb.State {
 	s, opt := p.s, p.opt
 	b := s.Binaries[group[0]]
 	if opt.Imports == nil || !opt.dependencyLayered() || b.Cgo || opt.ModulePath == "" ||
-		slices.Contains(b.Flags, "-a") || pgoProfile(b.Flags) != "" {
+		slices.Contains(b.Flags, "-a") || pgoProfile(b.Flags) != "" || p.defaultProfile(group) {
 		return nil
 	}
 	var patterns []string
@@ -122,6 +122,30 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 	}
 	layers[moduleLayerDir] = p.exportStep(root, StepDependencies(platform, patterns...), moduleLayerDir, from, imported, flags, goEnv, run...)
 	return layers
+}
+
+// defaultProfile reports whether go build of group applies a default.pgo:
+// one of its main packages has one and no -pgo flag says otherwise. The
+// layers would hold the dependencies compiled without it, which such a go
+// build never reads.
+func (p *platformBuild) defaultProfile(group []int) bool {
+	s := p.s
+	flags := s.Binaries[group[0]].Flags
+	for i, f := range flags {
+		v, ok := strings.CutPrefix(f, "-pgo=")
+		if !ok && f == "-pgo" && i+1 < len(flags) {
+			v, ok = flags[i+1], true
+		}
+		if ok && v != "auto" {
+			return false // off, or a named profile (pgoProfile)
+		}
+	}
+	for _, i := range group {
+		if slices.Contains(p.opt.ProfileDirs, path.Join(s.Module, s.Binaries[i].Package)) {
+			return true
+		}
+	}
+	return false
 }
 
 // dependencyLayered reports whether the build makes the dependency
