@@ -67,7 +67,7 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 	s, opt := p.s, p.opt
 	b := s.Binaries[group[0]]
 	if opt.Imports == nil || !opt.dependencyLayered() || b.Cgo || opt.ModulePath == "" ||
-		slices.Contains(b.Flags, "-a") || pgoProfile(b.Flags) != "" || p.defaultProfile(group) {
+		slices.Contains(b.Flags, "-a") || pgoProfile(b.Flags) != "" || p.defaultProfile(group, env) {
 		return nil
 	}
 	var patterns []string
@@ -128,17 +128,24 @@ func (p *platformBuild) dependencyLayers(group []int, env map[string]string) map
 // one of its main packages has one and no -pgo flag says otherwise. The
 // layers would hold the dependencies compiled without it, which such a go
 // build never reads.
-func (p *platformBuild) defaultProfile(group []int) bool {
+func (p *platformBuild) defaultProfile(group []int, env map[string]string) bool {
 	s := p.s
-	flags := s.Binaries[group[0]].Flags
+	// GOFLAGS first: go takes the last -pgo, and the command line's come
+	// after them. Flags may start with one dash or two.
+	flags := append(strings.Fields(env["GOFLAGS"]), s.Binaries[group[0]].Flags...)
+	setting := "auto"
 	for i, f := range flags {
-		v, ok := strings.CutPrefix(f, "-pgo=")
-		if !ok && f == "-pgo" && i+1 < len(flags) {
-			v, ok = flags[i+1], true
+		name, v, hasValue := strings.Cut("-"+strings.TrimLeft(f, "-"), "=")
+		if name != "-pgo" {
+			continue
 		}
-		if ok && v != "auto" {
-			return false // off, or a named profile (pgoProfile)
+		if !hasValue && i+1 < len(flags) {
+			v = flags[i+1]
 		}
+		setting = v
+	}
+	if setting != "auto" {
+		return false // off, or a named profile (pgoProfile)
 	}
 	for _, i := range group {
 		if slices.Contains(p.opt.ProfileDirs, path.Join(s.Module, s.Binaries[i].Package)) {
