@@ -138,8 +138,9 @@ func run(out string, runs, coldRuns int, emulate bool, only, scenario string, to
 	if err != nil {
 		return err
 	}
+	finished := false // false on a panic too
 	defer func() {
-		if err == nil {
+		if finished && err == nil {
 			err = os.RemoveAll(dir)
 		} else {
 			log.Printf("daemon state and logs kept in %s", dir)
@@ -177,5 +178,6 @@ func run(out string, runs, coldRuns int, emulate bool, only, scenario string, to
 		return err
 	}
 	log.Printf("wrote %s", out)
+	finished = true
 	return nil
 }
