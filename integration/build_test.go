@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -195,14 +196,29 @@ func TestSourceChangeKeepsDownloadCached(t *testing.T) {
 	}
 }
 
-// TestReproducible: the same inputs and SOURCE_DATE_EPOCH give the same
-// image digest, even when nothing is cached between the two builds.
+// TestReproducible: the same inputs give the same image digest, even when
+// nothing is cached between the two builds: with SOURCE_DATE_EPOCH, whose
+// time every file and the config carry, and without, where the binaries'
+// layer is go build's output dated by the helper at the Unix epoch.
 func TestReproducible(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		attrs map[string]string
+		epoch int64
+	}{
+		{"SOURCE_DATE_EPOCH", map[string]string{"build-arg:SOURCE_DATE_EPOCH": "1700000000"}, 1700000000},
+		{"no epoch", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			attrs := map[string]string{"platform": "linux/amd64,linux/arm64"}
+			maps.Copy(attrs, tc.attrs)
+			reproducible(t, testenv.BuildOpts{Attrs: attrs}, tc.epoch)
+		})
+	}
+}
+
+func reproducible(t *testing.T, opts testenv.BuildOpts, epoch int64) {
 	ctx := context.Background()
-	opts := testenv.BuildOpts{Attrs: map[string]string{
-		"platform":                    "linux/amd64,linux/arm64",
-		"build-arg:SOURCE_DATE_EPOCH": "1700000000",
-	}}
 	first, err := bed.Build(ctx, "testdata/twobins", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +260,13 @@ func TestReproducible(t *testing.T) {
 		}
 	}
 	for p, img := range images {
-		if img.Config.Created == nil || img.Config.Created.Unix() != 1700000000 {
-			t.Errorf("%s: created = %v, want SOURCE_DATE_EPOCH", p, img.Config.Created)
+		if img.Config.Created == nil || img.Config.Created.Unix() != epoch {
+			t.Errorf("%s: created = %v, want %d", p, img.Config.Created, epoch)
+		}
+		for _, bin := range []string{"/usr/local/bin/server", "/usr/local/bin/worker", "/usr/local/bin"} {
+			if f := img.Files[bin]; f == nil || f.Hdr.ModTime.Unix() != epoch {
+				t.Errorf("%s: %s is missing or not dated %d", p, bin, epoch)
+			}
 		}
 	}
 }

@@ -43,7 +43,7 @@ func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Bui
 		}
 		layers = append(layers, *opt.Base)
 	}
-	layers = append(layers, binariesLayer(bins, epoch, target))
+	layers = append(layers, binariesLayers(bins, opt.Epoch, target)...)
 	if len(s.Image.Files) > 0 {
 		files, err := filesLayer(s, opt.Context, epoch)
 		if err != nil {
@@ -108,14 +108,39 @@ nobody:x:65534:
 nonroot:x:65532:
 `
 
-// binariesLayer holds every binary of the image in one layer, with fixed
-// timestamps so that the layer digest depends on the binaries alone.
-func binariesLayer(bins []Built, epoch time.Time, target ocispecs.Platform) bkllb.State {
-	fa := bkllb.Mkdir(spec.BinDir, 0o755, bkllb.WithParents(true))
-	for _, b := range bins {
-		fa = fa.Copy(b.State, b.File, path.Join(spec.BinDir, b.Name))
+// binariesLayers are the image's binaries, a layer per go build: its
+// output, where the binaries are in place and dated at the Unix epoch
+// already, or a copy dated at epoch when one is set.
+func binariesLayers(bins []Built, epoch *time.Time, target ocispecs.Platform) []bkllb.State {
+	var layers []bkllb.State
+	for _, built := range byGoBuild(bins) {
+		layer := built[0].State
+		if epoch != nil {
+			layer = bkllb.Scratch().File(
+				bkllb.Copy(layer, "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: epoch}),
+				bkllb.WithCustomName("date binaries ("+platforms.Format(target)+")"),
+			)
+		}
+		layers = append(layers, layer)
 	}
-	return stamped(fa, epoch, "copy binaries ("+platforms.Format(target)+")")
+	return layers
+}
+
+// byGoBuild groups bins by the go build that made them, in the order of
+// each go build's first binary.
+func byGoBuild(bins []Built) [][]Built {
+	var groups [][]Built
+	index := map[int]int{}
+	for _, b := range bins {
+		g, ok := index[b.build]
+		if !ok {
+			g = len(groups)
+			index[b.build] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], b)
+	}
+	return groups
 }
 
 // filesLayer copies image.files from the context, with their owners and
@@ -290,11 +315,14 @@ func addHistory(img *dockerspec.DockerOCIImage, s *spec.Spec, base string, bins 
 	if base == spec.BaseStatic {
 		history("static base")
 	}
-	names := make([]string, 0, len(bins))
-	for _, b := range bins {
-		names = append(names, path.Join(spec.BinDir, b.Name))
+	// One entry per go build's layer, naming its binaries.
+	for _, built := range byGoBuild(bins) {
+		var names []string
+		for _, b := range built {
+			names = append(names, b.File)
+		}
+		history(strings.Join(names, " "))
 	}
-	history(strings.Join(names, " "))
 	if len(s.Image.Files) > 0 {
 		history("image.files")
 	}

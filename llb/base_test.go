@@ -27,7 +27,9 @@ func TestImageConfig(t *testing.T) {
 	if _, ok := img.Config.ExposedPorts["8080/tcp"]; !ok {
 		t.Errorf("ports = %v", img.Config.ExposedPorts)
 	}
-	if !img.Created.Equal(epoch) || len(img.History) != 2 || !img.History[1].Created.Equal(epoch) {
+	// The static base, then a layer per go build (server and worker build
+	// apart).
+	if !img.Created.Equal(epoch) || len(img.History) != 3 || !img.History[1].Created.Equal(epoch) || img.History[2].CreatedBy != "gobuild: /usr/local/bin/worker" {
 		t.Errorf("created = %v, history = %+v", img.Created, img.History)
 	}
 }
@@ -39,7 +41,7 @@ func TestScratchHasNoBaseLayer(t *testing.T) {
 			t.Errorf("scratch image has step %q", s.name)
 		}
 	}
-	if len(res.Image.History) != 1 || slices.Contains(res.Image.Config.Env, "ZONEINFO="+ZoneinfoPath) {
+	if len(res.Image.History) != 2 || slices.Contains(res.Image.Config.Env, "ZONEINFO="+ZoneinfoPath) {
 		t.Errorf("history = %d entries, env = %q", len(res.Image.History), res.Image.Config.Env)
 	}
 }
@@ -85,11 +87,14 @@ image:
 // Each layer the frontend writes is one file op reading straight from its
 // sources (the go builds, the builder image): the tree is assembled and
 // stamped inside that op, not in a step of its own on the rebuild's path.
+// Without SOURCE_DATE_EPOCH a go build's output is its binaries' layer
+// as it stands: the image merges it with no file op at all.
 func TestLayersAreOneStepEach(t *testing.T) {
-	steps, _ := convert(t, testSpec, "linux/arm64", nil)
+	epoch := time.Unix(1700000000, 0)
+	steps, _ := convert(t, testSpec, "linux/arm64", func(o *Options) { o.Epoch = &epoch })
 	byDigest := stepsByDigest(steps)
 	for name, wantInput := range map[string]func(*pb.Op) bool{
-		"copy binaries (linux/arm64)":                       func(op *pb.Op) bool { return op.GetExec() != nil },
+		"date binaries (linux/arm64)":                       func(op *pb.Op) bool { return op.GetExec() != nil },
 		"static base (passwd, CA certificates, time zones)": func(op *pb.Op) bool { return op.GetSource() != nil },
 	} {
 		op := findStep(t, steps, name)
@@ -101,6 +106,17 @@ func TestLayersAreOneStepEach(t *testing.T) {
 				t.Errorf("%s reads from %q, an intermediate step", name, src.name)
 			}
 		}
+	}
+
+	steps, _ = convert(t, testSpec, "linux/arm64", nil)
+	byDigest = stepsByDigest(steps)
+	var merged []string
+	for _, in := range findStep(t, steps, "assemble image (linux/arm64)").Inputs {
+		merged = append(merged, byDigest[digest.Digest(in.Digest)].name)
+	}
+	want := []string{"static base (passwd, CA certificates, time zones)", StepGoBuild("linux/arm64", "./cmd/server"), StepGoBuild("linux/arm64", "./cmd/worker")}
+	if !slices.Equal(merged, want) {
+		t.Errorf("the image merges %q, want %q", merged, want)
 	}
 }
 

@@ -28,8 +28,12 @@ import (
 // Paths inside the builder. The caches use Go's own defaults so that the
 // same cache mount ids serve hand-written Dockerfiles too.
 const (
-	srcDir      = "/src"
-	outDir      = "/out"
+	srcDir = "/src"
+	outDir = "/out"
+	// go build writes into goOutDir, inside outDir, from where the helper
+	// moves the binaries to their places in the layer without a copy.
+	goOutName   = ".gobuild"
+	goOutDir    = outDir + "/" + goOutName
 	modCacheDir = "/go/pkg/mod"
 	buildCache  = "/root/.cache/go-build"
 )

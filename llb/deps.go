@@ -231,10 +231,11 @@ func dependencyFiles(s *spec.Spec, opt Options) bkllb.State {
 }
 
 // seeded runs go build with the dependency layers copied into its cache
-// first, where the cache lacks them.
+// first, where the cache lacks them. The helper it runs is go build's
+// own mount.
 func seeded(args []string, layers map[string]bkllb.State, opt Options) ([]string, []bkllb.RunOption) {
 	dirs := slices.Sorted(maps.Keys(layers))
-	opts := []bkllb.RunOption{helperMount(opt)}
+	var opts []bkllb.RunOption
 	for _, dir := range dirs {
 		opts = append(opts, bkllb.AddMount(dir, layers[dir], bkllb.Readonly, opt.keyedByStep()))
 	}

@@ -13,11 +13,15 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Built is one compiled binary: a state holding it at File.
+// Built is one compiled binary: a state holding it at File, its place in
+// the image. The state is the binaries' layer of the go build that made
+// it, which may hold others too.
 type Built struct {
 	Name  string
 	State bkllb.State
 	File  string
+	// build numbers the go build that made it among the platform's.
+	build int
 }
 
 // Binaries compiles every binary of the spec that targets opt's platform.
@@ -38,13 +42,13 @@ func Binaries(s *spec.Spec, opt Options) ([]Built, error) {
 	p.reached = reachedSources(s, opt)
 	groups := buildGroups(s, p.s, selected, target)
 	bins := make([]Built, len(s.Binaries))
-	for _, group := range groups {
+	for g, group := range groups {
 		out, files, err := p.goBuild(group)
 		if err != nil {
 			return nil, err
 		}
 		for j, i := range group {
-			bins[i] = Built{Name: s.Binaries[i].Name, State: out, File: files[j]}
+			bins[i] = Built{Name: s.Binaries[i].Name, State: out, File: files[j], build: g}
 		}
 	}
 	var built []Built
@@ -217,7 +221,7 @@ func buildArgs(s *spec.Spec, i int) []string {
 		args = append(args, "-asmflags", strings.Join(b.Asmflags, " "))
 	}
 	args = append(args, b.Flags...)
-	return append(args, "-o", path.Join(outDir, b.Name), b.Package)
+	return append(args, "-o", path.Join(goOutDir, b.Name), b.Package)
 }
 
 // goBuild runs one go build for the binaries of group, which buildGroups
@@ -256,6 +260,7 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		args, seedOpts = seeded(args, layers, opt)
 		cache = seededCache(s, opt)
 	}
+	args, paths := p.placed(args, group, files)
 	// -buildvcs runs git, which the toolchain layer lacks.
 	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(s.Binaries[i], envMap) && !s.Binaries[i].Buildvcs)
 	if reached, reachedModules, ok := p.reachedMount(group); ok {
@@ -279,30 +284,47 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		cache,
 		bkllb.WithCustomName(StepGoBuild(platforms.Format(p.target), packages...)),
 		runOptions(where...),
+		helperMount(opt),
 	}
 	runOpts = append(runOpts, seedOpts...)
 	run := root.Run(append(runOpts, env...)...)
-	return run.AddMount(outDir, bkllb.Scratch()), files, nil
+	return run.AddMount(outDir, bkllb.Scratch()), paths, nil
 }
 
 // groupArgs is the go build command line for a group, with the path of
-// each binary in the output and the packages built.
+// each binary go build writes, relative to goOutDir, and the packages
+// built.
 func (p *platformBuild) groupArgs(group []int) (args, files, packages []string) {
 	b := p.s.Binaries[group[0]]
 	args = buildArgs(p.s, group[0])
 	if len(group) == 1 {
-		return args, []string{"/" + b.Name}, []string{b.Package}
+		return args, []string{b.Name}, []string{b.Package}
 	}
 	// go build -o DIR/ names each executable after its package; the
-	// image takes it from there under the binary's own name.
-	args = append(args[:len(args)-2], outDir+"/")
+	// helper moves it to the binary's own name.
+	args = append(args[:len(args)-2], goOutDir+"/")
 	for _, j := range group {
 		name, _ := execName(p.s.Binaries[j].Package)
 		args = append(args, p.s.Binaries[j].Package)
-		files = append(files, "/"+name)
+		files = append(files, name)
 		packages = append(packages, p.s.Binaries[j].Package)
 	}
 	return args, files, packages
+}
+
+// placed runs a go build with its binaries moved to their places in the
+// image and every file dated at the Unix epoch: the output is then the
+// binaries' layer, made without a copy. It returns each binary's path in
+// the output, in group's order.
+func (p *platformBuild) placed(args []string, group []int, files []string) ([]string, []string) {
+	wrapped := []string{helperBinary, "place", outDir}
+	var paths []string
+	for j, i := range group {
+		dst := path.Join(spec.BinDir, p.s.Binaries[i].Name)
+		wrapped = append(wrapped, path.Join(goOutName, files[j]), strings.TrimPrefix(dst, "/"))
+		paths = append(paths, dst)
+	}
+	return append(append(wrapped, "--"), args...), paths
 }
 
 // buildEnv is the go build environment of binary i, which speaks for its

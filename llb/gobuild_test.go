@@ -54,13 +54,33 @@ func TestCrossCompileEnv(t *testing.T) {
 	}
 }
 
+// placedCommand splits a go build step's command line into the helper's
+// moves (from go's output to the binary's place in the image, both in the
+// output mount) and the command it runs.
+func placedCommand(t *testing.T, args []string) (moves map[string]string, command []string) {
+	t.Helper()
+	sep := slices.Index(args, "--")
+	if len(args) < 4 || !slices.Equal(args[:3], []string{helperBinary, "place", outDir}) || sep < 3 || (sep-3)%2 != 0 {
+		t.Fatalf("go build runs %q, want it behind %s place %s", args, helperBinary, outDir)
+	}
+	moves = map[string]string{}
+	for i := 3; i < sep; i += 2 {
+		moves[args[i]] = args[i+1]
+	}
+	return moves, args[sep+1:]
+}
+
 func TestGoBuildArgs(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/arm/v7", nil)
 	exec := findStep(t, steps, StepGoBuild("linux/arm/v7", "./cmd/server")).GetExec()
 	want := []string{"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo,osusergo",
-		"-ldflags", "-s -w -X main.version=v1.2.3 -X main.arch=armv7", "-o", "/out/server", "./cmd/server"}
-	if got := exec.Meta.Args; !slices.Equal(got, want) {
+		"-ldflags", "-s -w -X main.version=v1.2.3 -X main.arch=armv7", "-o", "/out/.gobuild/server", "./cmd/server"}
+	moves, got := placedCommand(t, exec.Meta.Args)
+	if !slices.Equal(got, want) {
 		t.Errorf("args:\n got %q\nwant %q", got, want)
+	}
+	if want := map[string]string{".gobuild/server": "usr/local/bin/server"}; !maps.Equal(moves, want) {
+		t.Errorf("moves = %v, want %v", moves, want)
 	}
 	if exec.Meta.Cwd != "/src" {
 		t.Errorf("cwd = %q", exec.Meta.Cwd)
@@ -92,8 +112,8 @@ binaries:
 `
 	steps, _ := convert(t, optsSpec, "linux/arm64", func(o *Options) { o.Args = map[string]string{"PROXY": "https://proxy.example"} })
 	exec := findStep(t, steps, StepGoBuild("linux/arm64", "./cmd/server")).GetExec()
-	want := []string{"go", "build", "-buildvcs=true", "-gcflags", "-N -l", "-pgo=auto", "-a", "-o", "/out/server", "./cmd/server"}
-	if got := exec.Meta.Args; !slices.Equal(got, want) {
+	want := []string{"go", "build", "-buildvcs=true", "-gcflags", "-N -l", "-pgo=auto", "-a", "-o", "/out/.gobuild/server", "./cmd/server"}
+	if _, got := placedCommand(t, exec.Meta.Args); !slices.Equal(got, want) {
 		t.Errorf("args:\n got %q\nwant %q", got, want)
 	}
 	e := env(exec)
@@ -153,19 +173,22 @@ binaries:
 `
 	steps, _ := convert(t, specText, "linux/amd64", nil)
 	builds := map[string][]string{}
+	moves := map[string]string{}
 	for _, s := range steps {
 		if strings.HasPrefix(s.name, "go build ") {
-			builds[s.name] = s.op.GetExec().Meta.Args
+			placed, command := placedCommand(t, s.op.GetExec().Meta.Args)
+			builds[s.name] = command
+			maps.Copy(moves, placed)
 		}
 	}
 	common := []string{"go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w"}
 	want := map[string][]string{
-		StepGoBuild("linux/amd64", "./cmd/api", "./cmd/admin"): append(slices.Clone(common), "-o", "/out/", "./cmd/api", "./cmd/admin"),
-		StepGoBuild("linux/amd64", "./tools/api"):              append(slices.Clone(common), "-o", "/out/api-tool", "./tools/api"),
-		StepGoBuild("linux/amd64", "./cmd/tagged"):             {"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo", "-ldflags", "-s -w", "-o", "/out/tagged", "./cmd/tagged"},
-		StepGoBuild("linux/amd64", "./cmd/env"):                append(slices.Clone(common), "-o", "/out/env", "./cmd/env"),
-		StepGoBuild("linux/amd64", "./cmd/v2"):                 append(slices.Clone(common), "-o", "/out/v2", "./cmd/v2"),
-		"go build . (linux/amd64)":                             append(slices.Clone(common), "-o", "/out/root", "."),
+		StepGoBuild("linux/amd64", "./cmd/api", "./cmd/admin"): append(slices.Clone(common), "-o", "/out/.gobuild/", "./cmd/api", "./cmd/admin"),
+		StepGoBuild("linux/amd64", "./tools/api"):              append(slices.Clone(common), "-o", "/out/.gobuild/api-tool", "./tools/api"),
+		StepGoBuild("linux/amd64", "./cmd/tagged"):             {"go", "build", "-trimpath", "-buildvcs=false", "-tags", "netgo", "-ldflags", "-s -w", "-o", "/out/.gobuild/tagged", "./cmd/tagged"},
+		StepGoBuild("linux/amd64", "./cmd/env"):                append(slices.Clone(common), "-o", "/out/.gobuild/env", "./cmd/env"),
+		StepGoBuild("linux/amd64", "./cmd/v2"):                 append(slices.Clone(common), "-o", "/out/.gobuild/v2", "./cmd/v2"),
+		"go build . (linux/amd64)":                             append(slices.Clone(common), "-o", "/out/.gobuild/root", "."),
 	}
 	if len(builds) != len(want) {
 		t.Errorf("go build steps = %q, want %d of them", slices.Sorted(maps.Keys(builds)), len(want))
@@ -178,20 +201,13 @@ binaries:
 		}
 	}
 
-	// The image takes each executable from where go wrote it, under the
-	// binary's own name.
-	collect := findStep(t, steps, "copy binaries (linux/amd64)").GetFile()
-	copies := map[string]string{}
-	for _, a := range collect.Actions {
-		if cp := a.GetCopy(); cp != nil {
-			copies[cp.Dest] = cp.Src
-		}
-	}
-	for dest, src := range map[string]string{
-		"/usr/local/bin/api": "/api", "/usr/local/bin/adm": "/admin", "/usr/local/bin/api-tool": "/api-tool", "/usr/local/bin/root": "/root",
+	// The helper moves each executable from where go wrote it to its
+	// place in the image, under the binary's own name.
+	for src, dest := range map[string]string{
+		".gobuild/api": "usr/local/bin/api", ".gobuild/admin": "usr/local/bin/adm", ".gobuild/api-tool": "usr/local/bin/api-tool", ".gobuild/root": "usr/local/bin/root",
 	} {
-		if copies[dest] != src {
-			t.Errorf("%s copied from %q, want %q", dest, copies[dest], src)
+		if moves[src] != dest {
+			t.Errorf("%s moved to %q, want %q", src, moves[src], dest)
 		}
 	}
 }

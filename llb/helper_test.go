@@ -2,7 +2,9 @@ package llb
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -252,4 +255,85 @@ func TestGocacheHelperRoundTrip(t *testing.T) {
 	if !slices.Equal(compiled, []string{"example.com/roundtrip"}) {
 		t.Errorf("go build after the seed compiled %q, want only the main package\n%s", compiled, out)
 	}
+}
+
+// place runs go build and leaves its output as the binaries' layer: each
+// binary moved to its place, go's own directory gone, everything dated at
+// the Unix epoch; a failing command's status is the helper's, and nothing
+// is moved.
+func TestPlaceHelper(t *testing.T) {
+	helper := buildHelper(t)
+	module := t.TempDir()
+	for name, text := range map[string]string{
+		"go.mod":     "module example.com/placed\n\ngo 1.21\n",
+		"a/main.go":  "package main\n\nfunc main() {}\n",
+		"b/main.go":  "package main\n\nfunc main() {}\n",
+		"bad/bad.go": "package main\n\nfunc main() { undefined() }\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(module, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(module, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	place := func(out string, args ...string) ([]byte, error) {
+		cmd := exec.Command(helper, append([]string{"place", out}, args...)...)
+		cmd.Dir = module
+		cmd.Env = append(os.Environ(), "GOCACHE="+t.TempDir(), "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
+		return cmd.CombinedOutput()
+	}
+	out := t.TempDir()
+	if msg, err := place(out, ".gobuild/a", "usr/local/bin/first", ".gobuild/b", "usr/local/bin/second",
+		"--", "go", "build", "-o", filepath.Join(out, ".gobuild")+"/", "./a", "./b"); err != nil {
+		t.Fatalf("gobuild-helper place: %v\n%s", err, msg)
+	}
+	var got []string
+	err := filepath.WalkDir(out, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !info.ModTime().Equal(time.Unix(0, 0)) {
+			t.Errorf("%s is dated %v, want the Unix epoch", name, info.ModTime())
+		}
+		rel, _ := filepath.Rel(out, name)
+		got = append(got, rel+" "+info.Mode().String())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{". " + mustMode(t, out), "usr drwxr-xr-x", "usr/local drwxr-xr-x", "usr/local/bin drwxr-xr-x",
+		"usr/local/bin/first -rwxr-xr-x", "usr/local/bin/second -rwxr-xr-x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the layer holds %q, want %q", got, want)
+	}
+
+	failed := t.TempDir()
+	msg, err := place(failed, ".gobuild/bad", "usr/local/bin/bad", "--", "go", "build", "-o", filepath.Join(failed, ".gobuild", "bad"), "./bad")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(msg), "undefined") {
+		t.Errorf("a failing go build: %v, want its exit status 1 and its error\n%s", err, msg)
+	}
+	if entries, _ := os.ReadDir(failed); len(entries) != 0 {
+		t.Errorf("a failing go build left %d entries in its output", len(entries))
+	}
+	for _, args := range [][]string{{"a", "--", "true"}, {"a", "b"}, {"a", "b", "--"}} {
+		if msg, err := place(t.TempDir(), args...); err == nil || !strings.Contains(string(msg), "usage:") {
+			t.Errorf("gobuild-helper place OUT %q: %v, want the usage\n%s", args, err, msg)
+		}
+	}
+}
+
+func mustMode(t *testing.T, name string) string {
+	t.Helper()
+	info, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Mode().String()
 }

@@ -13,8 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
 )
 
 func main() {
@@ -26,12 +30,14 @@ func main() {
 		err = gocacheCommand(command, os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
+	case "place":
+		err = place(os.Args[2:])
 	case "sources":
 		err = sourcesCommand(os.Args[2:])
 	case "subset":
 		err = subsetCommand(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: want id, export, seed, report, sources or subset", command)
+		err = fmt.Errorf("unknown command %q: want id, export, seed, report, place, sources or subset", command)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobuild-helper:", err)
@@ -61,4 +67,62 @@ func report(args []string) error {
 		os.Exit(exit.ExitCode())
 	}
 	return runErr
+}
+
+// place runs a command that writes files into OUT (place OUT [FROM TO]...
+// -- COMMAND...), moves each FROM to TO inside OUT and dates everything in
+// OUT at the Unix epoch, so that OUT is an image layer as it stands: go
+// build's output becomes the binaries' layer without a copy. The names
+// are relative to OUT; TO's parents are made 0755.
+func place(args []string) error {
+	sep := slices.Index(args, "--")
+	if sep < 1 || sep%2 == 0 || sep == len(args)-1 {
+		return fmt.Errorf("usage: gobuild-helper place OUT [FROM TO]... -- COMMAND...")
+	}
+	out, moves, command := args[0], args[1:sep], args[sep+1:]
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	runErr := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(runErr, &exit) {
+		os.Exit(exit.ExitCode())
+	}
+	if runErr != nil {
+		return runErr
+	}
+	for i := 0; i < len(moves); i += 2 {
+		from, to := filepath.Join(out, moves[i]), filepath.Join(out, moves[i+1])
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(from, to); err != nil {
+			return err
+		}
+	}
+	// Directories the moves emptied (go build's own output directory)
+	// go, deepest first; a directory still holding something stays.
+	var dirs []string
+	err := filepath.WalkDir(out, func(name string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && name != out {
+			dirs = append(dirs, name)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, dir := range slices.Backward(dirs) {
+		if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+			if err := os.Remove(dir); err != nil {
+				return err
+			}
+		}
+	}
+	epoch := time.Unix(0, 0)
+	return filepath.WalkDir(out, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(name, epoch, epoch)
+	})
 }
