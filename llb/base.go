@@ -108,22 +108,56 @@ nobody:x:65534:
 nonroot:x:65532:
 `
 
+// maxBinaryLayers bounds the binaries' layers of an image: past it, they
+// are copied into one, so that a monorepo's many go builds do not near a
+// runtime's limit on layers (overlayfs stacks some 120).
+const maxBinaryLayers = 16
+
 // binariesLayers are the image's binaries, a layer per go build: its
 // output, where the binaries are in place and dated at the Unix epoch
-// already, or a copy dated at epoch when one is set.
+// already, or a copy dated at epoch when one is set. A layer per go build
+// also lets a push of an image where one binary changed send only that
+// binary's layer.
 func binariesLayers(bins []Built, epoch *time.Time, target ocispecs.Platform) []bkllb.State {
+	builds := byGoBuild(bins)
+	if len(builds) > maxBinaryLayers {
+		var fa *bkllb.FileAction
+		for _, built := range builds {
+			from := built[0].State
+			info := &bkllb.CopyInfo{CopyDirContentsOnly: true}
+			if fa == nil {
+				fa = bkllb.Copy(from, "/", "/", info)
+			} else {
+				fa = fa.Copy(from, "/", "/", info)
+			}
+		}
+		at := time.Unix(0, 0).UTC()
+		if epoch != nil {
+			at = *epoch
+		}
+		return []bkllb.State{stamped(fa, at, "copy binaries ("+platforms.Format(target)+")")}
+	}
 	var layers []bkllb.State
-	for _, built := range byGoBuild(bins) {
+	for _, built := range builds {
 		layer := built[0].State
 		if epoch != nil {
 			layer = bkllb.Scratch().File(
 				bkllb.Copy(layer, "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: epoch}),
-				bkllb.WithCustomName("date binaries ("+platforms.Format(target)+")"),
+				bkllb.WithCustomName("date "+strings.Join(binaryFiles(built), " ")+" ("+platforms.Format(target)+")"),
 			)
 		}
 		layers = append(layers, layer)
 	}
 	return layers
+}
+
+// binaryFiles are the paths of bins in the image.
+func binaryFiles(bins []Built) []string {
+	files := make([]string, 0, len(bins))
+	for _, b := range bins {
+		files = append(files, b.File)
+	}
+	return files
 }
 
 // byGoBuild groups bins by the go build that made them, in the order of
@@ -315,13 +349,14 @@ func addHistory(img *dockerspec.DockerOCIImage, s *spec.Spec, base string, bins 
 	if base == spec.BaseStatic {
 		history("static base")
 	}
-	// One entry per go build's layer, naming its binaries.
-	for _, built := range byGoBuild(bins) {
-		var names []string
-		for _, b := range built {
-			names = append(names, b.File)
+	// One entry per binaries' layer, naming its binaries.
+	builds := byGoBuild(bins)
+	if len(builds) > maxBinaryLayers {
+		history(strings.Join(binaryFiles(bins), " "))
+	} else {
+		for _, built := range builds {
+			history(strings.Join(binaryFiles(built), " "))
 		}
-		history(strings.Join(names, " "))
 	}
 	if len(s.Image.Files) > 0 {
 		history("image.files")

@@ -94,7 +94,7 @@ func TestLayersAreOneStepEach(t *testing.T) {
 	steps, _ := convert(t, testSpec, "linux/arm64", func(o *Options) { o.Epoch = &epoch })
 	byDigest := stepsByDigest(steps)
 	for name, wantInput := range map[string]func(*pb.Op) bool{
-		"date binaries (linux/arm64)":                       func(op *pb.Op) bool { return op.GetExec() != nil },
+		"date /usr/local/bin/server (linux/arm64)":          func(op *pb.Op) bool { return op.GetExec() != nil },
 		"static base (passwd, CA certificates, time zones)": func(op *pb.Op) bool { return op.GetSource() != nil },
 	} {
 		op := findStep(t, steps, name)

@@ -2,6 +2,7 @@ package llb
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/gobuildkit/gobuild/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
+	digest "github.com/opencontainers/go-digest"
 )
 
 func TestCrossCompileEnv(t *testing.T) {
@@ -171,7 +173,7 @@ binaries:
   - package: .
     name: root
 `
-	steps, _ := convert(t, specText, "linux/amd64", nil)
+	steps, res := convert(t, specText, "linux/amd64", nil)
 	builds := map[string][]string{}
 	moves := map[string]string{}
 	for _, s := range steps {
@@ -209,6 +211,62 @@ binaries:
 		if moves[src] != dest {
 			t.Errorf("%s moved to %q, want %q", src, moves[src], dest)
 		}
+	}
+	// A layer per go build, each with its history entry naming what it
+	// holds, in the order of the binaries: OCI pairs them by position.
+	var history []string
+	for _, h := range res.Image.History {
+		history = append(history, strings.TrimPrefix(h.CreatedBy, "gobuild: "))
+	}
+	wantHistory := []string{"static base", "/usr/local/bin/api /usr/local/bin/adm", "/usr/local/bin/api-tool", "/usr/local/bin/tagged",
+		"/usr/local/bin/env", "/usr/local/bin/v2", "/usr/local/bin/root"}
+	if !slices.Equal(history, wantHistory) {
+		t.Errorf("history = %q, want %q", history, wantHistory)
+	}
+	byDigest := stepsByDigest(steps)
+	var merged []string
+	for _, in := range findStep(t, steps, "assemble image (linux/amd64)").Inputs {
+		merged = append(merged, byDigest[digest.Digest(in.Digest)].name)
+	}
+	wantMerged := []string{"static base (passwd, CA certificates, time zones)", StepGoBuild("linux/amd64", "./cmd/api", "./cmd/admin"),
+		StepGoBuild("linux/amd64", "./tools/api"), StepGoBuild("linux/amd64", "./cmd/tagged"), StepGoBuild("linux/amd64", "./cmd/env"),
+		StepGoBuild("linux/amd64", "./cmd/v2"), "go build . (linux/amd64)"}
+	if !slices.Equal(merged, wantMerged) {
+		t.Errorf("the image merges %q, want %q", merged, wantMerged)
+	}
+}
+
+// Past maxBinaryLayers go builds, the binaries share one layer, and one
+// history entry names them all.
+func TestManyGoBuildsShareOneLayer(t *testing.T) {
+	specText := "version: 1\nbinaries:\n"
+	var names []string
+	for i := range maxBinaryLayers + 1 {
+		// A tag of its own keeps each binary in a go build of its own.
+		specText += fmt.Sprintf("  - package: ./cmd/b%d\n    tags: [t%d]\n", i, i)
+		names = append(names, fmt.Sprintf("/usr/local/bin/b%d", i))
+	}
+	steps, res := convert(t, specText, "linux/amd64", nil)
+	byDigest := stepsByDigest(steps)
+	var merged []string
+	for _, in := range findStep(t, steps, "assemble image (linux/amd64)").Inputs {
+		merged = append(merged, byDigest[digest.Digest(in.Digest)].name)
+	}
+	if want := []string{"static base (passwd, CA certificates, time zones)", "copy binaries (linux/amd64)"}; !slices.Equal(merged, want) {
+		t.Errorf("the image merges %q, want %q", merged, want)
+	}
+	copied := 0
+	for _, a := range findStep(t, steps, "copy binaries (linux/amd64)").GetFile().Actions {
+		if a.GetCopy() != nil {
+			copied++
+		}
+	}
+	// One copy per go build into the tree, and the tree's dated copy.
+	if copied != maxBinaryLayers+2 {
+		t.Errorf("the binaries' layer makes %d copies, want %d", copied, maxBinaryLayers+2)
+	}
+	if h := res.Image.History; len(h) != 2 || h[1].CreatedBy != "gobuild: "+strings.Join(names, " ") {
+		t.Errorf("history = %+v, want the static base and one entry naming every binary", h)
 	}
 }
 

@@ -73,7 +73,7 @@ func report(args []string) error {
 // -- COMMAND...), moves each FROM to TO inside OUT and dates everything in
 // OUT at the Unix epoch, so that OUT is an image layer as it stands: go
 // build's output becomes the binaries' layer without a copy. The names
-// are relative to OUT; TO's parents are made 0755.
+// are relative to OUT; each TO and its parents are made 0755.
 func place(args []string) error {
 	sep := slices.Index(args, "--")
 	if sep < 1 || sep%2 == 0 || sep == len(args)-1 {
@@ -99,6 +99,17 @@ func place(args []string) error {
 			return err
 		}
 	}
+	// The layer's modes are its own, not the container's umask.
+	for i := 1; i < len(moves); i += 2 {
+		for dir := filepath.Dir(moves[i]); dir != "." && dir != "/"; dir = filepath.Dir(dir) {
+			if err := os.Chmod(filepath.Join(out, dir), 0o755); err != nil {
+				return err
+			}
+		}
+		if err := os.Chmod(filepath.Join(out, moves[i]), 0o755); err != nil {
+			return err
+		}
+	}
 	// Directories the moves emptied (go build's own output directory)
 	// go, deepest first; a directory still holding something stays.
 	var dirs []string
@@ -120,8 +131,8 @@ func place(args []string) error {
 	}
 	epoch := time.Unix(0, 0)
 	return filepath.WalkDir(out, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+		if err != nil || d.Type()&fs.ModeSymlink != 0 {
+			return err // a link would date what it names
 		}
 		return os.Chtimes(name, epoch, epoch)
 	})
