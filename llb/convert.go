@@ -35,7 +35,10 @@ const (
 	goOutName   = ".gobuild"
 	goOutDir    = outDir + "/" + goOutName
 	modCacheDir = "/go/pkg/mod"
-	buildCache  = "/root/.cache/go-build"
+	// reachedModCacheDir holds the layer of the module packages go build
+	// reaches, whose one directory the helper makes go's module cache.
+	reachedModCacheDir = "/gobuild/modcache"
+	buildCache         = "/root/.cache/go-build"
 )
 
 // Options carries everything Convert needs from outside the spec.

@@ -260,19 +260,16 @@ func (p *platformBuild) goBuild(group []int) (bkllb.State, []string, error) {
 		args, seedOpts = seeded(args, layers, opt)
 		cache = seededCache(s, opt)
 	}
-	args, paths := p.placed(args, group, files)
 	// -buildvcs runs git, which the toolchain layer lacks.
 	root, afterDownload := p.modules.on(opt, opt.compilesOnToolchain(s.Binaries[i], envMap) && !s.Binaries[i].Buildvcs)
 	if reached, reachedModules, ok := p.reachedMount(group); ok {
 		root, afterDownload = p.modules.onSources(opt, reached)
 		if reachedModules != nil {
 			modules = reachedModules
-			// go indexes a module of the module cache once, by its path,
-			// into the build cache it keeps: indexed here, a layer of only
-			// the packages reached would hide the others from later builds.
-			envMap["GODEBUG"] = strings.TrimPrefix(envMap["GODEBUG"]+",goindex=0", ",")
+			args = append([]string{helperBinary, "reached", reachedModCacheDir, "--"}, args...)
 		}
 	}
+	args, paths := p.placed(args, group, files)
 	env := envOptions(envMap)
 	runOpts := []bkllb.RunOption{
 		bkllb.Args(args),

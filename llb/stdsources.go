@@ -191,16 +191,21 @@ func reachedSources(s *spec.Spec, opt Options) *reachedLayer {
 // sources there, so it is made only in the shared partition, or where
 // GOBUILD_MODULE_CACHE=layer sends every module there already (and then
 // go build need not pull that layer's whole modules and zips). Not for
-// vendored modules (no module cache).
+// vendored modules (no module cache), nor where no go build trims paths
+// (see reachedMount).
 func moduleLayer(s *spec.Spec, opt Options) bool {
-	return !usesVendor(s, opt) && (opt.partitionName() == SharedPartition || opt.ModuleCache == ModuleCacheLayer)
+	trims := slices.ContainsFunc(s.Binaries, func(b spec.Binary) bool { return *b.Trimpath })
+	return trims && !usesVendor(s, opt) && (opt.partitionName() == SharedPartition || opt.ModuleCache == ModuleCacheLayer)
 }
 
 // reachedMount mounts the layer of the standard library's sources the go
 // build of group reads as the distribution's src, if reached was made for
-// that go build, and, when the layer of modules was made too, that layer
-// as its module cache: writable, so that go may still fetch what the
-// layer lacks, and thrown away after the step.
+// that go build. When the layer of modules was made too, and the go build
+// trims paths, modules mounts that layer for the helper to make it go
+// build's module cache (reachedCommand): writable, so that go may still
+// fetch what the layer lacks, and thrown away after the step. Without
+// -trimpath a compiled package's key holds its directory, which must then
+// be the module cache the dependency layers were compiled from.
 func (p *platformBuild) reachedMount(group []int) (sources, modules bkllb.RunOption, ok bool) {
 	if p.reached == nil {
 		return nil, nil, false
@@ -214,8 +219,8 @@ func (p *platformBuild) reachedMount(group []int) (sources, modules bkllb.RunOpt
 		return nil, nil, false
 	}
 	sources = bkllb.AddMount(path.Join(p.opt.Goroot, "src"), p.reached.state, bkllb.Readonly, p.opt.keyedByStep())
-	if p.reached.modules != nil {
-		modules = bkllb.AddMount(modCacheDir, *p.reached.modules, bkllb.ForceNoOutput, p.opt.keyedByStep())
+	if p.reached.modules != nil && *p.s.Binaries[group[0]].Trimpath {
+		modules = bkllb.AddMount(reachedModCacheDir, *p.reached.modules, bkllb.ForceNoOutput, p.opt.keyedByStep())
 	}
 	return sources, modules, true
 }

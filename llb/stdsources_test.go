@@ -63,6 +63,9 @@ func TestReachedSources(t *testing.T) {
 		{"-covermode in goflags too", strings.Replace(testSpec, "goflags: -mod=readonly\n", "goflags: -mod=readonly -covermode=atomic\n", 1), layered, StepToolchainSources, ""},
 		{"a local replacement's imports are not read", testSpec, func(o *Options) { layered(o); o.Modules.Dirs = []string{"lib"} }, StepToolchainSources, ""},
 		{"cgo runs on the whole builder", cgo, layered, "", StepModCopy},
+		// A compiled package's key holds its directory without -trimpath:
+		// go build reads the module cache its dependency layers came from.
+		{"no -trimpath: the module cache itself", strings.Replace(testSpec, "  - package: ./cmd/worker\n", "    trimpath: false\n  - package: ./cmd/worker\n    trimpath: false\n", 1), layered, StepReachedSources, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, _ := convert(t, tc.spec, "linux/amd64", func(o *Options) {
@@ -87,9 +90,12 @@ func TestReachedSources(t *testing.T) {
 					switch m.Dest {
 					case path.Join(DefaultGoroot, "src"):
 						src = from
-					case modCacheDir:
+					case modCacheDir, reachedModCacheDir:
 						if m.Readonly || m.MountType != pb.MountType_BIND {
 							t.Errorf("go build mounts its module cache from %q read-only or not as a layer: %+v", from, m)
+						}
+						if (m.Dest == reachedModCacheDir) != (from == StepReachedSources) {
+							t.Errorf("go build mounts %q at %s", from, m.Dest)
 						}
 						modules = from
 					}
@@ -101,12 +107,16 @@ func TestReachedSources(t *testing.T) {
 			if modules != tc.modules {
 				t.Fatalf("go build mounts its module cache from %q, want %q", modules, tc.modules)
 			}
-			// go would index the layer's modules by their paths into the
-			// build cache, as if whole: later builds would miss packages.
+			// go indexes a module by its directory into the build cache,
+			// and trusts that index: the helper makes the layer's one
+			// directory, named by what it holds, the module cache, so
+			// that two subsets never share an index.
 			for _, s := range steps {
 				if strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {
-					if noIndex := slices.Contains(s.op.GetExec().Meta.Env, "GODEBUG=goindex=0"); noIndex != (modules == StepReachedSources) {
-						t.Errorf("go build runs with env %q, with the module layer mounted: %v", s.op.GetExec().Meta.Env, modules == StepReachedSources)
+					_, command := placedCommand(t, s.op.GetExec().Meta.Args)
+					behind := slices.Equal(command[:min(4, len(command))], []string{helperBinary, "reached", reachedModCacheDir, "--"})
+					if behind != (modules == StepReachedSources) {
+						t.Errorf("go build runs %q, with the module layer mounted: %v", command, modules == StepReachedSources)
 					}
 				}
 			}
@@ -367,14 +377,44 @@ func TestSubsetHelperModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobFile, out, modules := filepath.Join(tmp, "jobs.json"), filepath.Join(tmp, "src"), filepath.Join(tmp, "modules")
+	jobFile, modules := filepath.Join(tmp, "jobs.json"), filepath.Join(tmp, "modules")
 	writeFile(t, jobFile, string(data))
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off"}, helper, "subset", filepath.Join(strings.TrimSpace(string(goroot)), "src"), out, jobFile,
-		strings.Join(otherSystems, ","), "amd64,arm64", modules)
+	subset := func(jobFile, modules string) string {
+		t.Helper()
+		run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off"}, helper, "subset", filepath.Join(strings.TrimSpace(string(goroot)), "src"), t.TempDir(), jobFile,
+			strings.Join(otherSystems, ","), "amd64,arm64", modules)
+		// One directory, named by what it holds: go build's module cache.
+		entries, err := os.ReadDir(modules)
+		if err != nil || len(entries) != 1 || !entries[0].IsDir() || !strings.HasPrefix(entries[0].Name(), "subset-") {
+			t.Fatalf("the layer of modules holds %v (%v), want one subset-KEY directory", entries, err)
+		}
+		return entries[0].Name()
+	}
+	key := subset(jobFile, modules)
+	// The same packages give the same name; fewer, another, so that go
+	// never indexes two subsets under one path.
+	if again := subset(jobFile, filepath.Join(t.TempDir(), "modules")); again != key {
+		t.Errorf("the same subset is named %s, then %s", key, again)
+	}
+	fewer := slices.Clone(jobs)
+	for i := range fewer {
+		fewer[i].Packages = []string{"example.com/pre/sub/pkg", "fmt"}
+	}
+	fewerData, err := json.Marshal(fewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fewerFile := filepath.Join(t.TempDir(), "jobs.json")
+	writeFile(t, fewerFile, string(fewerData))
+	if other := subset(fewerFile, filepath.Join(t.TempDir(), "modules")); other == key {
+		t.Errorf("a subset of fewer packages has the same name %s", key)
+	}
+	layerDir := modules
+	modules = filepath.Join(modules, key)
 
 	// The module cache escapes upper case as '!' and its lower case.
 	const root = "example.com/!dep@v1.0.0"
@@ -407,13 +447,14 @@ func TestSubsetHelperModules(t *testing.T) {
 	}
 
 	// go builds offline on the layer (writable, as go build mounts it),
-	// and the program is the one the whole cache gives.
+	// behind the helper that makes its directory the module cache, and
+	// the program is the one the whole cache gives.
 	gocache := t.TempDir()
-	build := func(cache, arch string) []byte {
+	build := func(arch string, command ...string) []byte {
 		t.Helper()
 		bin := filepath.Join(t.TempDir(), "app")
 		run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off", "GOMODCACHE=" + cache, "GOCACHE=" + gocache, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + arch},
-			"go", "build", "-trimpath", "-o", bin, ".")
+			append(command, "go", "build", "-trimpath", "-o", bin, ".")...)
 		data, err := os.ReadFile(bin)
 		if err != nil {
 			t.Fatal(err)
@@ -421,11 +462,11 @@ func TestSubsetHelperModules(t *testing.T) {
 		return data
 	}
 	layer := filepath.Join(t.TempDir(), "layer")
-	if err := os.CopyFS(layer, os.DirFS(modules)); err != nil {
+	if err := os.CopyFS(layer, os.DirFS(layerDir)); err != nil {
 		t.Fatal(err)
 	}
 	for _, arch := range []string{"amd64", "arm64"} {
-		if got, want := build(layer, arch), build(cache, arch); !slices.Equal(got, want) {
+		if got, want := build(arch, helper, "reached", layer, "--"), build(arch); !slices.Equal(got, want) {
 			t.Errorf("%s: the program built on the layer differs from the one built on the whole cache", arch)
 		}
 	}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -447,11 +448,48 @@ func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []s
 		files = append(files, filepath.Join("cache", "download", escapeModulePath(f[0]), "@v", escapeModulePath(version)+".mod"))
 	}
 	dirs := inCache(modules.dirs)
-	if err := copyPackages(cache, out, dirs, files, dropped); err != nil {
+	// Made first: a build that reaches no other module's package still
+	// names its (nearly empty) subset.
+	staged := filepath.Join(out, ".staged")
+	if err := os.MkdirAll(staged, 0o755); err != nil {
+		return err
+	}
+	if err := copyPackages(cache, staged, dirs, files, dropped); err != nil {
+		return err
+	}
+	key, err := subsetKey(staged)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d package directories of other modules kept\n", len(dirs))
-	return nil
+	return os.Rename(staged, filepath.Join(out, key))
+}
+
+// subsetKey names a subset of the module cache by what it holds (each
+// file's path and size: a module version's files never change), so that
+// go build, whose module cache it becomes, indexes each subset under a
+// path of its own. go keys a module's index on its directory alone and
+// trusts it afterwards: under one path for every subset, a build's
+// partial index would hide packages from the next build that reads more.
+func subsetKey(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		var size int64
+		if info.Mode().IsRegular() {
+			size = info.Size()
+		}
+		rel, _ := filepath.Rel(dir, name)
+		fmt.Fprintf(h, "%s %v %d\n", filepath.ToSlash(rel), d.Type(), size)
+		return nil
+	})
+	return fmt.Sprintf("subset-%x", h.Sum(nil)[:12]), err
 }
 
 // within is path relative to root, if path is inside root.

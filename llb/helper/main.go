@@ -32,12 +32,14 @@ func main() {
 		err = report(os.Args[2:])
 	case "place":
 		err = place(os.Args[2:])
+	case "reached":
+		err = reachedCommand(os.Args[2:])
 	case "sources":
 		err = sourcesCommand(os.Args[2:])
 	case "subset":
 		err = subsetCommand(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q: want id, export, seed, report, place, sources or subset", command)
+		err = fmt.Errorf("unknown command %q: want id, export, seed, report, place, reached, sources or subset", command)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gobuild-helper:", err)
@@ -80,15 +82,8 @@ func place(args []string) error {
 		return fmt.Errorf("usage: gobuild-helper place OUT [FROM TO]... -- COMMAND...")
 	}
 	out, moves, command := args[0], args[1:sep], args[sep+1:]
-	cmd := exec.Command(command[0], command[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	runErr := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(runErr, &exit) {
-		os.Exit(exit.ExitCode())
-	}
-	if runErr != nil {
-		return runErr
+	if err := runAs(exec.Command(command[0], command[1:]...)); err != nil {
+		return err
 	}
 	for i := 0; i < len(moves); i += 2 {
 		from, to := filepath.Join(out, moves[i]), filepath.Join(out, moves[i+1])
@@ -136,4 +131,38 @@ func place(args []string) error {
 		}
 		return os.Chtimes(name, epoch, epoch)
 	})
+}
+
+// reachedCommand runs a command with the layer of the module packages the
+// go builds reach as its module cache (reached DIR -- COMMAND...): DIR
+// holds that layer's one directory, named by its contents (subsetKey),
+// or nothing when the subset could not be listed; go then downloads into
+// DIR/whole what it needs, as into any empty cache.
+func reachedCommand(args []string) error {
+	if len(args) < 3 || args[1] != "--" {
+		return fmt.Errorf("usage: gobuild-helper reached DIR -- COMMAND...")
+	}
+	entries, err := os.ReadDir(args[0])
+	if err != nil {
+		return err
+	}
+	cache := filepath.Join(args[0], "whole")
+	if len(entries) == 1 && entries[0].IsDir() {
+		cache = filepath.Join(args[0], entries[0].Name())
+	}
+	cmd := exec.Command(args[2], args[3:]...)
+	cmd.Env = append(os.Environ(), "GOMODCACHE="+cache)
+	return runAs(cmd)
+}
+
+// runAs runs cmd with the helper's standard streams and, if it fails,
+// exits with its status, so that the step fails as the command did.
+func runAs(cmd *exec.Cmd) error {
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		os.Exit(exit.ExitCode())
+	}
+	return err
 }
