@@ -46,26 +46,30 @@ func TestReachedSources(t *testing.T) {
 		// modules is the step whose output go build mounts as its module
 		// cache, writable; empty for a cache mount or an empty one.
 		modules string
+		// trimmingWorker: ./cmd/worker's go build trims paths where
+		// ./cmd/server's does not, and mounts the module layer.
+		trimmingWorker bool
 	}{
-		{"cache imported, distribution known", testSpec, layered, StepReachedSources, StepReachedSources},
-		{"-buildmode=pie links nothing more", withFlag("-buildmode=pie"), layered, StepReachedSources, StepReachedSources},
-		{"vendored: no module cache", strings.Replace(testSpec, "goflags: -mod=readonly\n", "", 1), func(o *Options) { layered(o); o.Modules.Vendor = true }, StepReachedSources, ""},
-		{"GOBUILD_MODULE_CACHE=layer: what go build reads of it", testSpec, func(o *Options) { layered(o); o.ModuleCache = ModuleCacheLayer }, StepReachedSources, StepReachedSources},
-		{"a partition of its own: no private sources in the cache", testSpec, func(o *Options) { layered(o); o.ModulePartition = "p-0123456789abcdef0123456789abcdef" }, StepReachedSources, ""},
+		{"cache imported, distribution known", testSpec, layered, StepReachedSources, StepReachedSources, false},
+		{"-buildmode=pie links nothing more", withFlag("-buildmode=pie"), layered, StepReachedSources, StepReachedSources, false},
+		{"vendored: no module cache", strings.Replace(testSpec, "goflags: -mod=readonly\n", "", 1), func(o *Options) { layered(o); o.Modules.Vendor = true }, StepReachedSources, "", false},
+		{"GOBUILD_MODULE_CACHE=layer: what go build reads of it", testSpec, func(o *Options) { layered(o); o.ModuleCache = ModuleCacheLayer }, StepReachedSources, StepReachedSources, false},
+		{"a partition of its own: no private sources in the cache", testSpec, func(o *Options) { layered(o); o.ModulePartition = "p-0123456789abcdef0123456789abcdef" }, StepReachedSources, "", false},
 		{"a partition of its own with GOBUILD_MODULE_CACHE=layer", testSpec, func(o *Options) {
 			layered(o)
 			o.ModulePartition, o.ModuleCache = "p-0123456789abcdef0123456789abcdef", ModuleCacheLayer
-		}, StepReachedSources, StepReachedSources},
-		{"no cache imported: the whole builder", testSpec, func(o *Options) { layered(o); o.CacheImported = false }, "", ""},
-		{"the build's platforms unknown", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = nil }, StepToolchainSources, ""},
-		{"the layer made for other platforms", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = both[1:] }, StepToolchainSources, ""},
-		{"-cover links runtime/coverage", withFlag("-cover"), layered, StepToolchainSources, ""},
-		{"-covermode in goflags too", strings.Replace(testSpec, "goflags: -mod=readonly\n", "goflags: -mod=readonly -covermode=atomic\n", 1), layered, StepToolchainSources, ""},
-		{"a local replacement's imports are not read", testSpec, func(o *Options) { layered(o); o.Modules.Dirs = []string{"lib"} }, StepToolchainSources, ""},
-		{"cgo runs on the whole builder", cgo, layered, "", StepModCopy},
+		}, StepReachedSources, StepReachedSources, false},
+		{"no cache imported: the whole builder", testSpec, func(o *Options) { layered(o); o.CacheImported = false }, "", "", false},
+		{"the build's platforms unknown", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = nil }, StepToolchainSources, "", false},
+		{"the layer made for other platforms", testSpec, func(o *Options) { layered(o); o.TargetPlatforms = both[1:] }, StepToolchainSources, "", false},
+		{"-cover links runtime/coverage", withFlag("-cover"), layered, StepToolchainSources, "", false},
+		{"-covermode in goflags too", strings.Replace(testSpec, "goflags: -mod=readonly\n", "goflags: -mod=readonly -covermode=atomic\n", 1), layered, StepToolchainSources, "", false},
+		{"a local replacement's imports are not read", testSpec, func(o *Options) { layered(o); o.Modules.Dirs = []string{"lib"} }, StepToolchainSources, "", false},
+		{"cgo runs on the whole builder", cgo, layered, "", StepModCopy, false},
 		// A compiled package's key holds its directory without -trimpath:
 		// go build reads the module cache its dependency layers came from.
-		{"no -trimpath: the module cache itself", strings.Replace(testSpec, "  - package: ./cmd/worker\n", "    trimpath: false\n  - package: ./cmd/worker\n    trimpath: false\n", 1), layered, StepReachedSources, ""},
+		{"no -trimpath: the module cache itself", strings.Replace(testSpec, "  - package: ./cmd/worker\n", "    trimpath: false\n  - package: ./cmd/worker\n    trimpath: false\n", 1), layered, StepReachedSources, "", false},
+		{"no -trimpath beside a binary that trims: the module cache itself", strings.Replace(testSpec, "  - package: ./cmd/worker\n", "    trimpath: false\n  - package: ./cmd/worker\n", 1), layered, StepReachedSources, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, _ := convert(t, tc.spec, "linux/amd64", func(o *Options) {
@@ -74,33 +78,42 @@ func TestReachedSources(t *testing.T) {
 				tc.mod(o)
 			})
 			byDigest := stepsByDigest(steps)
-			var src, modules, buildCacheID string
-			for _, s := range steps {
-				if !strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {
-					continue
-				}
-				for _, m := range s.op.GetExec().Mounts {
-					if m.Dest == buildCache && m.MountType == pb.MountType_CACHE {
-						buildCacheID = m.CacheOpt.ID
-					}
-					if m.Input < 0 {
+			// mounts is what the go build of pkg mounts as src and as its
+			// module cache, its build cache's id, and whether it runs
+			// behind the helper that makes the module layer its cache.
+			mounts := func(pkg string) (src, modules, buildCacheID string, behind, found bool) {
+				for _, s := range steps {
+					if !strings.HasPrefix(s.name, StepGoBuildPrefix+pkg) {
 						continue
 					}
-					from := byDigest[digest.Digest(s.op.Inputs[m.Input].Digest)].name
-					switch m.Dest {
-					case path.Join(DefaultGoroot, "src"):
-						src = from
-					case modCacheDir, reachedModCacheDir:
-						if m.Readonly || m.MountType != pb.MountType_BIND {
-							t.Errorf("go build mounts its module cache from %q read-only or not as a layer: %+v", from, m)
+					found = true
+					_, command := placedCommand(t, s.op.GetExec().Meta.Args)
+					behind = slices.Equal(command[:min(4, len(command))], []string{helperBinary, "reached", reachedModCacheDir, "--"})
+					for _, m := range s.op.GetExec().Mounts {
+						if m.Dest == buildCache && m.MountType == pb.MountType_CACHE {
+							buildCacheID = m.CacheOpt.ID
 						}
-						if (m.Dest == reachedModCacheDir) != (from == StepReachedSources) {
-							t.Errorf("go build mounts %q at %s", from, m.Dest)
+						if m.Input < 0 {
+							continue
 						}
-						modules = from
+						from := byDigest[digest.Digest(s.op.Inputs[m.Input].Digest)].name
+						switch m.Dest {
+						case path.Join(DefaultGoroot, "src"):
+							src = from
+						case modCacheDir, reachedModCacheDir:
+							if m.Readonly || m.MountType != pb.MountType_BIND {
+								t.Errorf("go build mounts its module cache from %q read-only or not as a layer: %+v", from, m)
+							}
+							if (m.Dest == reachedModCacheDir) != (from == StepReachedSources) {
+								t.Errorf("go build mounts %q at %s", from, m.Dest)
+							}
+							modules = from
+						}
 					}
 				}
+				return src, modules, buildCacheID, behind, found
 			}
+			src, modules, buildCacheID, behind, _ := mounts("./cmd/server")
 			if src != tc.src {
 				t.Fatalf("go build mounts src from %q, want %q", src, tc.src)
 			}
@@ -111,13 +124,12 @@ func TestReachedSources(t *testing.T) {
 			// and trusts that index: the helper makes the layer's one
 			// directory, named by what it holds, the module cache, so
 			// that two subsets never share an index.
-			for _, s := range steps {
-				if strings.HasPrefix(s.name, StepGoBuildPrefix+"./cmd/server") {
-					_, command := placedCommand(t, s.op.GetExec().Meta.Args)
-					behind := slices.Equal(command[:min(4, len(command))], []string{helperBinary, "reached", reachedModCacheDir, "--"})
-					if behind != (modules == StepReachedSources) {
-						t.Errorf("go build runs %q, with the module layer mounted: %v", command, modules == StepReachedSources)
-					}
+			if behind != (modules == StepReachedSources) {
+				t.Errorf("go build runs behind the helper's reached: %v, with the module layer mounted: %v", behind, modules == StepReachedSources)
+			}
+			if _, workerModules, _, workerBehind, found := mounts("./cmd/worker"); found && tc.trimmingWorker {
+				if workerModules != StepReachedSources || !workerBehind {
+					t.Errorf("the trimming worker's go build mounts its module cache from %q, behind the helper: %v; want the module layer", workerModules, workerBehind)
 				}
 			}
 			if src != StepReachedSources {
@@ -131,7 +143,7 @@ func TestReachedSources(t *testing.T) {
 			}
 			args := reached.op.GetExec().Meta.Args
 			wantArgs := 7
-			if tc.modules == StepReachedSources {
+			if tc.modules == StepReachedSources || tc.trimmingWorker {
 				wantArgs = 8 // and the module cache's layer
 			}
 			if len(args) != wantArgs || args[1] != "subset" || args[2] != "/usr/local/go/src" || args[5] != strings.Join(otherSystems, ",") {
@@ -449,11 +461,12 @@ func TestSubsetHelperModules(t *testing.T) {
 	// go builds offline on the layer (writable, as go build mounts it),
 	// behind the helper that makes its directory the module cache, and
 	// the program is the one the whole cache gives.
-	gocache := t.TempDir()
+	// A build cache each, so that the second build links a binary of its
+	// own rather than finding the first one's.
 	build := func(arch string, command ...string) []byte {
 		t.Helper()
 		bin := filepath.Join(t.TempDir(), "app")
-		run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off", "GOMODCACHE=" + cache, "GOCACHE=" + gocache, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + arch},
+		run([]string{"GOFLAGS=", "GOTOOLCHAIN=local", "GOPROXY=off", "GOMODCACHE=" + cache, "GOCACHE=" + t.TempDir(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + arch},
 			append(command, "go", "build", "-trimpath", "-o", bin, ".")...)
 		data, err := os.ReadFile(bin)
 		if err != nil {
