@@ -270,12 +270,7 @@ func TestPlaceHelper(t *testing.T) {
 		"b/main.go":  "package main\n\nfunc main() {}\n",
 		"bad/bad.go": "package main\n\nfunc main() { undefined() }\n",
 	} {
-		if err := os.MkdirAll(filepath.Join(module, filepath.Dir(name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(module, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(module, name), text)
 	}
 	place := func(out string, args ...string) ([]byte, error) {
 		cmd := exec.Command(helper, append([]string{"place", out}, args...)...)
