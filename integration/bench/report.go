@@ -9,10 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
 )
+
+// ownBase is a spec's image.base line.
+var ownBase = regexp.MustCompile(`(?m)^  base: .*\n`)
 
 // check is one target and how this run measured against it.
 type check struct {
@@ -259,7 +263,8 @@ func (b *bench) overheadAndSizes(ctx context.Context, w io.Writer, m module) err
 	}
 	bySize := map[string]sizes{}
 	for _, base := range []struct{ name, ref string }{{"static", "static"}, {"scratch", "scratch"}, {"distroless-like (Debian's tzdata, CA bundle, passwd, netbase files)", distroless}} {
-		variant := strings.Replace(string(spec), "image:\n", "image:\n  base: "+base.ref+"\n", 1)
+		// The module's own base, if it names one, gives way to each.
+		variant := strings.Replace(ownBase.ReplaceAllString(string(spec), ""), "image:\n", "image:\n  base: "+base.ref+"\n", 1)
 		if err := os.WriteFile(filepath.Join(dir, "gobuild.yaml"), []byte(variant), 0o644); err != nil {
 			return err
 		}
