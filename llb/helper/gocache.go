@@ -41,7 +41,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // stampFile names a layer's content: a digest of its entries' names,
@@ -91,12 +90,7 @@ func gocacheCommand(command string, args []string) error {
 				fmt.Fprintln(os.Stderr, "gobuild-helper: the compiled dependencies were not copied in:", err)
 			}
 		}
-		command := args[sep+1:]
-		path, err := exec.LookPath(command[0])
-		if err != nil {
-			return err
-		}
-		return syscall.Exec(path, command, os.Environ())
+		return execInPlace(args[sep+1:])
 	}
 	return errors.New(usage)
 }

@@ -18,6 +18,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -93,34 +95,17 @@ func place(args []string) error {
 		if err := os.Rename(from, to); err != nil {
 			return err
 		}
-	}
-	// The layer's modes are its own, not the container's umask.
-	for i := 1; i < len(moves); i += 2 {
-		for dir := filepath.Dir(moves[i]); dir != "." && dir != "/"; dir = filepath.Dir(dir) {
-			if err := os.Chmod(filepath.Join(out, dir), 0o755); err != nil {
+		// The layer's modes are its own, not the container's umask.
+		for name := moves[i+1]; name != "." && name != "/"; name = filepath.Dir(name) {
+			if err := os.Chmod(filepath.Join(out, name), 0o755); err != nil {
 				return err
 			}
 		}
-		if err := os.Chmod(filepath.Join(out, moves[i]), 0o755); err != nil {
-			return err
-		}
-	}
-	// Directories the moves emptied (go build's own output directory)
-	// go, deepest first; a directory still holding something stays.
-	var dirs []string
-	err := filepath.WalkDir(out, func(name string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && name != out {
-			dirs = append(dirs, name)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, dir := range slices.Backward(dirs) {
-		if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
-			if err := os.Remove(dir); err != nil {
-				return err
+		// The directories the move emptied (go build's own) go; a
+		// directory still holding something stays, and ends the climb.
+		for dir := filepath.Dir(moves[i]); dir != "." && dir != "/"; dir = filepath.Dir(dir) {
+			if os.Remove(filepath.Join(out, dir)) != nil {
+				break
 			}
 		}
 	}
@@ -150,9 +135,25 @@ func reachedCommand(args []string) error {
 	if len(entries) == 1 && entries[0].IsDir() {
 		cache = filepath.Join(args[0], entries[0].Name())
 	}
-	cmd := exec.Command(args[2], args[3:]...)
-	cmd.Env = append(os.Environ(), "GOMODCACHE="+cache)
-	return runAs(cmd)
+	return execInPlace(args[2:], "GOMODCACHE="+cache)
+}
+
+// execInPlace replaces the helper with command, in the helper's
+// environment with env's variables set: the step's status is then the
+// command's own. A variable env sets is dropped from the environment
+// first, since a program reads the first of two.
+func execInPlace(command []string, env ...string) error {
+	path, err := exec.LookPath(command[0])
+	if err != nil {
+		return err
+	}
+	environ := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return slices.ContainsFunc(env, func(set string) bool {
+			name, _, _ := strings.Cut(set, "=")
+			return strings.HasPrefix(kv, name+"=")
+		})
+	})
+	return syscall.Exec(path, command, append(environ, env...))
 }
 
 // runAs runs cmd with the helper's standard streams and, if it fails,
