@@ -43,7 +43,7 @@ func imageLayers(s *spec.Spec, opt Options, target ocispecs.Platform, bins []Bui
 		}
 		layers = append(layers, *opt.Base)
 	}
-	layers = append(layers, binariesLayers(bins, opt.Epoch, target)...)
+	layers = append(layers, binariesLayers(bins, opt, target)...)
 	if len(s.Image.Files) > 0 {
 		files, err := filesLayer(s, opt.Context, epoch)
 		if err != nil {
@@ -115,40 +115,46 @@ const maxBinaryLayers = 16
 
 // binariesLayers are the image's binaries, a layer per go build: its
 // output, where the binaries are in place and dated at the Unix epoch
-// already, or a copy dated at epoch when one is set. A layer per go build
-// also lets a push of an image where one binary changed send only that
-// binary's layer.
-func binariesLayers(bins []Built, epoch *time.Time, target ocispecs.Platform) []bkllb.State {
-	builds := byGoBuild(bins)
-	if len(builds) > maxBinaryLayers {
-		var fa *bkllb.FileAction
-		for _, built := range builds {
-			from := built[0].State
-			info := &bkllb.CopyInfo{CopyDirContentsOnly: true}
-			if fa == nil {
-				fa = bkllb.Copy(from, "/", "/", info)
-			} else {
-				fa = fa.Copy(from, "/", "/", info)
-			}
-		}
-		at := time.Unix(0, 0).UTC()
-		if epoch != nil {
-			at = *epoch
-		}
-		return []bkllb.State{stamped(fa, at, "copy binaries ("+platforms.Format(target)+")")}
-	}
+// already, or a copy dated at SOURCE_DATE_EPOCH when one is set. A layer
+// per go build also lets a push of an image where one binary changed send
+// only that binary's layer.
+func binariesLayers(bins []Built, opt Options, target ocispecs.Platform) []bkllb.State {
 	var layers []bkllb.State
-	for _, built := range builds {
-		layer := built[0].State
-		if epoch != nil {
-			layer = bkllb.Scratch().File(
-				bkllb.Copy(layer, "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: epoch}),
-				bkllb.WithCustomName("date "+strings.Join(binaryFiles(built), " ")+" ("+platforms.Format(target)+")"),
+	for _, layer := range binaryLayerContents(bins) {
+		builds := byGoBuild(layer)
+		if len(builds) > 1 {
+			var fa *bkllb.FileAction
+			for _, built := range builds {
+				info := &bkllb.CopyInfo{CopyDirContentsOnly: true}
+				if fa == nil {
+					fa = bkllb.Copy(built[0].State, "/", "/", info)
+				} else {
+					fa = fa.Copy(built[0].State, "/", "/", info)
+				}
+			}
+			layers = append(layers, stamped(fa, opt.epoch(), "copy binaries ("+platforms.Format(target)+")"))
+			continue
+		}
+		st := layer[0].State
+		if opt.Epoch != nil {
+			st = bkllb.Scratch().File(
+				bkllb.Copy(st, "/", "/", &bkllb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: opt.Epoch}),
+				bkllb.WithCustomName("date "+strings.Join(binaryFiles(layer), " ")+" ("+platforms.Format(target)+")"),
 			)
 		}
-		layers = append(layers, layer)
+		layers = append(layers, st)
 	}
 	return layers
+}
+
+// binaryLayerContents groups bins by the image layer that holds them: one
+// per go build, or all in one past maxBinaryLayers.
+func binaryLayerContents(bins []Built) [][]Built {
+	builds := byGoBuild(bins)
+	if len(builds) > maxBinaryLayers {
+		return [][]Built{bins}
+	}
+	return builds
 }
 
 // binaryFiles are the paths of bins in the image.
@@ -349,14 +355,8 @@ func addHistory(img *dockerspec.DockerOCIImage, s *spec.Spec, base string, bins 
 	if base == spec.BaseStatic {
 		history("static base")
 	}
-	// One entry per binaries' layer, naming its binaries.
-	builds := byGoBuild(bins)
-	if len(builds) > maxBinaryLayers {
-		history(strings.Join(binaryFiles(bins), " "))
-	} else {
-		for _, built := range builds {
-			history(strings.Join(binaryFiles(built), " "))
-		}
+	for _, layer := range binaryLayerContents(bins) {
+		history(strings.Join(binaryFiles(layer), " "))
 	}
 	if len(s.Image.Files) > 0 {
 		history("image.files")
