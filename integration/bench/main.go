@@ -107,7 +107,7 @@ func main() {
 	emulate := flag.Bool("emulate", true, "measure B under QEMU emulation for the foreign platforms (needs qemu-user-static)")
 	only := flag.String("only", "", "measure only the modules whose name contains this")
 	scenario := flag.String("scenario", "", "measure only the rows whose name contains this, or starts with what follows a leading ^ (the overhead and size tables need it empty)")
-	trace := flag.Bool("trace", false, "log every step each build ran, with its duration, and each layer's download and extraction")
+	trace := flag.Bool("trace", false, "log every step each build ran, with its duration, each layer's download and extraction, and what gobuild's helper printed")
 	tools := flag.String("tools", "", "measure only these tools, comma-separated (A, A0, A', B, C, C', D; the overhead, size, layer and several-binaries tables need them all)")
 	flag.Parse()
 	var toolFilter []string

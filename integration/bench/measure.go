@@ -105,16 +105,25 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	// statuses are the steps' timed progress reports (a layer's download
 	// or extraction), by step: where a fresh builder's time goes.
 	var statuses map[digest.Digest]map[string]*client.VertexStatus
+	// helperPrinted is what gobuild's helper printed, by step: what it
+	// copied, and how many files.
+	var helperPrinted map[digest.Digest][]string
 	go func() {
 		var g goTimes
 		ran := map[digest.Digest]*client.Vertex{}
 		timed := map[digest.Digest]map[string]*client.VertexStatus{}
+		printed := map[digest.Digest][]string{}
 		earliest := func(t *time.Time, v time.Time) {
 			if t.IsZero() || v.Before(*t) {
 				*t = v
 			}
 		}
 		for st := range ch {
+			for _, l := range st.Logs {
+				if b.trace {
+					printed[l.Vertex] = append(printed[l.Vertex], helperLines(l.Data)...)
+				}
+			}
 			for _, vs := range st.Statuses {
 				// Only for -trace: the bench's own work shares the cores
 				// with the build it times.
@@ -155,7 +164,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 				}
 			}
 		}
-		steps, statuses = ran, timed // published by the send below
+		steps, statuses, helperPrinted = ran, timed, printed // published by the send below
 		seen <- g
 	}()
 	start := time.Now()
@@ -176,7 +185,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	t := timing{wall: time.Since(start)}
 	g := <-seen
 	if b.trace {
-		b.logStepsRun(r.tool, start, steps, statuses)
+		b.logStepsRun(r.tool, start, steps, statuses, helperPrinted)
 	}
 	if !g.first.IsZero() {
 		t.overhead = g.first.Sub(start)
@@ -190,7 +199,7 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 
 // logStepsRun logs the steps a build ran, in the order they started, with
 // their start (from the solve's start) and duration.
-func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*client.Vertex, statuses map[digest.Digest]map[string]*client.VertexStatus) {
+func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*client.Vertex, statuses map[digest.Digest]map[string]*client.VertexStatus, helperPrinted map[digest.Digest][]string) {
 	vs := slices.SortedFunc(maps.Values(steps), func(x, y *client.Vertex) int { return x.Started.Compare(*y.Started) })
 	for _, v := range vs {
 		b.logf("   %s +%.2fs %5.2fs %s", t, v.Started.Sub(start).Seconds(), v.Completed.Sub(*v.Started).Seconds(), v.Name)
@@ -198,7 +207,23 @@ func (b *bench) logStepsRun(t tool, start time.Time, steps map[digest.Digest]*cl
 			st := statuses[v.Digest][id]
 			b.logf("   %s    +%.2fs %5.2fs %s", t, st.Started.Sub(start).Seconds(), st.Completed.Sub(*st.Started).Seconds(), id)
 		}
+		for _, line := range helperPrinted[v.Digest] {
+			b.logf("   %s      %s", t, line)
+		}
 	}
+}
+
+// helperLines are the lines of a step's output that gobuild's helper
+// printed. The helper prints each line in one write, which BuildKit sends
+// in one piece.
+func helperLines(output []byte) []string {
+	var lines []string
+	for line := range strings.Lines(string(output)) {
+		if strings.HasPrefix(line, "gobuild-helper:") {
+			lines = append(lines, strings.TrimRight(line, "\r\n"))
+		}
+	}
+	return lines
 }
 
 // hostBuild is D: go build on the host, one per platform, all at once (as

@@ -71,3 +71,20 @@ func with(m measurement, turns int) measurement {
 	m.turns = turns
 	return m
 }
+
+func TestHelperLines(t *testing.T) {
+	for _, c := range []struct {
+		output string
+		want   []string
+	}{
+		{"", nil},
+		{"go: downloading example.com/m v1.0.0\n", nil},
+		{"gobuild-helper: 498 files exported\n", []string{"gobuild-helper: 498 files exported"}},
+		{"# example.com/m\ngobuild-helper: 2 compiled dependency files copied in\r\nmain.go:3: error\ngobuild-helper: left out: x", []string{"gobuild-helper: 2 compiled dependency files copied in", "gobuild-helper: left out: x"}},
+		{"  gobuild-helper: indented is go's output, not the helper's\n", nil},
+	} {
+		if got := helperLines([]byte(c.output)); !slices.Equal(got, c.want) {
+			t.Errorf("helperLines(%q) = %q, want %q", c.output, got, c.want)
+		}
+	}
+}
