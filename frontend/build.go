@@ -235,7 +235,14 @@ func (b *builder) loadModule(ctx context.Context) error {
 	}
 	b.builderImage = builderImage
 	b.builderGoroot = goroot(builderConfig)
-	return s.CheckBuilderGo(goMod, imageEnv(builderConfig, "GOLANG_VERSION"))
+	builderGo := imageEnv(builderConfig, "GOLANG_VERSION")
+	if err := s.CheckBuilderGo(goMod, builderGo); err != nil {
+		return err
+	}
+	if b.prebuiltHelper() == nil {
+		return s.CheckBuilderMinimum(builderGo, gbllb.HelperMinimumGo, "gobuild's helper, which this builder compiles (gobuild's frontend image brings it prebuilt),")
+	}
+	return nil
 }
 
 // imageEnv is the value of an image's environment variable, empty when

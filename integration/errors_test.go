@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"debug/buildinfo"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gobuildkit/gobuild/integration/testenv"
+	gbllb "github.com/gobuildkit/gobuild/llb"
 	"github.com/moby/buildkit/solver/errdefs"
 )
 
@@ -192,6 +196,68 @@ func TestMinorLineBuilder(t *testing.T) {
 	}
 	if _, err := bed.Build(context.Background(), dir, testenv.BuildOpts{Attrs: map[string]string{"platform": "linux/amd64"}}); err != nil {
 		t.Fatalf("building with go 1.26.0 in go.mod: %v", err)
+	}
+}
+
+// TestOldestBuilderCompilesHelper: a module whose go.mod says go 1.21, as
+// many real ones do, gets golang:1.21, whose go compiles gobuild's helper
+// when the frontend runs without its image (as here, and in the gobuild
+// CLI). A Go older than the helper needs is refused before any step, with
+// the fix, instead of failing in the helper's step with a compile error.
+func TestOldestBuilderCompilesHelper(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ goLine, release, wantErr string }{
+		{"1.21", "1.21.13", ""},
+		{"1.20", "1.20.14", `the builder golang:1.20 (from go.mod's go 1.20; the newest 1.20 release) has Go 1.20.14, and gobuild's helper, which this builder compiles (gobuild's frontend image brings it prebuilt), needs Go 1.21 or newer; set go: "1.21"`},
+	} {
+		t.Run(tc.goLine, func(t *testing.T) {
+			ref := fmt.Sprintf("%s/golang:%s-helper-test", bed.Registry, tc.release)
+			if err := bed.PushToolchain(ctx, ref, tc.release, []string{"linux/amd64"}, t.Logf); err != nil {
+				t.Fatal(err)
+			}
+			dir := copyDir(t, "../examples/hello")
+			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/hello\n\ngo "+tc.goLine+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opt := testenv.BuildOpts{Attrs: map[string]string{
+				"platform":                    "linux/amd64",
+				"build-arg:VERSION":           "v1.0.0",
+				"context:golang:" + tc.goLine: "docker-image://" + ref,
+			}}
+			res, err := bed.Build(ctx, dir, opt)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				for _, v := range res.Vertices {
+					if strings.Contains(v.Name, gbllb.StepHelper) || strings.HasPrefix(v.Name, "go ") {
+						t.Errorf("step %q ran", v.Name)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			images, err := res.Layout.Images()
+			if err != nil {
+				t.Fatal(err)
+			}
+			binary := images["linux/amd64"].Files["/usr/local/bin/hello"]
+			if binary == nil {
+				t.Fatal("no /usr/local/bin/hello in the image")
+			}
+			info, err := buildinfo.Read(bytes.NewReader(binary.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.GoVersion != "go"+tc.release {
+				t.Errorf("built with %s, want go%s", info.GoVersion, tc.release)
+			}
+			if out := runBinary(t, nil, writeExecutable(t, binary), "-version"); out != "hello v1.0.0" {
+				t.Errorf("hello -version = %q", out)
+			}
+		})
 	}
 }
 

@@ -21,6 +21,10 @@ const (
 	// PrebuiltHelperDir is where the frontend image holds the helper,
 	// built for the image's own platform, named as helperBinary is.
 	PrebuiltHelperDir = "/lib/gobuild"
+	// HelperMinimumGo is the oldest Go that compiles the helper (its
+	// sources use the slices package): a builder older than that needs
+	// the frontend image's prebuilt helper.
+	HelperMinimumGo = "1.21"
 )
 
 // helperMount mounts the helper at helperDir: the frontend image's, which

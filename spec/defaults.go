@@ -239,6 +239,21 @@ func (s *Spec) CheckBuilderGo(goMod []byte, builderGo string) error {
 		s.ModFile(), f.Go.Syntax.Start.Line, f.Go.Version, f.Go.Version, s.Builder, builderGo, f.Go.Version, strings.TrimPrefix(version.Lang("go"+f.Go.Version), "go"))
 }
 
+// CheckBuilderMinimum reports a builder whose Go (builderGo, as in
+// CheckBuilderGo) is older than minimum, which what needs: go would fail
+// in a step, with a message that says neither why nor what to change.
+func (s *Spec) CheckBuilderMinimum(builderGo, minimum, what string) error {
+	if builderGo == "" || !version.IsValid("go"+builderGo) || version.Compare("go"+builderGo, "go"+minimum) >= 0 {
+		return nil
+	}
+	field := "builder"
+	if !s.Has("builder") && s.Has("go") {
+		field = "go"
+	}
+	return s.ErrorAt([]any{field}, "the builder %s (from %s) has Go %s, and %s needs Go %s or newer; set go: %q (go.mod's go line is a minimum) or builder: to an image with Go %s or newer",
+		s.Builder, s.goFrom, builderGo, what, minimum, minimum, minimum)
+}
+
 func parseGoMod(filename string, goMod []byte) (*modfile.File, error) {
 	if goMod == nil {
 		return nil, fmt.Errorf("%s was not read; set \"go\" in the spec", filename)

@@ -27,7 +27,9 @@ type Spec struct {
 	Module string `yaml:"module,omitempty"`
 	// Builder is the toolchain image, always run on the build platform. Like
 	// every image the frontend uses, a named build context of the same name
-	// overrides it.
+	// overrides it. Its Go must be 1.21 or newer where it compiles gobuild's
+	// helper (the gobuild CLI; the frontend image brings the helper
+	// prebuilt).
 	// Default: "golang:<go>"
 	Builder string `yaml:"builder,omitempty"`
 	// Env is added to the environment of every go command (not the image).

@@ -34,6 +34,12 @@ var toolchainArch = map[string]string{
 // CA bundle. It has no shell: it is for Dockerfiles whose RUN steps use
 // the exec form, run under emulation on the foreign platforms.
 func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []string, logf func(string, ...any)) error {
+	return b.PushToolchain(ctx, ref, b.GoVersion, targets, logf)
+}
+
+// PushToolchain is PushMultiArchToolchain for the Go release version, as
+// golang:X images of older Go are for a module whose go.mod names one.
+func (b *Bed) PushToolchain(ctx context.Context, ref, version string, targets []string, logf func(string, ...any)) error {
 	localMounts := map[string]fsutil.FS{}
 	certs, err := fsutil.NewFS(b.CertsDir())
 	if err != nil {
@@ -45,8 +51,8 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 		if !ok {
 			return fmt.Errorf("no Go release for %s", p)
 		}
-		logf("downloading Go %s for %s from the module proxy", b.GoVersion, p)
-		dir, err := downloadToolchain(ctx, b.GoVersion, arch)
+		logf("downloading Go %s for %s from the module proxy", version, p)
+		dir, err := downloadToolchain(ctx, version, arch)
 		if err != nil {
 			return err
 		}
@@ -59,7 +65,7 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 
 	// Under emulation the go command's executable may be the emulator, so
 	// it cannot find its GOROOT by itself.
-	env := append(localbuildkit.ToolchainEnv(b.GoVersion), "GOROOT=/usr/local/go")
+	env := append(localbuildkit.ToolchainEnv(version), "GOROOT=/usr/local/go")
 
 	c, err := b.Client(ctx)
 	if err != nil {
@@ -86,7 +92,7 @@ func (b *Bed) PushMultiArchToolchain(ctx context.Context, ref string, targets []
 					Mkdir("/etc/ssl/certs", 0o755, llb.WithParents(true)).
 					Copy(llb.Local("certs"), "ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt").
 					Mkdir("/tmp", 0o777).Mkdir("/root", 0o700).Mkdir("/go", 0o777),
-				llb.WithCustomName("Go "+b.GoVersion+" for "+name))
+				llb.WithCustomName("Go "+version+" for "+name))
 			def, err := st.Marshal(ctx, llb.Platform(p))
 			if err != nil {
 				return nil, err

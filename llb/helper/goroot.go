@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,7 +224,11 @@ func subsetCommand(args []string) error {
 		}
 		modules.add(listed.modules)
 	}
-	dirs := slices.Sorted(maps.Keys(reached))
+	dirs := make([]string, 0, len(reached))
+	for dir := range reached {
+		dirs = append(dirs, dir)
+	}
+	slices.Sort(dirs)
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d directories of the standard library kept\n", len(dirs))
 	if err := copyPackages(from, out, dirs, nil, dropped); err != nil {
 		return err

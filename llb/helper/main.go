@@ -3,7 +3,8 @@
 // Command gobuild-helper is the frontend's own program in the build's
 // steps: prebuilt in the frontend image, or else built by the builder's go
 // from this directory's main.go, modcache.go, gocache.go and goroot.go (standard
-// library only, so that any supported toolchain compiles it), once per
+// library only, and none newer than Go 1.21's, so that the builder of a
+// module whose go.mod says go 1.21 compiles it: see llb.HelperMinimumGo), once per
 // builder image. One program, so that the build that is exported to a
 // registry cache (go build runs behind it) carries the helper the module
 // cache partition needs too.
