@@ -179,47 +179,41 @@ func withoutComments(yamlText []byte) string {
 	return b.String()
 }
 
-func TestCheckBuilderGo(t *testing.T) {
-	cases := []struct{ spec, goMod, builderGo, want string }{
-		{"version: 1\nbuilder: golang:1.26\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "1.26.8",
+// TestCheckBuilder: the checks of the builder's Go (as its image says it)
+// against go.mod's go line and against the oldest Go that compiles the
+// helper.
+func TestCheckBuilder(t *testing.T) {
+	goMod := func(s *Spec, goMod []byte, builderGo string) error { return s.CheckBuilderGo(goMod, builderGo) }
+	helper := func(s *Spec, _ []byte, builderGo string) error {
+		return s.CheckBuilderMinimum(builderGo, "1.21", "compiling gobuild's helper")
+	}
+	cases := []struct {
+		check                        func(s *Spec, goMod []byte, builderGo string) error
+		spec, goMod, builderGo, want string
+	}{
+		{goMod, "version: 1\nbuilder: golang:1.26\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "1.26.8",
 			`gobuild.yaml:2:10: go.mod:3: go 1.27 needs Go 1.27 or newer, and the builder golang:1.26 has Go 1.26.8; set builder: to an image with Go 1.27 or newer (or go: "1.27"), or lower go.mod's go line`},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26.9\n", "1.26.8", "go.mod:3: go 1.26.9 needs Go 1.26.9 or newer"},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26.8\n", "1.26.8", ""},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26\n", "1.27.1", ""},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "", ""}, // an image that does not say
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "devel", ""},
-	}
-	for _, tc := range cases {
-		s := mustParse(t, tc.spec)
-		if err := s.FillDefaults([]byte(tc.goMod)); err != nil {
-			t.Fatal(err)
-		}
-		err := s.CheckBuilderGo([]byte(tc.goMod), tc.builderGo)
-		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("go.mod %q, builder Go %q: error %v, want %q", tc.goMod, tc.builderGo, err, tc.want)
-		}
-	}
-}
-
-func TestCheckBuilderMinimum(t *testing.T) {
-	const what = "compiling gobuild's helper"
-	cases := []struct{ spec, goMod, builderGo, want string }{
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.20\n", "1.20.14",
+		{goMod, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26.9\n", "1.26.8", "go.mod:3: go 1.26.9 needs Go 1.26.9 or newer"},
+		{goMod, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26.8\n", "1.26.8", ""},
+		{goMod, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26\n", "1.27.1", ""},
+		{goMod, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "", ""}, // an image that does not say
+		{goMod, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.27\n", "devel", ""},
+		{helper, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.20\n", "1.20.14",
 			`gobuild.yaml:1:1: the builder golang:1.20 (from go.mod's go 1.20; the newest 1.20 release) has Go 1.20.14, and compiling gobuild's helper needs Go 1.21 or newer; set go: "1.21" (go.mod's go line is a minimum) or builder: to an image with Go 1.21 or newer`},
-		{"version: 1\ngo: \"1.19\"\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.18\n", "1.19.13", "gobuild.yaml:2:5: the builder golang:1.19 (from the spec's go field) has Go 1.19.13"},
-		{"version: 1\ngo: \"1.19\"\nbuilder: example.com/go:old\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.18\n", "1.19.13", "gobuild.yaml:3:10: the builder example.com/go:old"},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.21\n", "1.21.0", ""},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.21\n", "1.21rc2", ""},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26\n", "1.26.8", ""},
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.20\n", "", ""}, // an image that does not say
-		{"version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.20\n", "devel", ""},
+		{helper, "version: 1\ngo: \"1.19\"\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.18\n", "1.19.13", "gobuild.yaml:2:5: the builder golang:1.19 (from the spec's go field) has Go 1.19.13"},
+		{helper, "version: 1\ngo: \"1.19\"\nbuilder: example.com/go:old\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.18\n", "1.19.13", "gobuild.yaml:3:10: the builder example.com/go:old"},
+		{helper, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.21\n", "1.21.0", ""},
+		{helper, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.21\n", "1.21rc2", ""},
+		{helper, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.26\n", "1.26.8", ""},
+		{helper, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.20\n", "", ""},
+		{helper, "version: 1\nbinaries: [{package: ./a}]\n", "module x\n\ngo 1.20\n", "devel", ""},
 	}
 	for _, tc := range cases {
 		s := mustParse(t, tc.spec)
 		if err := s.FillDefaults([]byte(tc.goMod)); err != nil {
 			t.Fatal(err)
 		}
-		err := s.CheckBuilderMinimum(tc.builderGo, "1.21", what)
+		err := tc.check(s, []byte(tc.goMod), tc.builderGo)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("spec %q, go.mod %q, builder Go %q: error %v, want %q", tc.spec, tc.goMod, tc.builderGo, err, tc.want)
 		}
