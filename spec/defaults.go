@@ -246,12 +246,16 @@ func (s *Spec) CheckBuilderMinimum(builderGo, minimum, what string) error {
 	if builderGo == "" || !version.IsValid("go"+builderGo) || version.Compare("go"+builderGo, "go"+minimum) >= 0 {
 		return nil
 	}
-	field := "builder"
-	if !s.Has("builder") && s.Has("go") {
-		field = "go"
+	field, from := "builder", "the spec's builder field"
+	if !s.Has("builder") {
+		// golang:<go>, from the spec's go field or go.mod's line.
+		from = s.goFrom
+		if s.Has("go") {
+			field = "go"
+		}
 	}
 	return s.ErrorAt([]any{field}, "the builder %s (from %s) has Go %s, and %s needs Go %s or newer; set go: %q (go.mod's go line is a minimum) or builder: to an image with Go %s or newer",
-		s.Builder, s.goFrom, builderGo, what, minimum, minimum, minimum)
+		s.Builder, from, builderGo, what, minimum, minimum, minimum)
 }
 
 func parseGoMod(filename string, goMod []byte) (*modfile.File, error) {
