@@ -207,9 +207,10 @@ func TestReachedSources(t *testing.T) {
 }
 
 // The helper's subset command keeps the packages go list says the jobs
-// reach, those the linker adds included, for their architectures only,
-// and a go with that src builds the program; when go list cannot load a
-// package, it keeps every package.
+// reach, those the linker adds included, with the files go build reads
+// of them for their architectures and the headers, and a go with that
+// src builds the program; when go list cannot load a package, it keeps
+// every package.
 func TestSubsetHelper(t *testing.T) {
 	helper := buildHelper(t)
 	module := t.TempDir()
@@ -296,7 +297,11 @@ func TestSubsetHelper(t *testing.T) {
 		"cmd":                                 false,
 		"vendor/modules.txt":                  true,
 		"go.mod":                              true,
-		"internal/bytealg/compare_generic.go": true,
+		"internal/bytealg/compare_generic.go": false, // other architectures, by its //go:build line
+		"runtime/mkpreempt.go":                false, // a generator, //go:build ignore
+		"syscall/mkall.sh":                    false, // neither compiled nor embedded
+		"runtime/cgo/gcc_linux_amd64.c":       false, // C, and no cgo
+		"runtime/cgo/libcgo.h":                true,  // a header: kept, whoever includes it
 	} {
 		if got := exists(out, name); got != want {
 			t.Errorf("%s kept %v, want %v", name, got, want)
@@ -342,6 +347,10 @@ func TestSubsetHelperModules(t *testing.T) {
 		"used/used.go":           "package used\n\nimport (\n\t_ \"embed\"\n\n\t\"example.com/Dep/inner\"\n)\n\n//go:embed data/msg.txt\nvar Msg string\n\nvar N = inner.N\n",
 		"used/used_windows.go":   "package used\n",
 		"used/used_test.go":      "package used\n",
+		"used/gen.go":            "//go:build ignore\n\npackage main\n",
+		"used/NOTES":             "neither compiled nor embedded\n",
+		"used/defs.h":            "#define N 42\n",
+		"used/other.h":           "//go:build ignore\n\n#define M 1\n",
 		"used/data/msg.txt":      "embedded\n",
 		"used/data/unused.txt":   "not embedded\n",
 		"inner/inner.go":         "package inner\n\nconst N = 42\n",
@@ -437,6 +446,10 @@ func TestSubsetHelperModules(t *testing.T) {
 		root + "/inner/inner.go":                              true,  // imported by used
 		root + "/used/used_windows.go":                        false, // another system
 		root + "/used/used_test.go":                           false,
+		root + "/used/gen.go":                                 false, // excluded by its //go:build line
+		root + "/used/NOTES":                                  false, // neither compiled nor embedded
+		root + "/used/defs.h":                                 true,
+		root + "/used/other.h":                                true, // a header go list leaves out, which an include may name
 		root + "/used/data/unused.txt":                        false,
 		root + "/used/nested":                                 false, // a package not reached
 		root + "/inner/deeper":                                false,

@@ -208,7 +208,9 @@ func subsetCommand(args []string) error {
 		return fmt.Errorf("%s: %w", args[2], err)
 	}
 	reached := map[string]bool{".": true, "vendor": true}
+	var embedded []string
 	modules := &moduleFiles{}
+	read := readSet{}
 	for _, job := range jobs {
 		listed, err := reachedPackages(from, job)
 		if err != nil {
@@ -216,13 +218,15 @@ func subsetCommand(args []string) error {
 			if reached, err = everyPackage(from); err != nil {
 				return err
 			}
-			modules = nil
+			embedded, modules, read = nil, nil, nil
 			break
 		}
 		for _, dir := range listed.std {
 			reached[dir] = true
 		}
+		embedded = append(embedded, listed.stdFiles...)
 		modules.add(listed.modules)
+		read.add(listed.read)
 	}
 	dirs := make([]string, 0, len(reached))
 	for dir := range reached {
@@ -230,11 +234,13 @@ func subsetCommand(args []string) error {
 	}
 	slices.Sort(dirs)
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d directories of the standard library kept\n", len(dirs))
-	if err := copyPackages(from, out, dirs, nil, dropped); err != nil {
+	slices.Sort(embedded)
+	keep := func(dir, name string) bool { return read.keeps(dir, name, dropped) }
+	if err := copyPackages(from, out, dirs, slices.Compact(embedded), keep); err != nil {
 		return err
 	}
 	if len(args) == 6 {
-		return copyModules(args[5], jobs, modules, dropped)
+		return copyModules(args[5], jobs, modules, keep)
 	}
 	return nil
 }
@@ -247,10 +253,47 @@ type subsetJob struct {
 }
 
 // listedPackages is what one go list names: the standard packages'
-// directories relative to src, and what go build reads of other modules.
+// directories and the files they embed, relative to src; what go build
+// reads of other modules; and, by package directory (absolute), the
+// names of the files go build reads there.
 type listedPackages struct {
-	std     []string
-	modules moduleFiles
+	std, stdFiles []string
+	modules       moduleFiles
+	read          map[string][]string
+}
+
+// readSet is, by package directory (absolute), the names of the files
+// some go build reads there. A file of such a directory that no go build
+// reads is left out: another architecture's (by a //go:build line, which
+// the name rule of kept does not see), a generator, a C file of a build
+// without cgo. nil when go list could not say: every file kept keeps.
+type readSet map[string]map[string]bool
+
+func (r readSet) add(read map[string][]string) {
+	for dir, names := range read {
+		if r[dir] == nil {
+			r[dir] = map[string]bool{}
+		}
+		for _, name := range names {
+			r[dir][name] = true
+		}
+	}
+}
+
+// headerExts are the C headers: an assembly or C file includes them by
+// name, which go list does not follow, so every header of a package
+// directory is kept.
+var headerExts = strings.Fields(".h .hh .hpp .hxx")
+
+// keeps reports whether the file name of the directory dir (absolute) is
+// copied: a file kept keeps, and, in a package directory go list named,
+// one that some go build reads, or a header.
+func (r readSet) keeps(dir, name string, dropped []string) bool {
+	if !kept(name, dropped) {
+		return false
+	}
+	names, listed := r[dir]
+	return !listed || names[name] || slices.Contains(headerExts, filepath.Ext(name))
 }
 
 // moduleFiles is what go build reads of the module cache: the
@@ -285,7 +328,7 @@ func (m *moduleFiles) addModule(dir, goMod string) {
 // runtime/cgo is kept in any case, since runtime's assembly includes its
 // headers.
 func reachedPackages(from string, job subsetJob) (listedPackages, error) {
-	var listed listedPackages
+	listed := listedPackages{read: map[string][]string{}}
 	tmp, err := os.MkdirTemp("", "gobuild-subset-")
 	if err != nil {
 		return listed, err
@@ -303,14 +346,7 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 	if err := os.WriteFile(mainFile, []byte(program.String()), 0o644); err != nil {
 		return listed, err
 	}
-	// Tab-separated: a module's file paths have no control characters.
-	// After the package's own fields, its module's directory and go.mod
-	// (those of the replacement, when replaced; "main" for the main
-	// module's), then the files it embeds.
-	const format = "{{.Standard}}\t{{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}}\t{{.ImportPath}}\t{{.Dir}}\t" +
-		"{{with .Module}}{{if .Main}}main\t{{else}}{{with .Replace}}{{.Dir}}\t{{.GoMod}}{{else}}{{.Dir}}\t{{.GoMod}}{{end}}{{end}}{{else}}\t{{end}}" +
-		"\t{{join .EmbedFiles \"\\t\"}}"
-	args := append(append([]string{"list", "-e", "-deps", "-f", format}, job.Flags...), mainFile)
+	args := append(append([]string{"list", "-e", "-deps", "-json=" + strings.Join(listedFields, ",")}, job.Flags...), mainFile)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), job.Env...)
 	var stdout bytes.Buffer
@@ -320,47 +356,87 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 	}
 	// The packages of modules, for prefixModules.
 	var imported []string
-	// Not trimmed: a line may end in empty fields.
-	for _, line := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) < 7 {
-			return listed, fmt.Errorf("go list printed %q", line)
+	for dec := json.NewDecoder(&stdout); ; {
+		var p listedPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return listed, fmt.Errorf("go list: %w", err)
 		}
-		standard, state, importPath, dir := f[0] == "true", f[1], f[2], f[3]
-		if importPath == "command-line-arguments" {
+		if p.ImportPath == "command-line-arguments" {
 			continue // the main package above
 		}
-		if !standard {
+		if p.Dir != "" {
+			listed.read[p.Dir] = append(listed.read[p.Dir], p.readFiles()...)
+		}
+		if !p.Standard {
 			// A package whose files are all excluded for the target is no
 			// package go build compiles; any other error hides imports.
-			if state == "failed" {
-				return listed, fmt.Errorf("go list cannot load %s", importPath)
+			if p.Error != nil && (len(p.GoFiles) > 0 || len(p.IgnoredGoFiles) == 0) {
+				return listed, fmt.Errorf("go list cannot load %s", p.ImportPath)
 			}
-			imported = append(imported, importPath)
-			moduleDir, goMod := f[4], f[5]
-			if moduleDir == "main" || dir == "" {
+			imported = append(imported, p.ImportPath)
+			if (p.Module != nil && p.Module.Main) || p.Dir == "" {
 				continue // the context has the main module's packages
 			}
-			listed.modules.dirs = append(listed.modules.dirs, dir)
-			for _, embedded := range f[6:] {
-				if embedded != "" {
-					listed.modules.files = append(listed.modules.files, filepath.Join(dir, embedded))
-				}
+			listed.modules.dirs = append(listed.modules.dirs, p.Dir)
+			for _, embedded := range p.EmbedFiles {
+				listed.modules.files = append(listed.modules.files, filepath.Join(p.Dir, embedded))
 			}
-			listed.modules.addModule(moduleDir, goMod)
+			switch m := p.Module; {
+			case m != nil && m.Replace != nil:
+				listed.modules.addModule(m.Replace.Dir, m.Replace.GoMod)
+			case m != nil:
+				listed.modules.addModule(m.Dir, m.GoMod)
+			}
 			continue
 		}
-		if dir == "" {
-			return listed, fmt.Errorf("go list found no directory for %s", importPath)
+		if p.Dir == "" {
+			return listed, fmt.Errorf("go list found no directory for %s", p.ImportPath)
 		}
-		rel, ok := within(from, dir)
+		rel, ok := within(from, p.Dir)
 		if !ok {
 			continue // not in src: a package such as GOFIPS140's, in the module cache
 		}
 		listed.std = append(listed.std, rel)
+		for _, embedded := range p.EmbedFiles {
+			listed.stdFiles = append(listed.stdFiles, filepath.Join(rel, embedded))
+		}
 	}
 	err = prefixModules(job, &listed.modules, imported)
 	return listed, err
+}
+
+// listedPackage is what reachedPackages asks go list of a package.
+type listedPackage struct {
+	ImportPath string
+	Dir        string
+	Standard   bool
+	Error      *struct{ Err string }
+	Module     *struct {
+		Main       bool
+		Dir, GoMod string
+		Replace    *struct{ Dir, GoMod string }
+	}
+	// The files go build compiles or embeds, for the job's target.
+	GoFiles, CgoFiles, CFiles, CXXFiles, MFiles, HFiles, FFiles, SFiles,
+	SwigFiles, SwigCXXFiles, SysoFiles, EmbedFiles []string
+	IgnoredGoFiles []string
+}
+
+// listedFields are listedPackage's fields: go list computes only these.
+var listedFields = strings.Fields("ImportPath Dir Standard Error Module GoFiles CgoFiles CFiles CXXFiles MFiles HFiles FFiles SFiles SwigFiles SwigCXXFiles SysoFiles EmbedFiles IgnoredGoFiles")
+
+// readFiles are the names of the files go build reads in the package's
+// directory for the job's target (an embedded file in a subdirectory is
+// copied on its own, see moduleFiles).
+func (p *listedPackage) readFiles() []string {
+	var names []string
+	for _, l := range [][]string{p.GoFiles, p.CgoFiles, p.CFiles, p.CXXFiles, p.MFiles, p.HFiles, p.FFiles,
+		p.SFiles, p.SwigFiles, p.SwigCXXFiles, p.SysoFiles, p.EmbedFiles} {
+		names = append(names, l...)
+	}
+	return names
 }
 
 // prefixModules adds to m, for each module of the build list whose path
@@ -400,7 +476,7 @@ func prefixModules(job subsetJob, m *moduleFiles, imported []string) error {
 
 // copyModules copies into out what the go builds of jobs read of the
 // module cache ($GOMODCACHE of the first job's environment, else go's),
-// in its layout: the files of each package directory that kept keeps,
+// in its layout: the files of each package directory that keep keeps,
 // the files the packages embed, each module's go.mod and the cache's
 // .mod, .ziphash and .info of the modules, and the .mod of every module
 // version go.sum names (go reads those to load the build list). Nothing
@@ -410,7 +486,7 @@ func prefixModules(job subsetJob, m *moduleFiles, imported []string) error {
 // what it needs, as it does without this layer. A package go build reads
 // that is missing here fails it, so the frontend asks for this layer only
 // where it has read every package of the module the go builds reach.
-func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []string) error {
+func copyModules(out string, jobs []subsetJob, modules *moduleFiles, keep func(dir, name string) bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -457,7 +533,7 @@ func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []s
 	if err := os.MkdirAll(staged, 0o755); err != nil {
 		return err
 	}
-	if err := copyPackages(cache, staged, dirs, files, dropped); err != nil {
+	if err := copyPackages(cache, staged, dirs, files, keep); err != nil {
 		return err
 	}
 	key, err := subsetKey(staged)
@@ -550,12 +626,13 @@ func everyPackage(from string) (map[string]bool, error) {
 }
 
 // copyPackages copies the files of each directory in dirs (relative to
-// from, sorted, so that a parent comes before its children) that kept
-// keeps, and each file in files (relative to from), making the
+// from, sorted, so that a parent comes before its children) that keep
+// keeps (given the directory's absolute path), and each file in files
+// (relative to from), making the
 // directories on the way with their modes and times. A directory or file
 // that from lacks (no vendor/ in an old distribution, a go.sum line of a
 // module never downloaded) is skipped.
-func copyPackages(from, out string, dirs, files, dropped []string) error {
+func copyPackages(from, out string, dirs, files []string, keep func(dir, name string) bool) error {
 	var made []copiedDir
 	modes := map[string]fs.FileMode{}
 	done := map[string]bool{}
@@ -606,7 +683,7 @@ func copyPackages(from, out string, dirs, files, dropped []string) error {
 			return err
 		}
 		for _, e := range entries {
-			if e.IsDir() || !kept(e.Name(), dropped) {
+			if e.IsDir() || !keep(filepath.Join(from, dir), e.Name()) {
 				continue
 			}
 			info, err := e.Info()
