@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -170,9 +171,10 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 
 // subsetCommand copies into OUT the packages of a Go distribution's src
 // (subset FROM OUT JOBS OS,... ARCH,... [MODOUT]) that the go builds JOBS
-// describes reach, with the files of them go build may read: those sources
-// keeps (leaving out the operating systems OS,...), of the architectures
-// ARCH,... only. Also the files at the root of src and vendor/modules.txt.
+// describes reach, with the files of them go build may read (see
+// readSet.keeps; the operating systems OS,... left out, and the
+// architectures other than ARCH,...). Also the files at the root of src
+// and vendor/modules.txt.
 //
 // JOBS is a JSON list of {"env", "flags", "packages"}: go list -deps, with
 // those flags and in the environment with those settings added, of a main
@@ -208,7 +210,7 @@ func subsetCommand(args []string) error {
 		return fmt.Errorf("%s: %w", args[2], err)
 	}
 	reached := map[string]bool{".": true, "vendor": true}
-	var embedded []string
+	var stdEmbedded []string
 	modules := &moduleFiles{}
 	read := readSet{}
 	for _, job := range jobs {
@@ -218,13 +220,13 @@ func subsetCommand(args []string) error {
 			if reached, err = everyPackage(from); err != nil {
 				return err
 			}
-			embedded, modules, read = nil, nil, nil
+			stdEmbedded, modules, read = nil, nil, nil
 			break
 		}
 		for _, dir := range listed.std {
 			reached[dir] = true
 		}
-		embedded = append(embedded, listed.stdFiles...)
+		stdEmbedded = append(stdEmbedded, listed.stdFiles...)
 		modules.add(listed.modules)
 		read.add(listed.read)
 	}
@@ -234,9 +236,9 @@ func subsetCommand(args []string) error {
 	}
 	slices.Sort(dirs)
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d directories of the standard library kept\n", len(dirs))
-	slices.Sort(embedded)
+	slices.Sort(stdEmbedded)
 	keep := func(dir, name string) bool { return read.keeps(dir, name, dropped) }
-	if err := copyPackages(from, out, dirs, slices.Compact(embedded), keep); err != nil {
+	if err := copyPackages(from, out, dirs, slices.Compact(stdEmbedded), keep); err != nil {
 		return err
 	}
 	if len(args) == 6 {
@@ -263,10 +265,8 @@ type listedPackages struct {
 }
 
 // readSet is, by package directory (absolute), the names of the files
-// some go build reads there. A file of such a directory that no go build
-// reads is left out: another architecture's (by a //go:build line, which
-// the name rule of kept does not see), a generator, a C file of a build
-// without cgo. nil when go list could not say: every file kept keeps.
+// some go build compiles or embeds there. nil when go list could not
+// say.
 type readSet map[string]map[string]bool
 
 func (r readSet) add(read map[string][]string) {
@@ -280,20 +280,27 @@ func (r readSet) add(read map[string][]string) {
 	}
 }
 
-// headerExts are the C headers: an assembly or C file includes them by
-// name, which go list does not follow, so every header of a package
-// directory is kept.
+// headerExts are the C headers, which go's lists may leave out (a
+// //go:build line) where an #include still names them.
 var headerExts = strings.Fields(".h .hh .hpp .hxx")
 
 // keeps reports whether the file name of the directory dir (absolute) is
-// copied: a file kept keeps, and, in a package directory go list named,
-// one that some go build reads, or a header.
+// copied. Of what kept accepts, a package directory go list named loses
+// the sources no go build compiles: another architecture's by a
+// //go:build line (which the name rule of kept does not see), generators
+// (//go:build ignore), C files of a build without cgo. What an assembly
+// file's #include may name stays: headers, and every file that is no
+// source.
 func (r readSet) keeps(dir, name string, dropped []string) bool {
 	if !kept(name, dropped) {
 		return false
 	}
 	names, listed := r[dir]
-	return !listed || names[name] || slices.Contains(headerExts, filepath.Ext(name))
+	if !listed || names[name] {
+		return true
+	}
+	ext := filepath.Ext(name)
+	return slices.Contains(headerExts, ext) || !slices.Contains(sourceExts, ext)
 }
 
 // moduleFiles is what go build reads of the module cache: the
@@ -346,7 +353,7 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 	if err := os.WriteFile(mainFile, []byte(program.String()), 0o644); err != nil {
 		return listed, err
 	}
-	args := append(append([]string{"list", "-e", "-deps", "-json=" + strings.Join(listedFields, ",")}, job.Flags...), mainFile)
+	args := append(append([]string{"list", "-e", "-deps", "-json=" + strings.Join(listedFields(), ",")}, job.Flags...), mainFile)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), job.Env...)
 	var stdout bytes.Buffer
@@ -424,12 +431,21 @@ type listedPackage struct {
 	IgnoredGoFiles []string
 }
 
-// listedFields are listedPackage's fields: go list computes only these.
-var listedFields = strings.Fields("ImportPath Dir Standard Error Module GoFiles CgoFiles CFiles CXXFiles MFiles HFiles FFiles SFiles SwigFiles SwigCXXFiles SysoFiles EmbedFiles IgnoredGoFiles")
+// listedFields names listedPackage's fields to go list, which prints only
+// those.
+func listedFields() []string {
+	t := reflect.TypeOf(listedPackage{})
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = t.Field(i).Name
+	}
+	return names
+}
 
-// readFiles are the names of the files go build reads in the package's
-// directory for the job's target (an embedded file in a subdirectory is
-// copied on its own, see moduleFiles).
+// readFiles are the names of the files go build compiles or embeds in
+// the package's directory for the job's target (an embedded file in a
+// subdirectory is copied on its own, as a file of stdFiles or
+// moduleFiles).
 func (p *listedPackage) readFiles() []string {
 	var names []string
 	for _, l := range [][]string{p.GoFiles, p.CgoFiles, p.CFiles, p.CXXFiles, p.MFiles, p.HFiles, p.FFiles,
