@@ -207,10 +207,9 @@ func TestReachedSources(t *testing.T) {
 }
 
 // The helper's subset command keeps the packages go list says the jobs
-// reach, those the linker adds included, with the files go build reads
-// of them for their architectures and the headers, and a go with that
-// src builds the program; when go list cannot load a package, it keeps
-// every package.
+// reach, those the linker adds included, for their architectures only,
+// and a go with that src builds the program; when go list cannot load a
+// package, it keeps every package.
 func TestSubsetHelper(t *testing.T) {
 	helper := buildHelper(t)
 	module := t.TempDir()
@@ -297,11 +296,7 @@ func TestSubsetHelper(t *testing.T) {
 		"cmd":                                 false,
 		"vendor/modules.txt":                  true,
 		"go.mod":                              true,
-		"internal/bytealg/compare_generic.go": false, // other architectures, by its //go:build line
-		"runtime/mkpreempt.go":                false, // a generator, //go:build ignore
-		"syscall/mkall.sh":                    true,  // no source: an #include may name it
-		"runtime/cgo/gcc_linux_amd64.c":       false, // C, and no cgo
-		"runtime/cgo/libcgo.h":                true,  // a header: kept, whoever includes it
+		"internal/bytealg/compare_generic.go": true,
 	} {
 		if got := exists(out, name); got != want {
 			t.Errorf("%s kept %v, want %v", name, got, want)
@@ -343,19 +338,10 @@ func TestSubsetHelperModules(t *testing.T) {
 	tmp := t.TempDir()
 	proxy, cache, module := filepath.Join(tmp, "proxy"), filepath.Join(tmp, "cache"), filepath.Join(tmp, "app")
 	dep := map[string]string{
-		"go.mod":               "module example.com/Dep\n\ngo 1.21\n",
-		"used/used.go":         "package used\n\nimport (\n\t_ \"embed\"\n\n\t\"example.com/Dep/inner\"\n)\n\n//go:embed data/msg.txt\nvar Msg string\n\nvar N = inner.N\n",
-		"used/used_windows.go": "package used\n",
-		"used/used_test.go":    "package used\n",
-		"used/gen.go":          "//go:build ignore\n\npackage main\n",
-		"used/NOTES":           "neither compiled nor embedded\n",
-		// Assembly whose body is a file of no source type.
-		"used/zero_amd64.go":     "package used\n\nfunc zero() int\n\nvar Z = zero()\n",
-		"used/zero_other.go":     "//go:build !amd64\n\npackage used\n\nvar Z = 0\n",
-		"used/zero_amd64.s":      "#include \"textflag.h\"\n\nTEXT ·zero(SB), NOSPLIT, $0-8\n#include \"body.inc\"\n\tRET\n",
-		"used/body.inc":          "\tMOVQ $0, ret+0(FP)\n",
-		"used/defs.h":            "#define N 42\n",
-		"used/other.h":           "//go:build ignore\n\n#define M 1\n",
+		"go.mod":                 "module example.com/Dep\n\ngo 1.21\n",
+		"used/used.go":           "package used\n\nimport (\n\t_ \"embed\"\n\n\t\"example.com/Dep/inner\"\n)\n\n//go:embed data/msg.txt\nvar Msg string\n\nvar N = inner.N\n",
+		"used/used_windows.go":   "package used\n",
+		"used/used_test.go":      "package used\n",
 		"used/data/msg.txt":      "embedded\n",
 		"used/data/unused.txt":   "not embedded\n",
 		"inner/inner.go":         "package inner\n\nconst N = 42\n",
@@ -375,7 +361,7 @@ func TestSubsetHelperModules(t *testing.T) {
 		"go.mod": "module example.com/pre/sub\n\ngo 1.21\n\nrequire example.com/pre v1.0.0\n", "pkg/pkg.go": "package pkg\n\nconst S = \"sub\"\n"})
 	app := map[string]string{
 		"go.mod":  "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/Dep v1.0.0\n\texample.com/pre/sub v1.0.0\n)\n",
-		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/Dep/used\"\n\t\"example.com/pre/sub/pkg\"\n)\n\nfunc main() { fmt.Print(used.Msg, used.N, used.Z, pkg.S) }\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/Dep/used\"\n\t\"example.com/pre/sub/pkg\"\n)\n\nfunc main() { fmt.Print(used.Msg, used.N, pkg.S) }\n",
 	}
 	for name, text := range app {
 		writeFile(t, filepath.Join(module, name), text)
@@ -451,12 +437,6 @@ func TestSubsetHelperModules(t *testing.T) {
 		root + "/inner/inner.go":                              true,  // imported by used
 		root + "/used/used_windows.go":                        false, // another system
 		root + "/used/used_test.go":                           false,
-		root + "/used/gen.go":                                 false, // excluded by its //go:build line
-		root + "/used/NOTES":                                  true,  // no source: an #include may name it
-		root + "/used/body.inc":                               true,
-		root + "/used/zero_other.go":                          true, // compiled for arm64
-		root + "/used/defs.h":                                 true,
-		root + "/used/other.h":                                true, // a header go list leaves out, which an include may name
 		root + "/used/data/unused.txt":                        false,
 		root + "/used/nested":                                 false, // a package not reached
 		root + "/inner/deeper":                                false,

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -171,10 +170,9 @@ func copyRegular(from, to string, perm fs.FileMode) error {
 
 // subsetCommand copies into OUT the packages of a Go distribution's src
 // (subset FROM OUT JOBS OS,... ARCH,... [MODOUT]) that the go builds JOBS
-// describes reach, with the files of them go build may read (see
-// readSet.keeps; the operating systems OS,... left out, and the
-// architectures other than ARCH,...). Also the files at the root of src
-// and vendor/modules.txt.
+// describes reach, with the files of them go build may read: those sources
+// keeps (leaving out the operating systems OS,...), of the architectures
+// ARCH,... only. Also the files at the root of src and vendor/modules.txt.
 //
 // JOBS is a JSON list of {"env", "flags", "packages"}: go list -deps, with
 // those flags and in the environment with those settings added, of a main
@@ -210,9 +208,7 @@ func subsetCommand(args []string) error {
 		return fmt.Errorf("%s: %w", args[2], err)
 	}
 	reached := map[string]bool{".": true, "vendor": true}
-	var stdEmbedded []string
 	modules := &moduleFiles{}
-	read := readSet{}
 	for _, job := range jobs {
 		listed, err := reachedPackages(from, job)
 		if err != nil {
@@ -220,15 +216,13 @@ func subsetCommand(args []string) error {
 			if reached, err = everyPackage(from); err != nil {
 				return err
 			}
-			stdEmbedded, modules, read = nil, nil, nil
+			modules = nil
 			break
 		}
 		for _, dir := range listed.std {
 			reached[dir] = true
 		}
-		stdEmbedded = append(stdEmbedded, listed.stdFiles...)
 		modules.add(listed.modules)
-		read.add(listed.read)
 	}
 	dirs := make([]string, 0, len(reached))
 	for dir := range reached {
@@ -236,13 +230,11 @@ func subsetCommand(args []string) error {
 	}
 	slices.Sort(dirs)
 	fmt.Fprintf(os.Stderr, "gobuild-helper: %d directories of the standard library kept\n", len(dirs))
-	slices.Sort(stdEmbedded)
-	keep := func(dir, name string) bool { return read.keeps(dir, name, dropped) }
-	if err := copyPackages(from, out, dirs, slices.Compact(stdEmbedded), keep); err != nil {
+	if err := copyPackages(from, out, dirs, nil, dropped); err != nil {
 		return err
 	}
 	if len(args) == 6 {
-		return copyModules(args[5], jobs, modules, keep)
+		return copyModules(args[5], jobs, modules, dropped)
 	}
 	return nil
 }
@@ -255,52 +247,10 @@ type subsetJob struct {
 }
 
 // listedPackages is what one go list names: the standard packages'
-// directories and the files they embed, relative to src; what go build
-// reads of other modules; and, by package directory (absolute), the
-// names of the files go build reads there.
+// directories relative to src, and what go build reads of other modules.
 type listedPackages struct {
-	std, stdFiles []string
-	modules       moduleFiles
-	read          map[string][]string
-}
-
-// readSet is, by package directory (absolute), the names of the files
-// some go build compiles or embeds there. nil when go list could not
-// say.
-type readSet map[string]map[string]bool
-
-func (r readSet) add(read map[string][]string) {
-	for dir, names := range read {
-		if r[dir] == nil {
-			r[dir] = map[string]bool{}
-		}
-		for _, name := range names {
-			r[dir][name] = true
-		}
-	}
-}
-
-// headerExts are the C headers, which go's lists may leave out (a
-// //go:build line) where an #include still names them.
-var headerExts = strings.Fields(".h .hh .hpp .hxx")
-
-// keeps reports whether the file name of the directory dir (absolute) is
-// copied. Of what kept accepts, a package directory go list named loses
-// the sources no go build compiles: another architecture's by a
-// //go:build line (which the name rule of kept does not see), generators
-// (//go:build ignore), C files of a build without cgo. What an assembly
-// file's #include may name stays: headers, and every file that is no
-// source.
-func (r readSet) keeps(dir, name string, dropped []string) bool {
-	if !kept(name, dropped) {
-		return false
-	}
-	names, listed := r[dir]
-	if !listed || names[name] {
-		return true
-	}
-	ext := filepath.Ext(name)
-	return slices.Contains(headerExts, ext) || !slices.Contains(sourceExts, ext)
+	std     []string
+	modules moduleFiles
 }
 
 // moduleFiles is what go build reads of the module cache: the
@@ -335,7 +285,7 @@ func (m *moduleFiles) addModule(dir, goMod string) {
 // runtime/cgo is kept in any case, since runtime's assembly includes its
 // headers.
 func reachedPackages(from string, job subsetJob) (listedPackages, error) {
-	listed := listedPackages{read: map[string][]string{}}
+	var listed listedPackages
 	tmp, err := os.MkdirTemp("", "gobuild-subset-")
 	if err != nil {
 		return listed, err
@@ -353,7 +303,14 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 	if err := os.WriteFile(mainFile, []byte(program.String()), 0o644); err != nil {
 		return listed, err
 	}
-	args := append(append([]string{"list", "-e", "-deps", "-json=" + strings.Join(listedFields(), ",")}, job.Flags...), mainFile)
+	// Tab-separated: a module's file paths have no control characters.
+	// After the package's own fields, its module's directory and go.mod
+	// (those of the replacement, when replaced; "main" for the main
+	// module's), then the files it embeds.
+	const format = "{{.Standard}}\t{{if not .Error}}ok{{else if and (not .GoFiles) .IgnoredGoFiles}}excluded{{else}}failed{{end}}\t{{.ImportPath}}\t{{.Dir}}\t" +
+		"{{with .Module}}{{if .Main}}main\t{{else}}{{with .Replace}}{{.Dir}}\t{{.GoMod}}{{else}}{{.Dir}}\t{{.GoMod}}{{end}}{{end}}{{else}}\t{{end}}" +
+		"\t{{join .EmbedFiles \"\\t\"}}"
+	args := append(append([]string{"list", "-e", "-deps", "-f", format}, job.Flags...), mainFile)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), job.Env...)
 	var stdout bytes.Buffer
@@ -363,96 +320,47 @@ func reachedPackages(from string, job subsetJob) (listedPackages, error) {
 	}
 	// The packages of modules, for prefixModules.
 	var imported []string
-	for dec := json.NewDecoder(&stdout); ; {
-		var p listedPackage
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return listed, fmt.Errorf("go list: %w", err)
+	// Not trimmed: a line may end in empty fields.
+	for _, line := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 7 {
+			return listed, fmt.Errorf("go list printed %q", line)
 		}
-		if p.ImportPath == "command-line-arguments" {
+		standard, state, importPath, dir := f[0] == "true", f[1], f[2], f[3]
+		if importPath == "command-line-arguments" {
 			continue // the main package above
 		}
-		if p.Dir != "" {
-			listed.read[p.Dir] = append(listed.read[p.Dir], p.readFiles()...)
-		}
-		if !p.Standard {
+		if !standard {
 			// A package whose files are all excluded for the target is no
 			// package go build compiles; any other error hides imports.
-			if p.Error != nil && (len(p.GoFiles) > 0 || len(p.IgnoredGoFiles) == 0) {
-				return listed, fmt.Errorf("go list cannot load %s", p.ImportPath)
+			if state == "failed" {
+				return listed, fmt.Errorf("go list cannot load %s", importPath)
 			}
-			imported = append(imported, p.ImportPath)
-			if (p.Module != nil && p.Module.Main) || p.Dir == "" {
+			imported = append(imported, importPath)
+			moduleDir, goMod := f[4], f[5]
+			if moduleDir == "main" || dir == "" {
 				continue // the context has the main module's packages
 			}
-			listed.modules.dirs = append(listed.modules.dirs, p.Dir)
-			for _, embedded := range p.EmbedFiles {
-				listed.modules.files = append(listed.modules.files, filepath.Join(p.Dir, embedded))
+			listed.modules.dirs = append(listed.modules.dirs, dir)
+			for _, embedded := range f[6:] {
+				if embedded != "" {
+					listed.modules.files = append(listed.modules.files, filepath.Join(dir, embedded))
+				}
 			}
-			switch m := p.Module; {
-			case m != nil && m.Replace != nil:
-				listed.modules.addModule(m.Replace.Dir, m.Replace.GoMod)
-			case m != nil:
-				listed.modules.addModule(m.Dir, m.GoMod)
-			}
+			listed.modules.addModule(moduleDir, goMod)
 			continue
 		}
-		if p.Dir == "" {
-			return listed, fmt.Errorf("go list found no directory for %s", p.ImportPath)
+		if dir == "" {
+			return listed, fmt.Errorf("go list found no directory for %s", importPath)
 		}
-		rel, ok := within(from, p.Dir)
+		rel, ok := within(from, dir)
 		if !ok {
 			continue // not in src: a package such as GOFIPS140's, in the module cache
 		}
 		listed.std = append(listed.std, rel)
-		for _, embedded := range p.EmbedFiles {
-			listed.stdFiles = append(listed.stdFiles, filepath.Join(rel, embedded))
-		}
 	}
 	err = prefixModules(job, &listed.modules, imported)
 	return listed, err
-}
-
-// listedPackage is what reachedPackages asks go list of a package.
-type listedPackage struct {
-	ImportPath string
-	Dir        string
-	Standard   bool
-	Error      *struct{ Err string }
-	Module     *struct {
-		Main       bool
-		Dir, GoMod string
-		Replace    *struct{ Dir, GoMod string }
-	}
-	// The files go build compiles or embeds, for the job's target.
-	GoFiles, CgoFiles, CFiles, CXXFiles, MFiles, HFiles, FFiles, SFiles,
-	SwigFiles, SwigCXXFiles, SysoFiles, EmbedFiles []string
-	IgnoredGoFiles []string
-}
-
-// listedFields names listedPackage's fields to go list, which prints only
-// those.
-func listedFields() []string {
-	t := reflect.TypeOf(listedPackage{})
-	names := make([]string, t.NumField())
-	for i := range names {
-		names[i] = t.Field(i).Name
-	}
-	return names
-}
-
-// readFiles are the names of the files go build compiles or embeds in
-// the package's directory for the job's target (an embedded file in a
-// subdirectory is copied on its own, as a file of stdFiles or
-// moduleFiles).
-func (p *listedPackage) readFiles() []string {
-	var names []string
-	for _, l := range [][]string{p.GoFiles, p.CgoFiles, p.CFiles, p.CXXFiles, p.MFiles, p.HFiles, p.FFiles,
-		p.SFiles, p.SwigFiles, p.SwigCXXFiles, p.SysoFiles, p.EmbedFiles} {
-		names = append(names, l...)
-	}
-	return names
 }
 
 // prefixModules adds to m, for each module of the build list whose path
@@ -492,7 +400,7 @@ func prefixModules(job subsetJob, m *moduleFiles, imported []string) error {
 
 // copyModules copies into out what the go builds of jobs read of the
 // module cache ($GOMODCACHE of the first job's environment, else go's),
-// in its layout: the files of each package directory that keep keeps,
+// in its layout: the files of each package directory that kept keeps,
 // the files the packages embed, each module's go.mod and the cache's
 // .mod, .ziphash and .info of the modules, and the .mod of every module
 // version go.sum names (go reads those to load the build list). Nothing
@@ -502,7 +410,7 @@ func prefixModules(job subsetJob, m *moduleFiles, imported []string) error {
 // what it needs, as it does without this layer. A package go build reads
 // that is missing here fails it, so the frontend asks for this layer only
 // where it has read every package of the module the go builds reach.
-func copyModules(out string, jobs []subsetJob, modules *moduleFiles, keep func(dir, name string) bool) error {
+func copyModules(out string, jobs []subsetJob, modules *moduleFiles, dropped []string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -549,7 +457,7 @@ func copyModules(out string, jobs []subsetJob, modules *moduleFiles, keep func(d
 	if err := os.MkdirAll(staged, 0o755); err != nil {
 		return err
 	}
-	if err := copyPackages(cache, staged, dirs, files, keep); err != nil {
+	if err := copyPackages(cache, staged, dirs, files, dropped); err != nil {
 		return err
 	}
 	key, err := subsetKey(staged)
@@ -642,13 +550,12 @@ func everyPackage(from string) (map[string]bool, error) {
 }
 
 // copyPackages copies the files of each directory in dirs (relative to
-// from, sorted, so that a parent comes before its children) that keep
-// keeps (given the directory's absolute path), and each file in files
-// (relative to from), making the
+// from, sorted, so that a parent comes before its children) that kept
+// keeps, and each file in files (relative to from), making the
 // directories on the way with their modes and times. A directory or file
 // that from lacks (no vendor/ in an old distribution, a go.sum line of a
 // module never downloaded) is skipped.
-func copyPackages(from, out string, dirs, files []string, keep func(dir, name string) bool) error {
+func copyPackages(from, out string, dirs, files, dropped []string) error {
 	var made []copiedDir
 	modes := map[string]fs.FileMode{}
 	done := map[string]bool{}
@@ -699,7 +606,7 @@ func copyPackages(from, out string, dirs, files []string, keep func(dir, name st
 			return err
 		}
 		for _, e := range entries {
-			if e.IsDir() || !keep(filepath.Join(from, dir), e.Name()) {
+			if e.IsDir() || !kept(e.Name(), dropped) {
 				continue
 			}
 			info, err := e.Info()
