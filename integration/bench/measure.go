@@ -43,6 +43,10 @@ type buildRequest struct {
 	filename string
 	// compression is the exporter's layer compression; gzip when empty.
 	compression string
+	// cacheCompression compresses the layers of cacheTo (forced, so that
+	// layers the image export compressed are compressed again); BuildKit's
+	// default, gzip, when empty.
+	cacheCompression string
 }
 
 // timing is what one build took.
@@ -91,6 +95,10 @@ func (b *bench) build(ctx context.Context, r buildRequest) (timing, error) {
 	}
 	if r.cacheTo != "" {
 		opt.CacheExports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": r.cacheTo, "mode": "max", "registry.insecure": "true"}}}
+		if r.cacheCompression != "" {
+			opt.CacheExports[0].Attrs["compression"] = r.cacheCompression
+			opt.CacheExports[0].Attrs["force-compression"] = "true"
+		}
 	}
 	if r.cacheFrom != "" {
 		opt.CacheImports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": r.cacheFrom, "registry.insecure": "true"}}}
