@@ -610,6 +610,12 @@ func TestCIExampleBake(t *testing.T) {
 	if len(cache.Layers) == 0 {
 		t.Error("the registry cache holds no layers")
 	}
+	// The bake file asks for zstd, which a fresh runner unpacks faster.
+	for _, l := range cache.Layers {
+		if l.MediaType != ocispecs.MediaTypeImageLayerZstd {
+			t.Errorf("the registry cache holds %s as %s, want the bake file's zstd", l.Digest, l.MediaType)
+		}
+	}
 
 	bake("binaries")
 	for _, p := range []string{"linux_amd64", "linux_arm64"} {
