@@ -434,45 +434,88 @@ func (b *bench) freshBuilder(ctx context.Context, r buildRequest, reset, edit fu
 		runs = max(runs, 3)
 	}
 	for range runs {
-		if err := ctx.Err(); err != nil {
-			return measurement{failed: err}
-		}
-		b.daemons++
-		name := fmt.Sprintf("fresh-%d", b.daemons)
-		if reset != nil {
-			if err := reset(); err != nil {
-				return measurement{failed: err}
-			}
-		}
-		// As a CI job does on every run, the previous commit's build
-		// imports the cache too (the first import finds nothing).
-		seed := r
-		seed.cacheTo, seed.cacheFrom = cacheRef, cacheRef
-		if _, err := b.build(ctx, seed); err != nil {
-			return measurement{failed: err}
-		}
-		if err := edit(); err != nil {
-			return measurement{failed: err}
-		}
-		// A CI runner starts on a quiet disk: the writes of the build
-		// above and the removal of the previous fresh daemon's state are
-		// flushed first, so that the timed build does not pay for them.
-		syscall.Sync()
-		addr := "unix://" + filepath.Join(b.bed.Dir, name+".sock")
-		if err := b.bed.StartDaemon(ctx, name, addr, nil); err != nil {
-			return measurement{failed: err}
-		}
-		timed := r
-		timed.addr, timed.cacheFrom = addr, cacheRef
-		t, err := b.build(ctx, timed)
-		if stopErr := b.bed.StopDaemon(name); stopErr != nil {
-			b.logf("stopping %s: %v", name, stopErr)
-		}
+		wall, err := b.freshRun(ctx, r, cacheRef, reset, edit)
 		if err != nil {
 			return measurement{failed: err}
 		}
-		b.logf("%s on a fresh builder: %v", r.tool, t.wall.Round(time.Millisecond))
-		walls = append(walls, t.wall)
+		walls = append(walls, wall)
 	}
 	return measurement{timing: timing{wall: median(walls)}}
+}
+
+// freshRun builds the previous commit with --cache-to cacheRef, applies
+// edit, and times the build on a new daemon with --cache-from cacheRef.
+func (b *bench) freshRun(ctx context.Context, r buildRequest, cacheRef string, reset, edit func() error) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	b.daemons++
+	name := fmt.Sprintf("fresh-%d", b.daemons)
+	if reset != nil {
+		if err := reset(); err != nil {
+			return 0, err
+		}
+	}
+	// As a CI job does on every run, the previous commit's build
+	// imports the cache too (the first import finds nothing).
+	seed := r
+	seed.cacheTo, seed.cacheFrom = cacheRef, cacheRef
+	if _, err := b.build(ctx, seed); err != nil {
+		return 0, err
+	}
+	if err := edit(); err != nil {
+		return 0, err
+	}
+	// A CI runner starts on a quiet disk: the writes of the build
+	// above and the removal of the previous fresh daemon's state are
+	// flushed first, so that the timed build does not pay for them.
+	syscall.Sync()
+	addr := "unix://" + filepath.Join(b.bed.Dir, name+".sock")
+	if err := b.bed.StartDaemon(ctx, name, addr, nil); err != nil {
+		return 0, err
+	}
+	timed := r
+	timed.addr, timed.cacheFrom = addr, cacheRef
+	t, err := b.build(ctx, timed)
+	if stopErr := b.bed.StopDaemon(name); stopErr != nil {
+		b.logf("stopping %s: %v", name, stopErr)
+	}
+	if err != nil {
+		return 0, err
+	}
+	b.logf("%s on a fresh builder: %v", r.tool, t.wall.Round(time.Millisecond))
+	return t.wall, nil
+}
+
+// freshTurns measures two settings of one tool on fresh builders in turns
+// (x then y, then y then x, ...): in a run each fresh build is slower than
+// the one before it, so two rows measured one after the other cannot
+// compare them. It returns y's median, x's, and the median of y/x per turn.
+func (b *bench) freshTurns(ctx context.Context, x, y buildRequest, edit func() error) (my, mx measurement, ratio float64) {
+	// Each its own cache, as the two compress it differently.
+	refs := map[*buildRequest]string{}
+	for _, r := range []*buildRequest{&x, &y} {
+		b.daemons++
+		refs[r] = fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
+	}
+	var xs, ys []time.Duration
+	var ratios []float64
+	for i := range max(b.coldRuns, 3) {
+		order := []*buildRequest{&x, &y}
+		if i%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		walls := map[*buildRequest]time.Duration{}
+		for _, r := range order {
+			wall, err := b.freshRun(ctx, *r, refs[r], nil, edit)
+			if err != nil {
+				return measurement{failed: err}, measurement{failed: err}, 0
+			}
+			walls[r] = wall
+		}
+		xs, ys = append(xs, walls[&x]), append(ys, walls[&y])
+		ratios = append(ratios, walls[&y].Seconds()/walls[&x].Seconds())
+	}
+	slices.Sort(ratios)
+	return measurement{timing: timing{wall: median(ys)}}, measurement{timing: timing{wall: median(xs)}}, ratios[len(ratios)/2]
 }
