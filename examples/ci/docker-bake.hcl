@@ -37,7 +37,8 @@ target "image" {
   tags       = ["${IMAGE}:${VERSION}"]
   cache-from = ["type=registry,ref=${IMAGE}:buildcache"]
   // zstd: the next runner unpacks the compiled dependencies faster than
-  // gzip's; forced, so that layers imported as gzip are converted too.
+  // gzip's. Forced: a layer imported as gzip, or compressed so for the
+  // image, would stay gzip.
   cache-to = ["type=registry,ref=${IMAGE}:buildcache,mode=max,compression=zstd,force-compression=true"]
 }
 

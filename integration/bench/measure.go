@@ -490,32 +490,29 @@ func (b *bench) freshRun(ctx context.Context, r buildRequest, cacheRef string, r
 // freshTurns measures two settings of one tool on fresh builders in turns
 // (x then y, then y then x, ...): in a run each fresh build is slower than
 // the one before it, so two rows measured one after the other cannot
-// compare them. It returns y's median, x's, and the median of y/x per turn.
-func (b *bench) freshTurns(ctx context.Context, x, y buildRequest, edit func() error) (my, mx measurement, ratio float64) {
+// compare them. Four turns at least, so that ratioOf pairs every forward
+// turn with a reverse one.
+func (b *bench) freshTurns(ctx context.Context, x, y buildRequest, edit func() error) (mx, my measurement) {
+	reqs := []buildRequest{x, y}
 	// Each its own cache, as the two compress it differently.
-	refs := map[*buildRequest]string{}
-	for _, r := range []*buildRequest{&x, &y} {
+	var refs []string
+	for range reqs {
 		b.daemons++
-		refs[r] = fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons)
+		refs = append(refs, fmt.Sprintf("%s/bench-cache:%d", b.bed.Registry, b.daemons))
 	}
-	var xs, ys []time.Duration
-	var ratios []float64
-	for i := range max(b.coldRuns, 3) {
-		order := []*buildRequest{&x, &y}
-		if i%2 == 1 {
-			order[0], order[1] = order[1], order[0]
-		}
-		walls := map[*buildRequest]time.Duration{}
-		for _, r := range order {
-			wall, err := b.freshRun(ctx, *r, refs[r], nil, edit)
+	b.turnSets++
+	walls := make([][]time.Duration, len(reqs))
+	for i := range max(b.coldRuns, 4) {
+		for _, k := range turnOrder(i, len(reqs)) {
+			wall, err := b.freshRun(ctx, reqs[k], refs[k], nil, edit)
 			if err != nil {
-				return measurement{failed: err}, measurement{failed: err}, 0
+				return measurement{failed: err}, measurement{failed: err}
 			}
-			walls[r] = wall
+			walls[k] = append(walls[k], wall)
 		}
-		xs, ys = append(xs, walls[&x]), append(ys, walls[&y])
-		ratios = append(ratios, walls[&y].Seconds()/walls[&x].Seconds())
 	}
-	slices.Sort(ratios)
-	return measurement{timing: timing{wall: median(ys)}}, measurement{timing: timing{wall: median(xs)}}, ratios[len(ratios)/2]
+	m := func(k int) measurement {
+		return measurement{timing: timing{wall: median(walls[k])}, walls: walls[k], turns: b.turnSets}
+	}
+	return m(0), m(1)
 }
