@@ -489,10 +489,10 @@ func (b *bench) freshRun(ctx context.Context, r buildRequest, cacheRef string, r
 }
 
 // freshTurns measures two settings of one tool on fresh builders in turns
-// (x then y, then y then x, ...): in a run each fresh build is slower than
-// the one before it, so two rows measured one after the other cannot
-// compare them. Four turns at least, so that ratioOf pairs every forward
-// turn with a reverse one.
+// (x then y, then y then x, ...), so that the machine's drift over a row
+// cancels out, as in inTurns: two rows measured one after the other
+// differed by more than zstd's gain. Four turns at least, so that ratioOf
+// pairs every forward turn with a reverse one.
 func (b *bench) freshTurns(ctx context.Context, x, y buildRequest, edit func() error) (mx, my measurement) {
 	reqs := []buildRequest{x, y}
 	// Each its own cache, as the two compress it differently.

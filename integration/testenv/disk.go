@@ -27,8 +27,8 @@ type newDisk struct {
 // dir, through a loop device with direct I/O, so that its writes are not
 // cached twice. Like the bed's own disk it has no journal: a fresh
 // builder's edit then compares with a warm one's on like disks (a journal
-// made the same build 0.7 s slower here: BuildKit syncs its databases
-// about a thousand times). Its inode tables are not zeroed in the
+// made the same build 0.7 s slower here: buildkitd calls fdatasync about
+// a thousand times in it). Its inode tables are not zeroed in the
 // background (noinit_itable), so that no writes but the daemon's land on
 // it while it is timed.
 func makeNewDisk(image, dir string) (*newDisk, error) {
