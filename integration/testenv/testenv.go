@@ -35,7 +35,7 @@ type Bed struct {
 type extra struct {
 	name string
 	kit  *localbuildkit.Buildkitd
-	disk *newDisk // nil when the state is on the bed's disk
+	disk *loopDisk // nil when the state is on the bed's disk
 }
 
 // Options configure Start.
@@ -82,12 +82,14 @@ func Start(ctx context.Context, opt Options) (*Bed, error) {
 }
 
 // Close stops the daemons, the last started first. The state directory is
-// left for inspection.
+// left for inspection (a daemon's own filesystem as its image, unmounted).
 func (b *Bed) Close() {
 	for i := len(b.extras) - 1; i >= 0; i-- {
 		b.extras[i].kit.Stop()
 		if d := b.extras[i].disk; d != nil {
-			_ = d.unmount()
+			if err := d.unmount(); err != nil {
+				fmt.Fprintln(os.Stderr, "testenv:", err)
+			}
 		}
 	}
 	b.extras = nil
@@ -109,29 +111,27 @@ func (b *Bed) StartDaemon(ctx context.Context, name, addr string, clientOpts []c
 
 // StartDaemonOnNewDisk starts a daemon as StartDaemon does, with its state
 // on a filesystem made for it, as a hosted CI runner's builder starts on a
-// disk of its own. On the bed's disk it would follow the removal of the
-// previous daemon's state, and this test bed's ext4 has no journal: ext4
-// then skips, for each new file, every inode deleted in the last minute
-// (five, while their table is not yet written back), so each fresh daemon
-// of a benchmark unpacked its layers more slowly than the one before
+// disk of its own. On the bed's disk, which has no journal, it would pay
+// for the removal of the previous daemon's state: ext4 without a journal
+// skips inodes deleted in the last minutes when it makes a file
 // (docs/design.md, "Targets not met"). StopDaemon deletes the filesystem.
 func (b *Bed) StartDaemonOnNewDisk(ctx context.Context, name, addr string) error {
 	root := filepath.Join(b.Dir, name)
-	disk, err := makeNewDisk(root+".ext4", root)
+	disk, err := makeLoopDisk(root+".ext4", root)
 	if err != nil {
 		return err
 	}
 	kit, err := b.StartBuildkitd(ctx, name, addr, nil)
 	if err != nil {
-		_ = disk.remove()
-		return err
+		return errors.Join(err, disk.remove())
 	}
-	b.extras = append(b.extras, extra{name, kit, disk})
+	b.extras = append(b.extras, extra{name: name, kit: kit, disk: disk})
 	return nil
 }
 
 // StopDaemon stops a daemon StartDaemon or StartDaemonOnNewDisk started
-// and deletes its state, as an ephemeral CI builder goes away.
+// and deletes its state, as an ephemeral CI builder goes away. A
+// filesystem it cannot unmount stays listed, for Close to try again.
 func (b *Bed) StopDaemon(name string) error {
 	i := slices.IndexFunc(b.extras, func(e extra) bool { return e.name == name })
 	if i < 0 {
@@ -139,9 +139,14 @@ func (b *Bed) StopDaemon(name string) error {
 	}
 	e := b.extras[i]
 	e.kit.Stop()
+	if e.disk != nil {
+		if err := e.disk.remove(); err != nil {
+			return err
+		}
+	}
 	b.extras = slices.Delete(b.extras, i, i+1)
 	if e.disk != nil {
-		return e.disk.remove()
+		return nil
 	}
 	return os.RemoveAll(filepath.Join(b.Dir, name))
 }
