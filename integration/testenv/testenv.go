@@ -130,8 +130,9 @@ func (b *Bed) StartDaemonOnNewDisk(ctx context.Context, name, addr string) error
 }
 
 // StopDaemon stops a daemon StartDaemon or StartDaemonOnNewDisk started
-// and deletes its state, as an ephemeral CI builder goes away. A
-// filesystem it cannot unmount stays listed, for Close to try again.
+// and deletes its state, as an ephemeral CI builder goes away. A daemon
+// whose state it cannot delete stays listed, so that Close unmounts its
+// filesystem.
 func (b *Bed) StopDaemon(name string) error {
 	i := slices.IndexFunc(b.extras, func(e extra) bool { return e.name == name })
 	if i < 0 {
@@ -139,16 +140,17 @@ func (b *Bed) StopDaemon(name string) error {
 	}
 	e := b.extras[i]
 	e.kit.Stop()
+	var err error
 	if e.disk != nil {
-		if err := e.disk.remove(); err != nil {
-			return err
-		}
+		err = e.disk.remove()
+	} else {
+		err = os.RemoveAll(filepath.Join(b.Dir, name))
+	}
+	if err != nil {
+		return err
 	}
 	b.extras = slices.Delete(b.extras, i, i+1)
-	if e.disk != nil {
-		return nil
-	}
-	return os.RemoveAll(filepath.Join(b.Dir, name))
+	return nil
 }
 
 // Prune empties the build cache of the bed's buildkitd.
